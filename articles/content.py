@@ -1,0 +1,141 @@
+"""Article bodies: Markdown citing references with Pandoc's citation syntax.
+
+`[@key]` cites one reference, `[@a; @b]` several. Citations are numbered in the order of first
+citation; the rendered body replaces each group by linked numbers. Parsing goes through
+markdown-it-py's own tokenizer (an inline rule), so `[@x]` inside code is left alone, and the
+HTML that comes out is sanitized with nh3 whatever the author typed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+# Pandoc: a key starts with a letter, digit or _, and may hold internal punctuation :.#$%&-+?<>~/
+CITATION_KEY = r"[\w](?:[\w:.#$%&\-+?<>~/]*[\w])?"
+CITATION_GROUP = re.compile(r"\[(\s*@" + CITATION_KEY + r"(?:\s*;\s*@" + CITATION_KEY + r")*\s*)\]")
+KEY_IN_GROUP = re.compile(r"@(" + CITATION_KEY + r")")
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+    "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class"}, "sup": {"class"}, "th": {"align"}, "td": {"align"}}
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    if not state.src.startswith("[@", state.pos) and not state.src.startswith("[ @", state.pos):
+        return False
+    match = CITATION_GROUP.match(state.src, state.pos)
+    if match is None:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.meta = {"keys": KEY_IN_GROUP.findall(match.group(1))}
+    state.pos = match.end()
+    return True
+
+
+def _render_citation(self: Any, tokens: list, idx: int, options: Any, env: dict) -> str:
+    numbers: dict[str, int] = env.get("citation_numbers", {})
+    links = []
+    for key in tokens[idx].meta["keys"]:
+        number = numbers.get(key)
+        if number is None:  # only reachable in a preview of an invalid body
+            links.append(f'<a class="citation-unresolved" title="unresolved">?{_escape(key)}</a>')
+        else:
+            links.append(f'<a href="#ref-{number}" class="citation">{number}</a>')
+    return '<sup class="citation">[' + ", ".join(links) + "]</sup>"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable("table")
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    md.add_render_rule("citation", _render_citation)
+    return md
+
+
+_MD = _markdown()
+
+
+def cited_keys(markdown: str) -> list[str]:
+    """Every cited key in order of first citation, without repeats."""
+    seen: dict[str, None] = {}
+    for block in _MD.parse(markdown):
+        for token in block.children or []:
+            if token.type == "citation":
+                for key in token.meta["keys"]:
+                    seen.setdefault(key, None)
+    return list(seen)
+
+
+def render(markdown: str, citation_numbers: dict[str, int]) -> str:
+    """Markdown → sanitized HTML, citations as numbered links to `#ref-N`."""
+    html = _MD.render(markdown, {"citation_numbers": citation_numbers})
+    return sanitize(html)
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+
+
+@dataclass
+class CitationCheck:
+    """The outcome of checking a body's citations against the references it carries."""
+
+    numbers: dict[str, int] = field(default_factory=dict)
+    unresolved: list[str] = field(default_factory=list)
+    uncited: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unresolved and not self.uncited
+
+    def errors(self) -> list[str]:
+        messages = [f"cited key '{key}' matches no reference of this revision" for key in self.unresolved]
+        messages += [f"reference '{key}' is never cited in the body" for key in self.uncited]
+        return messages
+
+
+def check_citations(bodies: list[str], reference_keys: list[str]) -> CitationCheck:
+    """Numbers follow the order of first citation across `bodies` (the main text first, then the
+    audience variants); every cited key must be a reference key and every reference cited."""
+    order: dict[str, None] = {}
+    for body in bodies:
+        for key in cited_keys(body):
+            order.setdefault(key, None)
+    known = set(reference_keys)
+    check = CitationCheck()
+    number = 0
+    for key in order:
+        if key in known:
+            number += 1
+            check.numbers[key] = number
+        else:
+            check.unresolved.append(key)
+    check.uncited = [key for key in reference_keys if key not in order]
+    return check
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """sha256 over a canonical JSON form of a revision's content."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,371 @@
+"""Articles and their content: Topic, Reference, Article, Revision, AudienceVariant, Citation and
+PublishedSnapshot.
+
+This module imports no other app of ours. Workflow rules live in `governance`; the FSM
+transitions below reach them through `_rules_met`/`_may` (imported when called), so the model
+keeps its state machine while the rules stay in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class Topic(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+PMID_PATTERN = r"^[1-9]\d{0,8}$"
+PMCID_PATTERN = r"^PMC\d{1,9}$"
+
+validate_doi = RegexValidator(DOI_PATTERN, "Enter a DOI of the form 10.NNNN/suffix (e.g. 10.1056/NEJMoa2034577).")
+validate_pmid = RegexValidator(PMID_PATTERN, "Enter a PubMed ID: digits only, e.g. 33301246.")
+validate_pmcid = RegexValidator(PMCID_PATTERN, "Enter a PubMed Central ID: PMC followed by digits, e.g. PMC7745181.")
+
+
+def normalize_doi(value: str) -> str:
+    """DOIs are case-insensitive; store them lower-case without a resolver prefix."""
+    value = (value or "").strip()
+    value = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", value, flags=re.IGNORECASE)
+    return value.lower()
+
+
+class Reference(models.Model):
+    class Kind(models.TextChoices):
+        GUIDELINE = "guideline", "Guideline"
+        SYSTEMATIC_REVIEW = "systematic_review", "Systematic review"
+        RESEARCH = "research", "Research"
+        REVIEW = "review", "Review"
+        CASE_REPORT = "case_report", "Case report"
+        TEXTBOOK = "textbook", "Textbook"
+        REGULATORY = "regulatory", "Regulatory"
+        WEBSITE = "website", "Website"
+        OTHER = "other", "Other"
+
+    class RetractionStatus(models.TextChoices):
+        NONE = "none", "None known"
+        CORRECTED = "corrected", "Corrected"
+        EXPRESSION_OF_CONCERN = "expression_of_concern", "Expression of concern"
+        RETRACTED = "retracted", "Retracted"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices, default=Kind.RESEARCH)
+    title = models.CharField(max_length=1000)
+    authors = models.JSONField(default=list, blank=True, help_text='Names as cited, e.g. ["Najjar R"].')
+    container = models.CharField("journal or publisher", max_length=500, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    doi = models.CharField("DOI", max_length=255, null=True, blank=True, unique=True, validators=[validate_doi])
+    pmid = models.CharField("PMID", max_length=12, null=True, blank=True, unique=True, validators=[validate_pmid])
+    pmcid = models.CharField("PMCID", max_length=16, blank=True, validators=[validate_pmcid])
+    url = models.URLField(max_length=1000, blank=True)
+    retraction_status = models.CharField(
+        max_length=24, choices=RetractionStatus.choices, default=RetractionStatus.NONE, db_index=True
+    )
+    retraction_notice = models.CharField(max_length=500, blank=True)
+    retraction_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def retracted(self) -> bool:
+        return self.retraction_status == self.RetractionStatus.RETRACTED
+
+    @property
+    def default_key(self) -> str:
+        if self.doi:
+            return self.doi
+        if self.pmid:
+            return f"pmid:{self.pmid}"
+        return f"ref{self.pk}"
+
+    def clean(self) -> None:
+        if self.doi:
+            self.doi = normalize_doi(self.doi)
+        if self.pmcid:
+            self.pmcid = self.pmcid.strip().upper()
+        self.doi = self.doi or None
+        self.pmid = (self.pmid or "").strip() or None
+        if self.year and not 1600 <= self.year <= 2100:
+            raise ValidationError({"year": "Enter a plausible publication year."})
+
+
+class ArticleState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "Under review"
+    APPROVED = "approved", "Approved"
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHED = "published", "Published"
+    REVIEW_DUE = "review_due", "Review due"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    ARCHIVED = "archived", "Archived"
+
+
+class Origin(models.TextChoices):
+    HUMAN = "human", "Written by a person"
+    AI_ASSISTED = "ai_assisted", "AI-assisted"
+    AI_GENERATED = "ai_generated", "AI-generated"
+
+
+class RiskTier(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    HIGH = "high", "High"
+
+
+class Audience(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CAREGIVER = "caregiver", "Caregiver"
+    CLINICIAN = "clinician", "Clinician"
+
+
+def _rules_met(transition_name: str):
+    """An FSM condition that asks governance's rules (imported when called: no import cycle)."""
+
+    def condition(article: Article) -> bool:
+        from governance import rules
+
+        return rules.transition_allowed(article, transition_name)
+
+    condition.__name__ = f"rules_of_{transition_name}"
+    return condition
+
+
+def _may(action: str):
+    """An FSM permission that asks governance's policy, the one place that says who may do what."""
+
+    def permission(article: Article, user: Any) -> bool:
+        from governance import policies
+
+        return policies.may_transition(user, action, article)
+
+    permission.__name__ = f"may_{action}"
+    return permission
+
+
+S = ArticleState
+LIVE_CAPABLE = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.SCHEDULED, S.PUBLISHED, S.REVIEW_DUE]
+
+
+class Article(ConcurrentTransitionMixin, models.Model):
+    """A medical article. `state` is the workflow state of its working revision; the article is
+    public while it has a live snapshot (`live_snapshot`), whatever that state is.
+
+    Transition methods only set fields; services in `governance.services` run them inside a
+    transaction with the audit and the notifications (check → change → save → audit → notify).
+    """
+
+    slug = models.SlugField(max_length=200, unique=True)
+    title = models.CharField(max_length=300)
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="articles")
+    risk_tier = models.CharField(max_length=12, choices=RiskTier.choices, default=RiskTier.STANDARD)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.HUMAN)
+    state = FSMField(default=ArticleState.DRAFT, choices=ArticleState.choices, protected=True, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    current_revision = models.ForeignKey(
+        "Revision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    live_snapshot = models.ForeignKey(
+        "PublishedSnapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    related = models.ManyToManyField("self", blank=True, symmetrical=True)
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    next_review_due = models.DateField(null=True, blank=True, db_index=True)
+    publish_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled publication time.")
+    first_published_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [("manage_workflow", "Can run every workflow transition (managing editor)")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    # --- transitions: each sets fields only; rules and permissions are governance's ---------
+
+    @transition(field=state, source=S.DRAFT, target=S.SUBMITTED,
+                conditions=[_rules_met("submit")], permission=_may("submit"),
+                custom={"label": "Submit for review"})
+    def submit(self) -> None:
+        """The author hands the working revision to the managing editor for review."""
+
+    @transition(field=state, source=[S.SUBMITTED, S.REVIEW_DUE], target=S.IN_REVIEW,
+                conditions=[_rules_met("start_review")], permission=_may("start_review"),
+                custom={"label": "Start review"})
+    def start_review(self) -> None:
+        """Open review by the assigned board members (needs assignments that can reach quorum)."""
+
+    @transition(field=state, source=[S.SUBMITTED, S.IN_REVIEW], target=S.DRAFT,
+                conditions=[_rules_met("request_changes")], permission=_may("request_changes"),
+                custom={"label": "Request changes"})
+    def request_changes(self) -> None:
+        """Send the working revision back to its author."""
+
+    @transition(field=state, source=S.IN_REVIEW, target=S.APPROVED,
+                conditions=[_rules_met("approve")], permission=_may("approve"),
+                custom={"label": "Approve", "admin": False})
+    def approve(self) -> None:
+        """Reached only by the signed decision that completes the quorum (never called directly)."""
+
+    @transition(field=state, source=[S.APPROVED, S.SCHEDULED], target=S.PUBLISHED,
+                conditions=[_rules_met("publish")], permission=_may("publish"),
+                custom={"label": "Publish now"})
+    def publish(self) -> None:
+        """Freeze the approved revision into a PublishedSnapshot and serve it."""
+        self.publish_at = None
+
+    @transition(field=state, source=S.APPROVED, target=S.SCHEDULED,
+                conditions=[_rules_met("schedule")], permission=_may("schedule"),
+                custom={"label": "Schedule publication"})
+    def schedule(self, publish_at: Any = None) -> None:
+        """Publish the approved revision automatically at `publish_at`."""
+        self.publish_at = publish_at
+
+    @transition(field=state, source=[S.PUBLISHED], target=S.REVIEW_DUE,
+                conditions=[_rules_met("flag_review_due")], permission=_may("flag_review_due"),
+                custom={"label": "Flag for re-review", "admin": False})
+    def flag_review_due(self) -> None:
+        """The review interval elapsed or a cited reference was retracted: re-review needed."""
+
+    @transition(field=state, source=LIVE_CAPABLE, target=S.WITHDRAWN,
+                conditions=[_rules_met("withdraw")], permission=_may("withdraw"),
+                custom={"label": "Withdraw"})
+    def withdraw(self, reason: str = "") -> None:
+        """Take the live text down (a tombstone in the API); a reason is required."""
+        self.withdrawn_reason = reason
+
+    @transition(field=state, source=[S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.SCHEDULED, S.PUBLISHED,
+                                     S.REVIEW_DUE, S.WITHDRAWN], target=S.DRAFT,
+                conditions=[_rules_met("revise")], permission=_may("revise"),
+                custom={"label": "Revise (back to draft)"})
+    def revise(self) -> None:
+        """Start a new working revision; approvals of an unpublished revision are voided."""
+        self.publish_at = None
+
+    @transition(field=state, source="*", target=S.ARCHIVED,
+                conditions=[_rules_met("archive")], permission=_may("archive"),
+                custom={"label": "Archive"})
+    def archive(self) -> None:
+        """Retire the article for good; its live text, if any, is withdrawn."""
+
+
+class Revision(models.Model):
+    """An immutable version of an article's content. Every content save makes a new one."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    body_markdown = models.TextField()
+    body_html = models.TextField()
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    change_note = models.CharField(max_length=500, blank=True)
+    is_major_change = models.BooleanField(default=False)
+    content_hash = models.CharField(max_length=64, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["article", "number"]
+        constraints = [models.UniqueConstraint(fields=["article", "number"], name="revision_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.article.slug} r{self.number} ({self.content_hash[:10]})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A signature is worth nothing if the signed text can change underneath it.
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("Revisions are immutable; save the article to make a new revision.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any):
+        raise ValidationError("Revisions are immutable and are never deleted on their own.")
+
+
+class AudienceVariant(models.Model):
+    """The same article written for one audience; part of the revision it belongs to."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="variants")
+    audience = models.CharField(max_length=12, choices=Audience.choices)
+    summary = models.TextField(blank=True)
+    body_markdown = models.TextField()
+    body_html = models.TextField()
+
+    class Meta:
+        ordering = ["audience"]
+        constraints = [models.UniqueConstraint(fields=["revision", "audience"], name="variant_audience_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.revision} [{self.audience}]"
+
+
+class Citation(models.Model):
+    """A reference as cited by one revision: its local key and its number."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="citations")
+    reference = models.ForeignKey(Reference, on_delete=models.PROTECT, related_name="citations")
+    key = models.CharField(max_length=255)
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["revision", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "number"], name="citation_number_unique"),
+            models.UniqueConstraint(fields=["revision", "key"], name="citation_key_unique"),
+            models.UniqueConstraint(fields=["revision", "reference"], name="citation_reference_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.number}] {self.key}"
+
+
+class PublishedSnapshot(models.Model):
+    """What was approved and published, frozen: the rendered document served by the public API
+    (`document`, plus one per audience variant), with its ETag. Never edited after creation."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="snapshots")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="snapshots")
+    document = models.JSONField(help_text="The detail document for the default (general) audience.")
+    variant_documents = models.JSONField(default=dict, blank=True)
+    jsonld = models.JSONField(default=dict, blank=True)
+    etag = models.CharField(max_length=80)
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    next_review_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        get_latest_by = "published_at"
+
+    def __str__(self) -> str:
+        return f"{self.article.slug} @ {self.published_at:%Y-%m-%d %H:%M} ({self.etag})"
+
+
+LIVE = Q(live_snapshot__isnull=False)

@@ -1,0 +1,35 @@
+"""Maps the domain's exceptions to HTTP once: 409 for a refused rule, 403 for permission or a
+failed re-authentication, 400 with field errors for bad content. Everything answers
+`{"detail", "code"}` (+ `rule`, + field errors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .exceptions import ContentInvalid, GovernanceError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ContentInvalid):
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code, "errors": exc.errors}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, GovernanceError):
+        return Response(exc.as_dict(), status=exc.http_status)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data
+        first = next(iter(errors.items()), ("non_field_errors", ["Invalid input."])) if isinstance(errors, dict) else None
+        detail = f"{first[0]}: {first[1][0] if isinstance(first[1], list) and first[1] else first[1]}" if first else "Invalid input."
+        response.data = {"detail": detail, "code": "invalid", "errors": errors}
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        detail = response.data["detail"]
+        response.data = {"detail": str(detail), "code": getattr(detail, "code", None) or getattr(exc, "default_code", "error")}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            response.data["retry_after"] = int(exc.wait)
+    return response

@@ -1,0 +1,145 @@
+"""The audit trail: append-only, hash-chained.
+
+Each event's hash covers every field of the event and the previous event's hash. Appends lock
+the single AuditChainHead row (SELECT … FOR UPDATE), so concurrent writers queue up and the
+chain never forks; the lock is held to the end of the caller's transaction, which also makes the
+changes feed's `seq` follow commit order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from .models import AuditChainHead, AuditEvent, ChangeEvent
+
+GENESIS = "0" * 64
+HASHED_FIELDS = (
+    "seq", "at", "actor_id", "actor_username", "action", "object_type", "object_id", "object_repr",
+    "article_id", "article_slug", "from_state", "to_state", "reason", "data",
+)
+
+
+def event_hash(event: AuditEvent, prev_hash: str) -> str:
+    payload: dict[str, Any] = {name: getattr(event, name) for name in HASHED_FIELDS}
+    payload["at"] = event.at.isoformat(timespec="microseconds")
+    payload["prev_hash"] = prev_hash
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def lock_chain() -> AuditChainHead:
+    """Lock (creating on first use) the chain head; must run inside a transaction."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        AuditChainHead.objects.get_or_create(pk=1)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def record(
+    *,
+    action: str,
+    obj: Model,
+    actor: Any = None,
+    article: Any = None,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction."""
+    with transaction.atomic():
+        head = lock_chain()
+        actor_user = actor if getattr(actor, "is_authenticated", False) else None
+        event = AuditEvent(
+            seq=head.last_seq + 1,
+            at=timezone.now(),
+            actor=actor_user,
+            actor_username=actor_user.get_username() if actor_user else "system",
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:300],
+            article_id=article.pk if article is not None else None,
+            article_slug=article.slug if article is not None else "",
+            from_state=from_state or "",
+            to_state=to_state or "",
+            reason=reason or "",
+            data=json.loads(json.dumps(data or {}, default=str)),
+        )
+        event.prev_hash = head.last_hash
+        event.hash = event_hash(event, head.last_hash)
+        event.save()
+        AuditChainHead.objects.filter(pk=1).update(last_seq=event.seq, last_hash=event.hash)
+        return event
+
+
+def record_change(*, type: str, article: Any, revision_hash: str) -> ChangeEvent:
+    """Append to the public changes feed, after taking the chain lock (commit order = seq order)."""
+    with transaction.atomic():
+        lock_chain()
+        return ChangeEvent.objects.create(
+            type=type, article_id=article.pk, slug=article.slug, revision=revision_hash, at=timezone.now()
+        )
+
+
+@dataclass
+class ChainCheck:
+    ok: bool
+    count: int
+    broken_seq: int | None = None
+    why: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.count} events"
+        return f"audit chain broken at seq {self.broken_seq}: {self.why}"
+
+
+def verify(events: Iterable[AuditEvent] | None = None) -> ChainCheck:
+    """Walk the whole chain in `seq` order; the first event whose link or hash fails is named."""
+    events = AuditEvent.objects.order_by("seq").iterator(chunk_size=2000) if events is None else events
+    prev_hash = GENESIS
+    expected_seq = 1
+    count = 0
+    for event in events:
+        if event.seq != expected_seq:
+            why = "missing event(s) before it" if event.seq > expected_seq else "sequence out of order"
+            return ChainCheck(False, count, event.seq, f"{why} (expected seq {expected_seq})")
+        if event.prev_hash != prev_hash:
+            return ChainCheck(False, count, event.seq, "previous-hash link does not match (reordered or removed)")
+        if event_hash(event, prev_hash) != event.hash:
+            return ChainCheck(False, count, event.seq, "content does not match its hash (edited)")
+        prev_hash = event.hash
+        expected_seq += 1
+        count += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.last_seq != count or head.last_hash != prev_hash):
+        return ChainCheck(False, count, count + 1 if head.last_seq > count else count,
+                          f"chain ends at seq {count} but the head records seq {head.last_seq} (events removed)")
+    return ChainCheck(True, count)
+
+
+def verify_article(article_id: int) -> ChainCheck:
+    """Check the events of one article: each must hash correctly against its stored link, and
+    its link must be the hash of the event just before it in the global chain."""
+    events = list(AuditEvent.objects.filter(article_id=article_id).order_by("seq"))
+    previous = {
+        e.seq: e.hash
+        for e in AuditEvent.objects.filter(seq__in=[ev.seq - 1 for ev in events]).only("seq", "hash")
+    }
+    for event in events:
+        expected_prev = GENESIS if event.seq == 1 else previous.get(event.seq - 1)
+        if expected_prev is None or event.prev_hash != expected_prev:
+            return ChainCheck(False, len(events), event.seq, "previous-hash link does not match")
+        if event_hash(event, event.prev_hash) != event.hash:
+            return ChainCheck(False, len(events), event.seq, "content does not match its hash (edited)")
+    return ChainCheck(True, len(events))

@@ -1,0 +1,228 @@
+"""Governance data: review and editorial policies, the append-only hash-chained audit log, the
+changes feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from articles.models import RiskTier, Topic
+from reviewers.models import Specialty
+
+
+class ReviewPolicy(models.Model):
+    """Who must review, how many, and how often: the definition of a review, per topic and risk
+    tier. A policy with no topic applies to every topic without its own."""
+
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="policies")
+    risk_tier = models.CharField(max_length=12, choices=RiskTier.choices, default=RiskTier.STANDARD)
+    approvals_required = models.PositiveSmallIntegerField(
+        default=2, help_text="Signed approvals needed. AI-assisted or AI-generated drafts need one more."
+    )
+    required_specialties = models.ManyToManyField(Specialty, blank=True, related_name="+")
+    review_interval_days = models.PositiveIntegerField(default=365)
+    assignment_due_days = models.PositiveIntegerField(default=14, help_text="Default time a reviewer has.")
+    remind_before_days = models.PositiveIntegerField(default=7)
+    overdue_repeat_days = models.PositiveIntegerField(default=3)
+    escalate_after_days = models.PositiveIntegerField(default=7)
+    unpublish_grace_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Unpublish this many days after review falls due; empty: never."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "review policies"
+        ordering = ["topic__slug", "risk_tier"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "risk_tier"], name="one_policy_per_topic_and_tier"),
+            models.UniqueConstraint(
+                fields=["risk_tier"], condition=Q(topic__isnull=True), name="one_default_policy_per_tier"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic or 'All topics'} / {self.get_risk_tier_display()}"
+
+    def clean(self) -> None:
+        if self.approvals_required < 1:
+            raise ValidationError({"approvals_required": "At least one approval is required."})
+
+
+class EditorialPolicy(models.Model):
+    """The published editorial policy, versioned: a new version is a new row."""
+
+    version = models.CharField(max_length=20, unique=True)
+    effective_at = models.DateTimeField()
+    body_markdown = models.TextField()
+    body_html = models.TextField(editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_at"]
+        verbose_name_plural = "editorial policies"
+        get_latest_by = "effective_at"
+
+    def __str__(self) -> str:
+        return f"Editorial policy v{self.version}"
+
+
+class AuditChainHead(models.Model):
+    """One row: the last sequence number and hash of the audit chain. Appends lock it, so the
+    chain never forks however many web processes and workers write at once."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit chain head: seq {self.last_seq}"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise ValidationError("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValidationError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """An append-only, hash-chained record of one change. No foreign-key constraint ties it to
+    the article or the actor: deleting either never deletes (or rewrites) the history."""
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=300, blank=True)
+    article_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    article_slug = models.CharField(max_length=200, blank=True, db_index=True)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValidationError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any):
+        raise ValidationError("Audit events are append-only.")
+
+
+class ChangeEvent(models.Model):
+    """One entry of the public changes feed. `seq` order is commit order: rows are written while
+    the audit chain is locked (see governance.audit)."""
+
+    class Type(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        UPDATED = "updated", "Updated"
+        REVIEW_DUE = "review_due", "Review due"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    seq = models.BigAutoField(primary_key=True)
+    type = models.CharField(max_length=12, choices=Type.choices)
+    article_id = models.BigIntegerField(db_index=True)
+    slug = models.CharField(max_length=200)
+    revision = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.type} {self.slug}"
+
+
+class WebhookEndpoint(models.Model):
+    """A downstream site's receiver. Deliveries are signed with `secret` (Standard Webhooks)."""
+
+    class EventType(models.TextChoices):
+        PUBLISHED = "article.published", "article.published"
+        UPDATED = "article.updated", "article.updated"
+        REVIEW_DUE = "article.review_due", "article.review_due"
+        WITHDRAWN = "article.withdrawn", "article.withdrawn"
+
+    name = models.CharField(max_length=120)
+    url = models.URLField(max_length=1000)
+    secret = models.CharField(max_length=200, help_text="whsec_… (Standard Webhooks secret).")
+    event_types = models.JSONField(default=list, help_text="Empty: every event type.")
+    is_active = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.url})"
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class WebhookDelivery(models.Model):
+    """The transactional outbox: one row per (event, endpoint), written in the same transaction
+    as the change that caused it, delivered at least once after commit."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (gave up)"
+        DISABLED = "disabled", "Endpoint disabled"
+
+    message_id = models.CharField(max_length=64, help_text="webhook-id: the same on every retry.")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [models.UniqueConstraint(fields=["message_id", "endpoint"], name="one_delivery_per_endpoint")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.endpoint.name} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """Every delivery attempt, successful or not."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"

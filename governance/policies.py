@@ -1,0 +1,129 @@
+"""Who may do what: the one place. FSM `permission=` callables, the admin, the editor UI and the
+API all ask these functions; the UI shows only the actions they allow.
+
+Roles: writers (group "Writers") create, edit, submit and revise their own drafts; the managing
+editor (group "Managing editors", or a superuser) runs every editorial transition and assigns
+reviewers; advisory-board members (a BoardMember profile) only record review decisions on
+articles assigned to them. `approve` and `flag_review_due` are system transitions: no person
+runs them directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from articles.models import Article
+
+WRITERS = "Writers"
+MANAGING_EDITORS = "Managing editors"
+
+EDITORIAL_TRANSITIONS = ("start_review", "request_changes", "publish", "schedule", "withdraw", "archive")
+AUTHOR_TRANSITIONS = ("submit", "revise")
+SYSTEM_TRANSITIONS = ("approve", "flag_review_due")
+
+
+def _groups(user: Any) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_imprimatur_groups", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._imprimatur_groups = cached
+    return cached
+
+
+def is_managing_editor(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active) and (
+        user.is_superuser or MANAGING_EDITORS in _groups(user)
+    )
+
+
+def is_writer(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active) and (
+        WRITERS in _groups(user) or is_managing_editor(user)
+    )
+
+
+def board_member(user: Any):
+    """The user's BoardMember profile if they sit on the board (and are active), else None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    from reviewers.models import BoardMember
+
+    try:
+        member = user.board_member
+    except BoardMember.DoesNotExist:
+        return None
+    return member if member.is_active else None
+
+
+def is_author(user: Any, article: Article) -> bool:
+    return getattr(user, "pk", None) is not None and article.created_by_id == user.pk
+
+
+def may_transition(user: Any, name: str, article: Article) -> bool:
+    """May `user` run transition `name` on `article`?"""
+    if name in SYSTEM_TRANSITIONS:
+        return False
+    if is_managing_editor(user):
+        return name in EDITORIAL_TRANSITIONS or name in AUTHOR_TRANSITIONS
+    if name in AUTHOR_TRANSITIONS:
+        return is_writer(user) and is_author(user, article)
+    return False
+
+
+def may_create_article(user: Any) -> bool:
+    return is_writer(user)
+
+
+def may_edit(user: Any, article: Article) -> bool:
+    """Edit content (which makes a new revision): the author, or the managing editor."""
+    if article.state == "archived":
+        return False
+    return is_managing_editor(user) or (is_writer(user) and is_author(user, article))
+
+
+def may_assign(user: Any, article: Article) -> bool:
+    return is_managing_editor(user)
+
+
+def may_edit_review_policy(user: Any) -> bool:
+    return is_managing_editor(user)
+
+
+def may_view(user: Any, article: Article) -> bool:
+    if is_managing_editor(user):
+        return True
+    if is_writer(user) and is_author(user, article):
+        return True
+    member = board_member(user)
+    return member is not None and article.assignments.filter(reviewer=member).exists()
+
+
+def visible_articles(user: Any) -> QuerySet[Article]:
+    """The articles `user` may see in the editor UI, the admin and the editorial API."""
+    qs = Article.objects.all()
+    if is_managing_editor(user):
+        return qs
+    condition = Q(pk__in=[])
+    if is_writer(user):
+        condition |= Q(created_by=user)
+    member = board_member(user)
+    if member is not None:
+        condition |= Q(assignments__reviewer=member)
+    return qs.filter(condition).distinct()
+
+
+def may_review(user: Any, assignment: Any) -> bool:
+    member = board_member(user)
+    return member is not None and assignment.reviewer_id == member.pk
+
+
+def may_use_editorial_api(user: Any) -> bool:
+    return is_writer(user) or board_member(user) is not None
+
+
+def may_read_audit(user: Any, article: Article) -> bool:
+    return may_view(user, article)

@@ -1,0 +1,233 @@
+"""The workflow's rules, each with a name. A refused transition names the first rule it failed;
+the editor UI shows every rule of the next step as a checklist (met or not, and what to do).
+
+Rules are pure predicates over the article (and, for a few, the request's context: a reason, a
+publication time). FSM `conditions=` ask `transition_allowed`, which checks the rules that need
+no context; services check them all through `check`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from articles import content
+from articles.models import Article, ArticleState, Reference
+from reviewers.models import BoardMember, ReviewCycle
+
+from . import selectors
+from .exceptions import TransitionRefused
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str
+    ok: bool
+    message: str
+    hint: str = ""
+
+
+Rule = Callable[[Article, dict[str, Any]], RuleResult]
+_CONTEXT_RULES: set[str] = set()
+
+
+def _needs_context(func: Rule) -> Rule:
+    _CONTEXT_RULES.add(func.__name__)
+    return func
+
+
+# --- content -----------------------------------------------------------------------------------
+
+def working_revision_exists(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    ok = article.current_revision_id is not None
+    return RuleResult("working_revision_exists", ok, "The article has a saved revision." if ok
+                      else "There is no saved text to review.", "" if ok else "Write and save the article first.")
+
+
+def citations_resolve(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    revision = article.current_revision
+    if revision is None:
+        return RuleResult("citations_resolve", False, "No revision to check.", "Save the article first.")
+    bodies = [revision.body_markdown, *revision.variants.values_list("body_markdown", flat=True)]
+    keys = list(revision.citations.values_list("key", flat=True))
+    check = content.check_citations(bodies, keys)
+    if check.ok:
+        return RuleResult("citations_resolve", True, f"All {len(keys)} references are cited and resolve.")
+    return RuleResult("citations_resolve", False, "; ".join(check.errors()),
+                      "Add the missing references or remove the markers, and cite every reference.")
+
+
+# --- review ------------------------------------------------------------------------------------
+
+def _eligible_assignees(article: Article) -> list[BoardMember]:
+    authors = selectors.author_ids(article)
+    eligible = []
+    for assignment in selectors.open_assignments(article):
+        member = assignment.reviewer
+        if reviewer_refusal(member, article, authors=authors) is None:
+            eligible.append(member)
+    return eligible
+
+
+def assignments_reach_quorum(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    policy = selectors.policy_for(article)
+    eligible = _eligible_assignees(article)
+    ok = len(eligible) >= policy.approvals_required
+    message = f"{len(eligible)} of {policy.approvals_required} eligible reviewers assigned."
+    hint = "" if ok else f"Assign {policy.approvals_required - len(eligible)} more eligible board member(s)."
+    return RuleResult("assignments_reach_quorum", ok, message, hint)
+
+
+def assignments_cover_specialties(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    policy = selectors.policy_for(article)
+    if not policy.required_specialties:
+        return RuleResult("assignments_cover_specialties", True, "The policy requires no particular specialty.")
+    covered = {s.slug for m in _eligible_assignees(article) for s in m.specialties.all()}
+    missing = sorted(policy.required_specialties - covered)
+    names = ", ".join(policy.required_specialty_names[s] for s in missing)
+    if missing:
+        return RuleResult("assignments_cover_specialties", False, f"No assigned reviewer covers: {names}.",
+                          f"Assign a board member specialising in {names}.")
+    return RuleResult("assignments_cover_specialties", True, "Every required specialty is among the reviewers.")
+
+
+def _approvals(article: Article) -> tuple[ReviewCycle | None, list]:
+    cycle = selectors.open_cycle(article)
+    if cycle is None or cycle.revision_id != article.current_revision_id:
+        return cycle, []
+    return cycle, list(selectors.approvals_in_cycle(cycle))
+
+
+def quorum_met(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    policy = selectors.policy_for(article)
+    _, approvals = _approvals(article)
+    ok = len(approvals) >= policy.approvals_required
+    return RuleResult("quorum_met", ok, f"{len(approvals)} of {policy.approvals_required} approvals.",
+                      "" if ok else f"Needs {policy.approvals_required - len(approvals)} more signed approval(s).")
+
+
+def required_specialties_approved(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    policy = selectors.policy_for(article)
+    if not policy.required_specialties:
+        return RuleResult("required_specialties_approved", True, "No particular specialty is required.")
+    _, approvals = _approvals(article)
+    covered = {s.slug for review in approvals for s in review.reviewer.specialties.all()}
+    missing = sorted(policy.required_specialties - covered)
+    if missing:
+        names = ", ".join(policy.required_specialty_names[s] for s in missing)
+        return RuleResult("required_specialties_approved", False, f"No approval yet from: {names}.",
+                          f"Needs an approval from a board member specialising in {names}.")
+    return RuleResult("required_specialties_approved", True, "Every required specialty has approved.")
+
+
+def revision_approved(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    ok = ReviewCycle.objects.filter(
+        article=article, revision_id=article.current_revision_id, outcome=ReviewCycle.Outcome.APPROVED
+    ).exists()
+    return RuleResult("revision_approved", ok, "The working revision is approved." if ok
+                      else "The working revision has not been approved.", "" if ok else "Complete the review first.")
+
+
+def no_retracted_citations(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    retracted = list(
+        Reference.objects.filter(
+            citations__revision_id=article.current_revision_id,
+            retraction_status=Reference.RetractionStatus.RETRACTED,
+        ).values_list("title", flat=True)
+    )
+    if retracted:
+        return RuleResult("no_retracted_citations", False, f"Cites a retracted reference: {retracted[0]}.",
+                          "Replace or remove the retracted reference and have the text re-reviewed.")
+    return RuleResult("no_retracted_citations", True, "No cited reference is retracted.")
+
+
+# --- context rules -----------------------------------------------------------------------------
+
+@_needs_context
+def publish_at_in_future(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    publish_at = ctx.get("publish_at")
+    ok = isinstance(publish_at, dt.datetime) and publish_at > timezone.now()
+    return RuleResult("publish_at_in_future", ok, "Publication time is in the future." if ok
+                      else "A scheduled publication needs a future `publish_at`.",
+                      "" if ok else "Pick a date and time in the future, or publish now.")
+
+
+@_needs_context
+def reason_required(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    ok = bool((ctx.get("reason") or "").strip())
+    return RuleResult("reason_required", ok, "A reason is given." if ok else "This step needs a reason.",
+                      "" if ok else "Say why; the reason is kept in the audit trail.")
+
+
+@_needs_context
+def reason_required_to_void(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    if article.state not in (ArticleState.APPROVED, ArticleState.SCHEDULED):
+        return RuleResult("reason_required_to_void", True, "No approval is voided.")
+    ok = bool((ctx.get("reason") or "").strip())
+    return RuleResult("reason_required_to_void", ok, "A reason for voiding the approvals is given." if ok
+                      else "Revising an approved article voids its approvals and needs a reason.",
+                      "" if ok else "Say why the approved text must change.")
+
+
+def has_live_text(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    ok = article.live_snapshot_id is not None
+    return RuleResult("has_live_text", ok, "The article is live." if ok else "Nothing is published to withdraw.",
+                      "" if ok else "Archive the article instead.")
+
+
+TRANSITION_RULES: dict[str, list[Rule]] = {
+    "submit": [working_revision_exists, citations_resolve],
+    "start_review": [working_revision_exists, assignments_reach_quorum, assignments_cover_specialties],
+    "request_changes": [],
+    "approve": [quorum_met, required_specialties_approved],
+    "publish": [revision_approved, no_retracted_citations],
+    "schedule": [revision_approved, no_retracted_citations, publish_at_in_future],
+    "flag_review_due": [],
+    "withdraw": [has_live_text, reason_required],
+    "revise": [reason_required_to_void],
+    "archive": [],
+}
+
+
+def checklist(article: Article, name: str, **ctx: Any) -> list[RuleResult]:
+    """Every rule of transition `name`, met or not (context rules included when ctx is given)."""
+    return [rule(article, ctx) for rule in TRANSITION_RULES[name]]
+
+
+def transition_allowed(article: Article, name: str) -> bool:
+    """The FSM condition: every rule of `name` that needs no request context holds."""
+    return all(rule(article, {}).ok for rule in TRANSITION_RULES[name] if rule.__name__ not in _CONTEXT_RULES)
+
+
+def check(article: Article, name: str, **ctx: Any) -> None:
+    """Raise TransitionRefused naming the first unmet rule of transition `name`."""
+    for rule in TRANSITION_RULES[name]:
+        result = rule(article, ctx)
+        if not result.ok:
+            message = f"{result.message} {result.hint}".strip()
+            raise TransitionRefused(message, rule=result.rule)
+
+
+# --- reviewer eligibility (assignment and signing) ----------------------------------------------
+
+def reviewer_refusal(member: BoardMember, article: Article, *, authors: set[int] | None = None,
+                     on: dt.date | None = None) -> RuleResult | None:
+    """Why `member` may neither be assigned to nor approve `article`, or None if they may."""
+    on = on or timezone.localdate()
+    if not member.is_active:
+        return RuleResult("reviewer_active", False, f"{member.printed_name} is not an active board member.")
+    if member.user_id in (authors if authors is not None else selectors.author_ids(article)):
+        return RuleResult("no_self_review", False, f"{member.printed_name} wrote this article and cannot review it.")
+    conflict = selectors.has_active_conflict(member, article, on)
+    if conflict is not None:
+        return RuleResult("no_conflict_of_interest", False,
+                          f"{member.printed_name} has declared a conflict of interest on {article.topic}: "
+                          f"{conflict.get_nature_display()}.")
+    if not member.licence_valid(on):
+        return RuleResult("licence_valid", False,
+                          f"{member.printed_name}'s licence expired on {member.licence_expires_on:%d %b %Y}.")
+    return None

@@ -1,0 +1,224 @@
+"""The advisory board: members and their credentials, conflict-of-interest declarations, review
+cycles, assignments and signed review decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from articles.models import Article, Revision, Topic
+
+
+class Specialty(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "specialties"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BoardMember(models.Model):
+    """A credentialed member of the medical advisory board."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="board_member")
+    printed_name = models.CharField(max_length=200, help_text="Name as it appears on signatures, e.g. Dr Ada Okafor.")
+    credentials = models.CharField(max_length=120, help_text="Post-nominals, e.g. MD, FRCP.")
+    specialties = models.ManyToManyField(Specialty, related_name="members", blank=True)
+    affiliation = models.CharField(max_length=300, blank=True)
+    bio = models.TextField(blank=True)
+    licence_number = models.CharField(max_length=64)
+    licence_jurisdiction = models.CharField(max_length=120, help_text="Issuing body or country, e.g. GMC (UK).")
+    licence_expires_on = models.DateField()
+    is_active = models.BooleanField(default=True)
+    joined_on = models.DateField(default=dt.date.today)
+
+    class Meta:
+        ordering = ["printed_name"]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name}, {self.credentials}"
+
+    def licence_valid(self, on: dt.date | None = None) -> bool:
+        return self.licence_expires_on >= (on or timezone.localdate())
+
+
+class ConflictOfInterest(models.Model):
+    """A declaration by a board member about one topic, in the ICMJE disclosure categories.
+
+    `nature = none` is an explicit declaration that there is nothing to declare; it is not the
+    same as never having declared, and it blocks nothing.
+    """
+
+    class Nature(models.TextChoices):
+        NONE = "none", "None: nothing to declare"
+        GRANTS = "grants", "Grants or contracts"
+        ROYALTIES = "royalties", "Royalties or licences"
+        CONSULTING = "consulting", "Consulting fees"
+        HONORARIA = "honoraria", "Payment or honoraria for lectures, presentations or education"
+        EXPERT_TESTIMONY = "expert_testimony", "Payment for expert testimony"
+        TRAVEL = "travel", "Support for attending meetings and/or travel"
+        PATENTS = "patents", "Patents planned, issued or pending"
+        ADVISORY_BOARD = "advisory_board", "Participation on a data safety monitoring or advisory board"
+        LEADERSHIP = "leadership", "Leadership or fiduciary role"
+        STOCK = "stock", "Stock or stock options"
+        MATERIALS = "materials", "Receipt of equipment, materials, drugs or other services"
+        OTHER_FINANCIAL = "other_financial", "Other financial interest"
+        NON_FINANCIAL = "non_financial", "Non-financial interest (personal, professional, intellectual)"
+
+    member = models.ForeignKey(BoardMember, on_delete=models.CASCADE, related_name="conflicts")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="conflicts")
+    nature = models.CharField(max_length=24, choices=Nature.choices)
+    counterparty = models.CharField(max_length=300, blank=True, help_text="Company or organisation concerned.")
+    description = models.TextField(blank=True)
+    starts_on = models.DateField(default=dt.date.today)
+    ends_on = models.DateField(null=True, blank=True, help_text="Leave empty while the interest continues.")
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = "conflict-of-interest declaration"
+
+    def __str__(self) -> str:
+        return f"{self.member.printed_name}: {self.get_nature_display()} ({self.topic})"
+
+    def clean(self) -> None:
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The end date cannot be before the start date."})
+        if self.nature != self.Nature.NONE and not (self.counterparty or self.description):
+            raise ValidationError({"counterparty": "Name the organisation or describe the interest."})
+
+    @property
+    def blocks(self) -> bool:
+        return self.nature != self.Nature.NONE
+
+    def is_active(self, on: dt.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return self.blocks and self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
+
+    @staticmethod
+    def active_q(on: dt.date) -> Q:
+        return ~Q(nature="none") & Q(starts_on__lte=on) & (Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+
+
+class ReviewCycle(models.Model):
+    """The runtime of one review: a revision under review, from submission to its outcome.
+
+    A conditional unique constraint keeps one open cycle per article.
+    """
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        VOIDED = "voided", "Voided"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_cycles")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="review_cycles")
+    approvals_required = models.PositiveSmallIntegerField()
+    required_specialties = models.ManyToManyField(Specialty, blank=True, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article"], condition=Q(closed_at__isnull=True), name="one_open_review_cycle_per_article"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"review of {self.revision} ({self.outcome or 'open'})"
+
+
+class ReviewAssignment(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(BoardMember, on_delete=models.PROTECT, related_name="assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "reviewer"], condition=Q(status="open"), name="one_open_assignment_per_reviewer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer.printed_name} → {self.article.slug} (due {self.due_at:%Y-%m-%d})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.OPEN and self.due_at < timezone.now()
+
+
+class Review(models.Model):
+    """A signed review decision: an electronic signature over one revision.
+
+    The record keeps every component of the signature as it was at signing (printed name,
+    credentials, time, meaning, hash of the revision signed), so later profile edits change
+    nothing here. Rows are never updated except to void them.
+    """
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+    MEANINGS = {
+        Decision.APPROVED: "approved as medically accurate",
+        Decision.CHANGES_REQUESTED: "changes requested",
+    }
+
+    cycle = models.ForeignKey(ReviewCycle, on_delete=models.PROTECT, related_name="reviews")
+    assignment = models.ForeignKey(ReviewAssignment, on_delete=models.PROTECT, related_name="reviews")
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="reviews")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(BoardMember, on_delete=models.PROTECT, related_name="reviews")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    comments = models.TextField(blank=True)
+    signed_name = models.CharField(max_length=200)
+    signed_credentials = models.CharField(max_length=120)
+    signed_specialties = models.JSONField(default=list)
+    signed_username = models.CharField(max_length=150)
+    signed_at = models.DateTimeField()
+    meaning = models.CharField(max_length=120)
+    revision_hash = models.CharField(max_length=64)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [
+            # Two clicks, two workers, two tabs: one reviewer counts once per review cycle.
+            models.UniqueConstraint(fields=["cycle", "reviewer"], name="one_decision_per_reviewer_per_cycle")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signed_name}: {self.meaning} ({self.revision_hash[:10]})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            update_fields = kwargs.get("update_fields")
+            if not update_fields or set(update_fields) - {"voided_at", "void_reason"}:
+                raise ValidationError("A signed review cannot be changed; it can only be voided.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,147 @@
+"""Personas and helpers shared by the whole suite.
+
+Personas: `writer` (writes and owns drafts), `colleague` (another writer), `chief` (managing
+editor), `board` (three credentialed board members with valid licences), `outsider` (a logged-in
+user with no role). `drive(article, "published")` walks an article through the real services.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from governance import services
+from governance.services import ArticleContent
+from tests import factories
+from tests.factories import PASSWORD
+
+BODY = (
+    "## What it is\n\nHeart failure means the heart cannot pump as well as the body needs "
+    "[@trial2021]. Guidelines recommend four classes of medicine [@nice2018; @trial2021].\n"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Signing re-checks a password; PBKDF2's deliberate slowness only slows the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def writer(db):
+    return factories.UserFactory(username="writer", groups=["Writers"])
+
+
+@pytest.fixture
+def colleague(db):
+    return factories.UserFactory(username="colleague", groups=["Writers"])
+
+
+@pytest.fixture
+def chief(db):
+    return factories.UserFactory(username="chief", groups=["Managing editors"], is_staff=True)
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory(username="outsider")
+
+
+@pytest.fixture
+def topic(db):
+    return factories.TopicFactory(slug="heart-health", name="Heart health")
+
+
+@pytest.fixture
+def board(db):
+    cardiology = factories.SpecialtyFactory(slug="cardiology", name="Cardiology")
+    general = factories.SpecialtyFactory(slug="general-practice", name="General practice")
+    return [
+        factories.BoardMemberFactory(user__username="reviewer1", user__is_staff=True, specialties=[cardiology]),
+        factories.BoardMemberFactory(user__username="reviewer2", user__is_staff=True, specialties=[general]),
+        factories.BoardMemberFactory(user__username="reviewer3", user__is_staff=True, specialties=[cardiology]),
+    ]
+
+
+def article_content(**overrides) -> ArticleContent:
+    fields = {
+        "title": "Living with heart failure",
+        "summary": "What heart failure is and how it is treated.",
+        "body_markdown": BODY,
+        "references": [
+            {"key": "trial2021", "kind": "research", "title": "SGLT2 inhibitors in heart failure",
+             "authors": ["Smith J", "Okafor A"], "container": "N Engl J Med", "year": 2021,
+             "doi": "10.1056/NEJMoa0000001", "pmid": "31535829"},
+            {"key": "nice2018", "kind": "guideline", "title": "Chronic heart failure in adults",
+             "authors": ["National Institute for Health and Care Excellence"], "container": "NICE",
+             "year": 2018, "url": "https://www.nice.org.uk/guidance/ng106"},
+        ],
+    }
+    fields.update(overrides)
+    return ArticleContent(**fields)
+
+
+@pytest.fixture
+def make_article(writer, topic):
+    def make(**overrides):
+        actor = overrides.pop("actor", writer)
+        topic_ = overrides.pop("topic", topic)
+        risk_tier = overrides.pop("risk_tier", "standard")
+        return services.article_create(actor=actor, topic=topic_, content=article_content(**overrides),
+                                       risk_tier=risk_tier)
+
+    return make
+
+
+@pytest.fixture
+def drive(writer, chief, board):
+    """Walk an article through the real services up to `state`."""
+
+    order = ["submitted", "in_review", "approved", "published", "review_due"]
+
+    def to(article, state: str, *, reviewers=None):
+        reviewers = reviewers or board[:2]
+        if state == "draft":
+            return article
+        article = services.article_submit(article=article, actor=article.created_by)
+        if state == "submitted":
+            return article
+        assignments = [services.assignment_create(article=article, actor=chief, reviewer=m) for m in reviewers]
+        article = services.article_start_review(article=article, actor=chief)
+        if state == "in_review":
+            return article
+        for assignment in assignments:
+            services.review_record(assignment=assignment, actor=assignment.reviewer.user, decision="approve",
+                                   password=PASSWORD)
+        article.refresh_from_db()
+        if state == "approved":
+            return article
+        article = services.article_publish(article=article, actor=chief)
+        if state == "published":
+            return article
+        if state == "review_due":
+            return services.article_flag_review_due(article=article, reason="review interval elapsed")
+        raise ValueError(f"drive() cannot reach {state!r}; known: {order}")
+
+    return to
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
