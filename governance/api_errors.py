@@ -24,8 +24,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = response.data
-        first = next(iter(errors.items()), ("non_field_errors", ["Invalid input."])) if isinstance(errors, dict) else None
-        detail = f"{first[0]}: {first[1][0] if isinstance(first[1], list) and first[1] else first[1]}" if first else "Invalid input."
+        detail = "Invalid input."
+        if isinstance(errors, dict) and errors:
+            name, messages = next(iter(errors.items()))
+            message = messages[0] if isinstance(messages, list) and messages else messages
+            detail = f"{name}: {message}"
         response.data = {"detail": detail, "code": "invalid", "errors": errors}
     elif isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
