@@ -127,3 +127,60 @@ def may_use_editorial_api(user: Any) -> bool:
 
 def may_read_audit(user: Any, article: Article) -> bool:
     return may_view(user, article)
+
+
+# --- the admin: who sees and keeps which records ------------------------------------------------
+
+def may_administer(user: Any) -> bool:
+    """Keep the house's settings and records in the admin (review and editorial policies, topics,
+    specialties, references, board profiles, webhooks) and run transitions there: the managing
+    editor."""
+    return is_managing_editor(user)
+
+
+def visible_assignments(user: Any) -> QuerySet:
+    """Review assignments `user` may see: all for the managing editor, a board member's own."""
+    from reviewers.models import ReviewAssignment
+
+    if is_managing_editor(user):
+        return ReviewAssignment.objects.all()
+    member = board_member(user)
+    if member is None:
+        return ReviewAssignment.objects.none()
+    return ReviewAssignment.objects.filter(reviewer=member)
+
+
+def visible_board_members(user: Any) -> QuerySet:
+    """Board profiles `user` may see: all for the managing editor, a member their own."""
+    from reviewers.models import BoardMember
+
+    if is_managing_editor(user):
+        return BoardMember.objects.all()
+    member = board_member(user)
+    return BoardMember.objects.filter(pk=member.pk) if member is not None else BoardMember.objects.none()
+
+
+def may_edit_board_member(user: Any, member: Any) -> bool:
+    """A board member keeps their own profile; the managing editor keeps everyone's."""
+    own = board_member(user)
+    return is_managing_editor(user) or (own is not None and member is not None and member.pk == own.pk)
+
+
+def visible_conflicts(user: Any) -> QuerySet:
+    """Conflict-of-interest declarations `user` may see: a member's own; all for the managing editor."""
+    from reviewers.models import ConflictOfInterest
+
+    if is_managing_editor(user):
+        return ConflictOfInterest.objects.all()
+    member = board_member(user)
+    if member is None:
+        return ConflictOfInterest.objects.none()
+    return ConflictOfInterest.objects.filter(member=member)
+
+
+def may_declare_conflict(user: Any, conflict: Any = None) -> bool:
+    """Declare (conflict None) or end a declaration: the member it belongs to, or the managing editor."""
+    if is_managing_editor(user):
+        return True
+    own = board_member(user)
+    return own is not None and (conflict is None or conflict.member_id == own.pk)
