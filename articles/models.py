@@ -266,7 +266,8 @@ class Article(ConcurrentTransitionMixin, models.Model):
         """Start a new working revision; approvals of an unpublished revision are voided."""
         self.publish_at = None
 
-    @transition(field=state, source="*", target=S.ARCHIVED,
+    # "+": from any state but archived itself; archiving is final and happens once.
+    @transition(field=state, source="+", target=S.ARCHIVED,
                 conditions=[_rules_met("archive")], permission=_may("archive"),
                 custom={"label": "Archive"})
     def archive(self) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from articles import content
 from articles.models import Article, ArticleState, Reference
@@ -203,8 +204,18 @@ def transition_allowed(article: Article, name: str) -> bool:
     return all(rule(article, {}).ok for rule in TRANSITION_RULES[name] if rule.__name__ not in _CONTEXT_RULES)
 
 
+def state_allows(article: Article, name: str) -> bool:
+    """Does the state machine have transition `name` from the article's state (conditions aside)?"""
+    return can_proceed(getattr(article, name), check_conditions=False)
+
+
 def check(article: Article, name: str, **ctx: Any) -> None:
-    """Raise TransitionRefused naming the first unmet rule of transition `name`."""
+    """Raise TransitionRefused naming the first unmet rule of transition `name`. A transition the
+    state machine does not have from the current state is refused as `state_allows_transition`
+    before any other rule, so "publish a draft" is not misreported as "not approved yet"."""
+    if not state_allows(article, name):
+        raise TransitionRefused(f"'{name}' is not possible from '{article.get_state_display()}'.",
+                                rule="state_allows_transition")
     for rule in TRANSITION_RULES[name]:
         result = rule(article, ctx)
         if not result.ok:

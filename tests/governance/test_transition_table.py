@@ -1,0 +1,205 @@
+"""Every (state, transition) pair and every (role, transition) pair, as tables.
+
+The expected tables are written out by hand from DESIGN.md's workflow, so a change to the state
+machine, the rules or the policy that is not also a change to the design fails here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from articles.models import Article, ArticleState
+from governance import policies, services
+from governance.exceptions import NotPermitted, TransitionRefused
+from tests.factories import BoardMemberFactory
+
+STATES = [s.value for s in ArticleState]
+TRANSITIONS = ["submit", "start_review", "request_changes", "approve", "publish", "schedule",
+               "flag_review_due", "withdraw", "revise", "archive"]
+EDITORIAL = ["submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "revise", "archive"]
+
+# The states each transition may leave, according to the design (conditions aside).
+SOURCES = {
+    "submit": {"draft"},
+    "start_review": {"submitted", "review_due"},
+    "request_changes": {"submitted", "in_review"},
+    "approve": {"in_review"},
+    "publish": {"approved", "scheduled"},
+    "schedule": {"approved"},
+    "flag_review_due": {"published"},
+    # an edited live article stays live in any working state, so withdrawing is possible from all of them
+    "withdraw": {"draft", "submitted", "in_review", "approved", "scheduled", "published", "review_due"},
+    "revise": {"submitted", "in_review", "approved", "scheduled", "published", "review_due", "withdrawn"},
+    "archive": set(STATES) - {"archived"},
+}
+TARGETS = {
+    "submit": "submitted", "start_review": "in_review", "request_changes": "draft", "approve": "approved",
+    "publish": "published", "schedule": "scheduled", "flag_review_due": "review_due", "withdraw": "withdrawn",
+    "revise": "draft", "archive": "archived",
+}
+
+STATE = "state_allows_transition"
+# What the managing editor gets through services.article_transition from an article driven into
+# each state by the real services (with a reason and a future publication time): "ok" or the rule.
+SERVICE_OUTCOMES = {
+    "draft": {"submit": "ok", "start_review": STATE, "request_changes": STATE, "publish": STATE,
+              "schedule": STATE, "withdraw": "has_live_text", "revise": STATE, "archive": "ok"},
+    "submitted": {"submit": STATE, "start_review": "assignments_reach_quorum", "request_changes": "ok",
+                  "publish": STATE, "schedule": STATE, "withdraw": "has_live_text", "revise": "ok", "archive": "ok"},
+    "in_review": {"submit": STATE, "start_review": STATE, "request_changes": "ok", "publish": STATE,
+                  "schedule": STATE, "withdraw": "has_live_text", "revise": "ok", "archive": "ok"},
+    "approved": {"submit": STATE, "start_review": STATE, "request_changes": STATE, "publish": "ok",
+                 "schedule": "ok", "withdraw": "has_live_text", "revise": "ok", "archive": "ok"},
+    "scheduled": {"submit": STATE, "start_review": STATE, "request_changes": STATE, "publish": "ok",
+                  "schedule": STATE, "withdraw": "has_live_text", "revise": "ok", "archive": "ok"},
+    "published": {"submit": STATE, "start_review": STATE, "request_changes": STATE, "publish": STATE,
+                  "schedule": STATE, "withdraw": "ok", "revise": "ok", "archive": "ok"},
+    "review_due": {"submit": STATE, "start_review": "assignments_reach_quorum", "request_changes": STATE,
+                   "publish": STATE, "schedule": STATE, "withdraw": "ok", "revise": "ok", "archive": "ok"},
+    "withdrawn": {"submit": STATE, "start_review": STATE, "request_changes": STATE, "publish": STATE,
+                  "schedule": STATE, "withdraw": STATE, "revise": "ok", "archive": "ok"},
+    "archived": {name: STATE for name in EDITORIAL},
+}
+
+ROLES = ["writer_author", "colleague", "chief", "board_member", "outsider", "anonymous"]
+MAY = {
+    "writer_author": {"submit", "revise"},
+    "colleague": set(),
+    "chief": {"submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "revise", "archive"},
+    "board_member": set(),
+    "outsider": set(),
+    "anonymous": set(),
+}
+
+
+@pytest.fixture
+def article_in(make_article, drive, chief):
+    def make(state: str) -> Article:
+        if state in ("scheduled",):
+            article = drive(make_article(), "approved")
+            return services.article_schedule(article=article, actor=chief,
+                                             publish_at=timezone.now() + dt.timedelta(days=2))
+        if state == "withdrawn":
+            article = drive(make_article(), "published")
+            return services.article_withdraw(article=article, actor=chief, reason="superseded guidance")
+        if state == "archived":
+            return services.article_archive(article=make_article(), actor=chief, reason="duplicate")
+        article = drive(make_article(), state)
+        assert article.state == state
+        return article
+
+    return make
+
+
+@pytest.fixture
+def people(writer, colleague, chief, outsider, board):
+    return {
+        "writer_author": writer, "colleague": colleague, "chief": chief, "board_member": board[0].user,
+        "outsider": outsider, "anonymous": AnonymousUser(),
+    }
+
+
+def test_it_declares_exactly_the_designed_transitions():
+    field = Article._meta.get_field("state")
+    declared: dict[str, set[str]] = {}
+    for transition in field.get_all_transitions(Article):
+        if transition.source == "+":
+            sources = {s for s in STATES if s != transition.target}
+        else:
+            sources = {transition.source}
+        declared.setdefault(transition.name, set()).update(sources)
+        assert transition.target == TARGETS[transition.name], transition.name
+
+    assert declared == SOURCES
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("name", TRANSITIONS)
+def test_it_allows_a_transition_only_from_its_source_states(state, name):
+    from django_fsm import can_proceed
+
+    article = Article(state=state)
+
+    assert can_proceed(getattr(article, name), check_conditions=False) is (state in SOURCES[name])
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_it_runs_or_refuses_each_transition_with_a_named_rule(state, article_in, chief):
+    for name in EDITORIAL:
+        article = article_in(state)
+        expected = SERVICE_OUTCOMES[state][name]
+        kwargs = {"reason": "editorial decision", "publish_at": timezone.now() + dt.timedelta(days=1)}
+        if expected == "ok":
+            result = services.article_transition(article=article, actor=chief, name=name, **kwargs)
+            assert result.state == TARGETS[name], (state, name)
+            assert Article.objects.get(pk=article.pk).state == TARGETS[name]
+        else:
+            with pytest.raises(TransitionRefused) as refused:
+                services.article_transition(article=article, actor=chief, name=name, **kwargs)
+            assert refused.value.rule == expected, (state, name, str(refused.value))
+            assert refused.value.http_status == 409
+            assert Article.objects.get(pk=article.pk).state == state, (state, name)
+
+
+@pytest.mark.parametrize("name", ["approve", "flag_review_due", "teleport"])
+def test_it_refuses_system_and_unknown_transitions_through_the_dispatcher(name, article_in, chief):
+    article = article_in("in_review")
+
+    with pytest.raises(TransitionRefused) as refused:
+        services.article_transition(article=article, actor=chief, name=name)
+
+    assert refused.value.rule == "unknown_transition"
+    assert Article.objects.get(pk=article.pk).state == "in_review"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", TRANSITIONS)
+def test_it_answers_who_may_run_each_transition(role, name, people, make_article):
+    article = make_article()
+
+    assert policies.may_transition(people[role], name, article) is (name in MAY[role])
+
+
+# Where each editorial transition can succeed, so a permitted role sees it happen.
+READY = {"submit": "draft", "start_review": "submitted", "request_changes": "submitted", "publish": "approved",
+         "schedule": "approved", "withdraw": "published", "revise": "submitted", "archive": "draft"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", EDITORIAL)
+def test_it_refuses_unpermitted_roles_with_403_and_lets_permitted_ones_through(role, name, people, article_in, chief,
+                                                                                 board):
+    article = article_in(READY[name])
+    if name == "start_review":
+        for member in board[:2]:
+            services.assignment_create(article=article, actor=chief, reviewer=member)
+    actor = people[role]
+    kwargs = {"reason": "editorial decision", "publish_at": timezone.now() + dt.timedelta(days=1)}
+
+    if name in MAY[role]:
+        result = services.article_transition(article=article, actor=actor, name=name, **kwargs)
+        assert result.state == TARGETS[name]
+    else:
+        with pytest.raises(NotPermitted) as refused:
+            services.article_transition(article=article, actor=actor, name=name, **kwargs)
+        assert refused.value.http_status == 403
+        assert refused.value.rule == f"may_{name}"
+        assert Article.objects.get(pk=article.pk).state == READY[name]
+
+
+def test_it_asks_permission_before_state(people, article_in):
+    article = article_in("archived")
+
+    with pytest.raises(NotPermitted):
+        services.article_transition(article=article, actor=people["colleague"], name="publish")
+
+
+def test_it_lets_a_board_member_who_writes_nothing_run_no_transition(make_article):
+    member = BoardMemberFactory()
+    article = make_article()
+
+    assert [n for n in TRANSITIONS if policies.may_transition(member.user, n, article)] == []
