@@ -107,10 +107,8 @@ def test_it_declares_exactly_the_designed_transitions():
     field = Article._meta.get_field("state")
     declared: dict[str, set[str]] = {}
     for transition in field.get_all_transitions(Article):
-        if transition.source == "+":
-            sources = {s for s in STATES if s != transition.target}
-        else:
-            sources = {transition.source}
+        any_other = transition.source == "+"
+        sources = {s for s in STATES if s != transition.target} if any_other else {transition.source}
         declared.setdefault(transition.name, set()).update(sources)
         assert transition.target == TARGETS[transition.name], transition.name
 
