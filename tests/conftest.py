@@ -36,6 +36,9 @@ def _fast_passwords(settings):
     # Signing re-checks a password; PBKDF2's deliberate slowness only slows the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SITE_URL = "http://testserver"
+    # Pages render {% static %} without a collectstatic manifest (the suite never runs collectstatic).
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
 @pytest.fixture
