@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 
@@ -83,6 +84,10 @@ class Reference(models.Model):
 
     class Meta:
         ordering = ["title"]
+        constraints = [
+            # DOIs are case-insensitive: 10.1056/NEJMoa1 and 10.1056/nejmoa1 are one reference.
+            models.UniqueConstraint(Lower("doi"), name="reference_doi_unique_ignoring_case"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title

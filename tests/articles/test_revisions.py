@@ -1,0 +1,64 @@
+"""Revisions: immutable, one per content save, none for identical content."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from articles.models import Revision
+from governance import services
+from tests.conftest import BODY, article_content
+
+
+def test_it_refuses_to_save_an_existing_revision(make_article):
+    revision = make_article().current_revision
+    revision.body_markdown = "tampered"
+
+    with pytest.raises(ValidationError):
+        revision.save()
+
+    assert Revision.objects.get(pk=revision.pk).body_markdown == BODY
+
+
+def test_it_refuses_to_delete_a_revision(make_article):
+    revision = make_article().current_revision
+
+    with pytest.raises(ValidationError):
+        revision.delete()
+
+
+def test_it_saves_a_new_revision(make_article):
+    article = make_article()
+
+    assert Revision.objects.filter(article=article).count() == 1
+
+
+def test_it_makes_a_new_revision_on_every_content_save(make_article, writer):
+    article = make_article()
+    first = article.current_revision
+
+    article = services.article_edit(article=article, actor=writer, change_note="Clarify",
+                                    content=article_content(summary="A clearer summary."))
+
+    second = article.current_revision
+    assert second.pk != first.pk
+    assert (first.number, second.number) == (1, 2)
+    assert second.content_hash != first.content_hash
+    assert second.change_note == "Clarify"
+    assert Revision.objects.get(pk=first.pk).summary == "What heart failure is and how it is treated."
+
+
+def test_it_makes_no_revision_for_identical_content(make_article, writer):
+    article = make_article()
+
+    article = services.article_edit(article=article, actor=writer, content=article_content())
+
+    assert article.revisions.count() == 1
+
+
+def test_it_hashes_content_canonically(make_article):
+    one = make_article().current_revision
+    two = make_article().current_revision
+
+    assert one.content_hash == two.content_hash
+    assert len(one.content_hash) == 64
