@@ -88,7 +88,7 @@ def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str
     fields["pmcid"] = (fields["pmcid"] or "").upper()
     reference = Reference(**fields)
     try:
-        reference.full_clean(validate_unique=False)
+        reference.full_clean(validate_unique=False, validate_constraints=False)  # an existing one is reused
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             errors.setdefault(f"{prefix}.{name}", []).extend(messages)
@@ -136,7 +136,7 @@ def _prepare(data: ArticleContent) -> _Prepared:
             continue
         existing = None
         if fields["doi"]:
-            existing = Reference.objects.filter(doi=fields["doi"]).first()
+            existing = Reference.objects.filter(doi__iexact=fields["doi"]).first()  # DOIs ignore case
         if existing is None and fields["pmid"]:
             existing = Reference.objects.filter(pmid=fields["pmid"]).first()
         keys.append(key)
