@@ -1,0 +1,255 @@
+"""Load the demo data of API.md ("Demo data"): people and the board, topics with review policies,
+references, the editorial policy, and articles in every workflow state.
+
+Idempotent: what exists is left as it is, so a second run changes nothing and writes no audit
+event. Articles go through `governance.services` like real work (one transaction per article, so
+an interrupted run leaves no half-walked article), which fills the audit log and the changes feed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from articles import content
+from articles.models import Article, Topic
+from governance import demo, services
+from governance.models import EditorialPolicy, ReviewPolicy
+from governance.services import ArticleContent, VariantInput
+from reviewers.models import BoardMember, ConflictOfInterest, ReviewAssignment, Specialty
+
+APPROVAL_COMMENTS = [
+    "Accurate and in line with current guidance.",
+    "Checked against the cited sources; clear for a general audience.",
+    "Medically accurate. No changes needed.",
+]
+
+
+class Command(BaseCommand):
+    help = "Load the Imprimatur demo data (idempotent) and print the demo logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.password = settings.IMPRIMATUR_DEMO_PASSWORD
+        self.created: list[str] = []
+        with transaction.atomic():
+            self.users = self._people()
+            self.topics = self._topics()
+            self._policies()
+            self._conflicts()
+            self._editorial_policy()
+        for spec in demo.ARTICLES:
+            if Article.objects.filter(slug=spec["slug"]).exists():
+                continue
+            with transaction.atomic():
+                self._article(spec)
+            self.created.append(f"article {spec['slug']} ({spec['path']})")
+        self._report()
+
+    # --- people, topics, policies -------------------------------------------------------------
+
+    def _user(self, fields: dict[str, Any], *, group: str | None, is_staff: bool):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            username=fields["username"],
+            defaults={"first_name": fields["first_name"], "last_name": fields["last_name"],
+                      "email": f"{fields['username']}@example.org", "is_staff": is_staff},
+        )
+        if created or not user.check_password(self.password):
+            # A changed IMPRIMATUR_DEMO_PASSWORD is applied; an unchanged one leaves the row alone.
+            user.set_password(self.password)
+            user.save(update_fields=["password"])
+            if created:
+                self.created.append(f"user {user.username}")
+        if group and not user.groups.filter(name=group).exists():
+            user.groups.add(Group.objects.get(name=group))
+        return user
+
+    def _people(self) -> dict[str, Any]:
+        users = {}
+        for person in demo.STAFF:
+            users[person["username"]] = self._user(person, group=person["group"], is_staff=person["is_staff"])
+        specialties = {}
+        for slug, name in demo.SPECIALTIES:
+            specialties[slug], _ = Specialty.objects.get_or_create(slug=slug, defaults={"name": name})
+        today = timezone.localdate()
+        for person in demo.BOARD:
+            user = self._user(person, group=None, is_staff=True)
+            users[person["username"]] = user
+            member, created = BoardMember.objects.get_or_create(user=user, defaults={
+                "printed_name": person["printed_name"], "credentials": person["credentials"],
+                "affiliation": person["affiliation"], "bio": person["bio"],
+                "licence_number": person["licence_number"], "licence_jurisdiction": person["licence_jurisdiction"],
+                "licence_expires_on": today + dt.timedelta(days=person["licence_days"]),
+                "joined_on": today - dt.timedelta(days=400),
+            })
+            if created:
+                member.specialties.set([specialties[s] for s in person["specialties"]])
+                self.created.append(f"board member {member.printed_name}")
+        return users
+
+    def _topics(self) -> dict[str, Topic]:
+        topics = {}
+        for slug, name, description in demo.TOPICS:
+            topics[slug], created = Topic.objects.get_or_create(slug=slug, defaults={"name": name,
+                                                                                     "description": description})
+            if created:
+                self.created.append(f"topic {slug}")
+        return topics
+
+    def _policies(self) -> None:
+        for topic_slug, tier, approvals, required, interval, grace in demo.POLICIES:
+            topic = self.topics[topic_slug] if topic_slug else None
+            policy, created = ReviewPolicy.objects.get_or_create(topic=topic, risk_tier=tier, defaults={
+                "approvals_required": approvals, "review_interval_days": interval, "unpublish_grace_days": grace,
+            })
+            if created:
+                policy.required_specialties.set(Specialty.objects.filter(slug__in=required))
+                self.created.append(f"review policy {policy}")
+
+    def _conflicts(self) -> None:
+        for username, topic_slug, nature, counterparty, description in demo.CONFLICTS:
+            member = self.users[username].board_member
+            topic = self.topics[topic_slug]
+            if ConflictOfInterest.objects.filter(member=member, topic=topic, nature=nature).exists():
+                continue
+            declaration = ConflictOfInterest(member=member, topic=topic, nature=nature, counterparty=counterparty,
+                                             description=description,
+                                             starts_on=timezone.localdate() - dt.timedelta(days=200))
+            declaration.full_clean()
+            declaration.save()
+            self.created.append(f"declaration {declaration}")
+
+    def _editorial_policy(self) -> None:
+        _, created = EditorialPolicy.objects.get_or_create(version=demo.EDITORIAL_POLICY_VERSION, defaults={
+            "effective_at": timezone.now(), "body_markdown": demo.EDITORIAL_POLICY,
+            "body_html": content.render(demo.EDITORIAL_POLICY, {}), "created_by": self.users["chief"],
+        })
+        if created:
+            self.created.append(f"editorial policy v{demo.EDITORIAL_POLICY_VERSION}")
+
+    # --- articles -----------------------------------------------------------------------------
+
+    def _content(self, spec: dict[str, Any], *, body: str, keys: list[str]) -> ArticleContent:
+        references = [{"key": key, **demo.REFERENCES[key]} for key in keys]
+        variants = [VariantInput(v["audience"], v["body"], v.get("summary", "")) for v in spec.get("variants", [])]
+        return ArticleContent(title=spec["title"], summary=spec["summary"], body_markdown=body,
+                              origin=spec.get("origin", "human"), references=references, variants=variants)
+
+    def _member(self, username: str) -> BoardMember:
+        return self.users[username].board_member
+
+    def _review_round(self, article: Article, usernames: list[str], *, sign: list[str] | None = None) -> Article:
+        """Assign (reusing assignments still open), start the review and sign approvals."""
+        chief = self.users["chief"]
+        open_assignments = {a.reviewer.user.username: a for a in
+                            ReviewAssignment.objects.filter(article=article, status=ReviewAssignment.Status.OPEN)
+                            .select_related("reviewer__user")}
+        assignments = []
+        for username in usernames:
+            assignment = open_assignments.get(username) or services.assignment_create(
+                article=article, actor=chief, reviewer=self._member(username))
+            assignments.append(assignment)
+        article = services.article_start_review(article=article, actor=chief)
+        signers = usernames if sign is None else sign
+        for i, assignment in enumerate(a for a in assignments if a.reviewer.user.username in signers):
+            services.review_record(assignment=assignment, actor=self.users[assignment.reviewer.user.username],
+                                   decision="approve", password=self.password,
+                                   comments=APPROVAL_COMMENTS[i % len(APPROVAL_COMMENTS)])
+        article.refresh_from_db()
+        return article
+
+    def _article(self, spec: dict[str, Any]) -> Article:
+        editor, chief = self.users["editor"], self.users["chief"]
+        path = spec["path"]
+        keys = list(spec["references"])
+        related = list(Article.objects.filter(slug__in=spec.get("related", [])))
+        article = services.article_create(
+            actor=editor, topic=self.topics[spec["topic"]], content=self._content(spec, body=spec["body"], keys=keys),
+            slug=spec["slug"], risk_tier=spec.get("risk_tier", "standard"), related=related,
+        )
+        if path == "draft":
+            return article
+        article = services.article_submit(article=article, actor=editor)
+        if path == "submitted":
+            return article
+
+        asked = spec.get("changes_requested")
+        if asked:
+            # A first round in which one reviewer asks for a change; the writer adds it.
+            assignment = services.assignment_create(article=article, actor=chief, reviewer=self._member(asked["by"]))
+            for username in spec["reviewers"]:
+                if username != asked["by"]:
+                    services.assignment_create(article=article, actor=chief, reviewer=self._member(username))
+            article = services.article_start_review(article=article, actor=chief)
+            services.review_record(assignment=assignment, actor=self.users[asked["by"]], decision="request_changes",
+                                   password=self.password, comments=asked["comments"])
+            article.refresh_from_db()
+            body = spec["body"].replace(asked["before"], asked["paragraph"] + asked["before"], 1)
+            article = services.article_edit(article=article, actor=editor, content=self._content(spec, body=body, keys=keys),
+                                            change_note=asked["change_note"], is_major_change=False)
+            article = services.article_submit(article=article, actor=editor)
+
+        article = self._review_round(article, spec["reviewers"], sign=spec.get("signed"))
+        if path in ("in_review", "approved"):
+            return article
+        if path == "scheduled":
+            publish_at = timezone.now() + dt.timedelta(days=spec["schedule_in_days"])
+            return services.article_schedule(article=article, actor=chief, publish_at=publish_at)
+
+        article = services.article_publish(article=article, actor=chief)
+        later = spec.get("later")
+        if later:
+            body = spec["body"].replace(later["before"], later["insert"] + later["before"], 1)
+            new_keys = keys + [key for key in later["references"] if key not in keys]
+            article = services.article_edit(
+                article=article, actor=editor, content=self._content(spec, body=body, keys=new_keys),
+                change_note=later["change_note"], is_major_change=later.get("is_major_change", True),
+                reason="New revision of a published article",
+            )
+            if path == "published_twice":
+                article = services.article_submit(article=article, actor=editor)
+                article = self._review_round(article, later["reviewers"])
+                article = services.article_publish(article=article, actor=chief)
+            return article
+        if path == "review_due":
+            return services.article_flag_review_due(article=article, reason=spec["review_due_reason"])
+        if path == "withdrawn":
+            return services.article_withdraw(article=article, actor=chief, reason=spec["withdraw_reason"])
+        if path == "archived":
+            return services.article_archive(article=article, actor=chief, reason=spec["archive_reason"])
+        if path != "published":
+            raise ValueError(f"Unknown demo path {path!r} for {spec['slug']}")
+        return article
+
+    # --- report -------------------------------------------------------------------------------
+
+    def _report(self) -> None:
+        out = self.stdout
+        if self.created:
+            out.write(self.style.SUCCESS(f"Demo data: created {len(self.created)} item(s)."))
+        else:
+            out.write("Demo data already loaded: nothing changed.")
+        site = settings.SITE_URL
+        out.write("")
+        out.write(f"Demo logins (password for every account: {self.password})")
+        rows = [(p["username"], p["role"], ", ".join(f"{site}{where}" for where in p["signs_in_at"]))
+                for p in demo.STAFF]
+        for person in demo.BOARD:
+            role = "advisory board (licence expired)" if person["licence_days"] < 0 else "advisory board"
+            rows.append((person["username"], role, f"{site}/admin/"))
+        width = max(len(r[0]) for r in rows)
+        role_width = max(len(r[1]) for r in rows)
+        for username, role, where in rows:
+            out.write(f"  {username:<{width}}  {self.password}  {role:<{role_width}}  {where}")
+        out.write("")
+        out.write(f"Editor UI:  {site}/editor/")
+        out.write(f"Admin:      {site}/admin/")
+        out.write(f"API docs:   {site}/api/docs/")
+        out.write(f"Public API: {site}/api/v1/articles/  (key: manage.py create_api_key NAME)")
