@@ -252,13 +252,29 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AudienceEnum": ["patient", "caregiver", "clinician"],
+        "ServedAudienceEnum": ["general", "patient", "caregiver", "clinician"],
+    },
+    "TAGS": [
+        {"name": "public", "description": "Approved, published content for downstream sites (`Authorization: Api-Key <key>`)."},
+        {"name": "editorial", "description": "Drafts, revisions, transitions, assignments, signed reviews, audit "
+                                             "(`Authorization: Token <token>` or a staff session)."},
+    ],
 }
-API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
 
 # --- Imprimatur -----------------------------------------------------------------------------
 IMPRIMATUR_DEMO_PASSWORD = os.environ.get("IMPRIMATUR_DEMO_PASSWORD", "imprimatur-demo")
 IMPRIMATUR_PUBLIC_API_ANONYMOUS = env_bool("IMPRIMATUR_PUBLIC_API_ANONYMOUS", False)
 IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE = env_bool("IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE", False)
+# Webhook delivery (governance.delivery): socket timeouts per attempt, and how long a worker's
+# claim on a delivery lasts before the sweep may hand it to another worker (must exceed both).
+IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT = env_int("IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT", 3)
+IMPRIMATUR_WEBHOOK_TIMEOUT = env_int("IMPRIMATUR_WEBHOOK_TIMEOUT", 10)
+IMPRIMATUR_WEBHOOK_LEASE_SECONDS = env_int("IMPRIMATUR_WEBHOOK_LEASE_SECONDS", 60)
+# Retraction watch: where `check_reference_integrity` downloads the Retraction Watch CSV from
+# (empty: no download; the task only re-applies what `import_retractions` loaded).
+IMPRIMATUR_RETRACTIONS_URL = os.environ.get("IMPRIMATUR_RETRACTIONS_URL", "")
 IMPRIMATUR_MAX_BODY_CHARS = env_int("IMPRIMATUR_MAX_BODY_CHARS", 200_000)
 IMPRIMATUR_DISCLAIMER = os.environ.get(
     "IMPRIMATUR_DISCLAIMER",

@@ -1,0 +1,144 @@
+"""Who may read the public API, and how fast.
+
+Downstream sites send `Authorization: Api-Key <prefix>.<secret>` (djangorestframework-api-key:
+only a hash is stored). A verified key is remembered in the cache for a few seconds
+(`IMPRIMATUR_API_KEY_CACHE_SECONDS`, default 30) so that a conditional GET answered with 304
+costs one query, not two; a revoked key therefore stops working within that delay (at once in
+the process that revoked it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework.settings import api_settings
+from rest_framework_api_key.models import APIKey
+from rest_framework_api_key.permissions import KeyParser
+
+KEYWORD = "Api-Key"
+
+
+@dataclass(frozen=True)
+class DownstreamSite:
+    """The verified API key of a request (`request.auth`)."""
+
+    key_id: str
+    prefix: str
+    name: str
+
+
+def _cache_key(prefix: str) -> str:
+    return f"imprimatur:api-key:{prefix}"
+
+
+def _cache_seconds() -> int:
+    return int(getattr(settings, "IMPRIMATUR_API_KEY_CACHE_SECONDS", 30))
+
+
+@receiver([post_save, post_delete], sender=APIKey)
+def _forget_cached_key(sender: Any, instance: APIKey, **kwargs: Any) -> None:
+    cache.delete(_cache_key(instance.prefix))
+
+
+def verify_key(key: str) -> DownstreamSite | None:
+    """The site a key belongs to, or None if the key is unknown, revoked or expired."""
+    prefix = key.partition(".")[0]
+    if not prefix or len(prefix) > 8 or "\x00" in key:
+        return None
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    cached = cache.get(_cache_key(prefix))
+    if cached is not None and cached[0] == digest:
+        return cached[1]
+    try:
+        api_key = APIKey.objects.get_from_key(key)
+    except APIKey.DoesNotExist:
+        return None
+    if api_key.has_expired:
+        return None
+    site = DownstreamSite(key_id=str(api_key.pk), prefix=api_key.prefix, name=api_key.name)
+    cache.set(_cache_key(prefix), (digest, site), _cache_seconds())
+    return site
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key <key>`. No key: not authenticated (401 unless anonymous reads are
+    allowed). A wrong, revoked or expired key: 401."""
+
+    parser = KeyParser()
+
+    def authenticate(self, request: Any) -> tuple[Any, DownstreamSite] | None:
+        key = self.parser.get_from_authorization(request)
+        if key is None:
+            return None
+        site = verify_key(key.strip())
+        if site is None:
+            raise exceptions.AuthenticationFailed("The API key is unknown, revoked or expired.", code="invalid_api_key")
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser(), site
+
+    def authenticate_header(self, request: Any) -> str:
+        return KEYWORD
+
+
+class PublicReadAccess(permissions.BasePermission):
+    """A valid API key, or nothing at all when IMPRIMATUR_PUBLIC_API_ANONYMOUS is on."""
+
+    message = "Send an API key: 'Authorization: Api-Key <key>'."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if isinstance(request.auth, DownstreamSite):
+            return True
+        return bool(getattr(settings, "IMPRIMATUR_PUBLIC_API_ANONYMOUS", False))
+
+
+class _SettingsRateThrottle(throttling.SimpleRateThrottle):
+    """Reads its rate from the settings on every request (DRF's default reads them once, at
+    import), so a deployment or a test can change it."""
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class ApiKeyRateThrottle(_SettingsRateThrottle):
+    """Per downstream site: rate setting `api_key` (default 1200/min)."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if not isinstance(request.auth, DownstreamSite):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.key_id}
+
+
+class AnonymousPublicRateThrottle(_SettingsRateThrottle):
+    """Anonymous readers (when allowed), per client address: rate setting `anon_public`."""
+
+    scope = "anon_public"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if isinstance(request.auth, DownstreamSite):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "articles.api.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A downstream site's key, sent as `Authorization: Api-Key <key>` "
+            "(create one with `manage.py create_api_key NAME`).",
+        }

@@ -1,0 +1,379 @@
+"""Serializers of the API: the shapes of its documents (which also document them in OpenAPI) and
+the validation of what clients send. Field names are the contract of /work/shared/API.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from articles.models import Article, Audience, Origin, Reference
+from reviewers.models import ReviewAssignment
+
+AUDIENCE_CHOICES = Audience.values
+REVIEW_STATUS_CHOICES = ["approved", "review_overdue"]
+TRANSITIONS = ["submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "archive", "revise"]
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as `{"references[0].doi": [...]}`: every error names its field."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for name, value in errors.items():
+            key = prefix if name == "non_field_errors" and prefix else (f"{prefix}.{name}" if prefix else str(name))
+            flat.update(flatten_errors(value, key))
+    elif isinstance(errors, list):
+        if all(not isinstance(item, (dict, list)) for item in errors):
+            flat[prefix or "non_field_errors"] = [str(item) for item in errors]
+        else:
+            for index, item in enumerate(errors):
+                if item:
+                    flat.update(flatten_errors(item, f"{prefix}[{index}]"))
+    else:
+        flat[prefix or "non_field_errors"] = [str(errors)]
+    return flat
+
+
+# --- shared error shapes ------------------------------------------------------------------------
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class RuleErrorSerializer(ErrorSerializer):
+    rule = serializers.CharField(required=False, help_text="The named rule that refused the request.")
+
+
+class FieldErrorSerializer(ErrorSerializer):
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text='Field errors, e.g. {"references[0].doi": ["Enter a DOI…"]}.')
+
+
+class ThrottledSerializer(ErrorSerializer):
+    retry_after = serializers.IntegerField(required=False)
+
+
+class GoneSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    slug = serializers.CharField()
+    withdrawn_at = serializers.DateTimeField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+# --- public documents ---------------------------------------------------------------------------
+
+class ArticleListItemSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField(allow_blank=True)
+    topic = serializers.CharField(help_text="The topic's slug.")
+    audiences = serializers.ListField(child=serializers.ChoiceField(AUDIENCE_CHOICES),
+                                      help_text="Reviewed variants besides the default text.")
+    review_status = serializers.ChoiceField(REVIEW_STATUS_CHOICES)
+    last_reviewed_at = serializers.DateTimeField(allow_null=True)
+    next_review_due = serializers.DateField(allow_null=True)
+    published_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    url = serializers.URLField()
+
+
+class ArticlePageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ArticleListItemSerializer(many=True)
+
+
+class PublicReferenceSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The number used in the body, in order of first citation.")
+    kind = serializers.ChoiceField(Reference.Kind.values)
+    title = serializers.CharField()
+    authors = serializers.ListField(child=serializers.CharField())
+    container = serializers.CharField(allow_blank=True)
+    year = serializers.IntegerField(allow_null=True)
+    doi = serializers.CharField(allow_null=True)
+    pmid = serializers.CharField(allow_null=True)
+    pmcid = serializers.CharField(allow_null=True)
+    url = serializers.CharField(allow_null=True)
+    formatted = serializers.CharField(help_text="AMA style.")
+    retracted = serializers.BooleanField()
+
+
+class PublicReviewerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    credentials = serializers.CharField(allow_blank=True)
+    specialties = serializers.ListField(child=serializers.CharField())
+    decision = serializers.ChoiceField(["approved"])
+    signed_at = serializers.DateTimeField()
+
+
+class ChangeNoteSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    note = serializers.CharField()
+
+
+class RelatedArticleSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+
+
+class ArticleDetailSerializer(ArticleListItemSerializer):
+    body_html = serializers.CharField()
+    audience = serializers.ChoiceField(["general", *AUDIENCE_CHOICES], help_text="The text served.")
+    references = PublicReferenceSerializer(many=True)
+    reviewed_by = PublicReviewerSerializer(many=True)
+    disclaimer = serializers.CharField()
+    editorial_policy_url = serializers.URLField()
+    related = RelatedArticleSerializer(many=True)
+    revision = serializers.CharField(help_text="The content hash of the published revision.")
+    origin = serializers.ChoiceField(Origin.values)
+    change_history = ChangeNoteSerializer(many=True, help_text="Major changes, newest first.")
+
+
+class JsonLdSerializer(serializers.Serializer):
+    """schema.org MedicalWebPage (the document is JSON-LD; only its main keys are listed)."""
+
+    context = serializers.CharField()
+    type = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    lastReviewed = serializers.DateField(allow_null=True)
+    reviewedBy = serializers.ListField(child=serializers.DictField())
+    datePublished = serializers.DateTimeField()
+    dateModified = serializers.DateTimeField()
+    audience = serializers.DictField()
+    citation = serializers.ListField(child=serializers.DictField())
+    about = serializers.DictField()
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["@context"] = fields.pop("context")
+        fields["@type"] = fields.pop("type")
+        return fields
+
+
+class ChangeEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    type = serializers.ChoiceField(["published", "updated", "review_due", "withdrawn"])
+    slug = serializers.CharField()
+    at = serializers.DateTimeField()
+    revision = serializers.CharField(allow_blank=True, help_text="Content hash of the revision concerned.")
+
+
+class ChangesPageSerializer(serializers.Serializer):
+    results = ChangeEventSerializer(many=True)
+    next_cursor = serializers.CharField(help_text="Pass as `since` to continue; always present.")
+
+
+class BoardMemberSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    credentials = serializers.CharField()
+    specialties = serializers.ListField(child=serializers.CharField())
+    affiliation = serializers.CharField(allow_blank=True)
+    bio = serializers.CharField(allow_blank=True)
+
+
+class TopicSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    review_interval_days = serializers.IntegerField()
+
+
+class EditorialPolicySerializer(serializers.Serializer):
+    version = serializers.CharField()
+    effective_at = serializers.DateTimeField()
+    body_html = serializers.CharField()
+
+
+# --- public query parameters --------------------------------------------------------------------
+
+class DetailQuerySerializer(serializers.Serializer):
+    audience = serializers.ChoiceField(AUDIENCE_CHOICES, required=False)
+
+
+class ArticleListQuerySerializer(serializers.Serializer):
+    topic = serializers.SlugField(required=False, max_length=50)
+    audience = serializers.ChoiceField(AUDIENCE_CHOICES, required=False)
+    updated_since = serializers.DateTimeField(required=False)
+    q = serializers.CharField(required=False, max_length=200)
+    review_status = serializers.ChoiceField(REVIEW_STATUS_CHOICES, required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    cursor = serializers.CharField(required=False, max_length=500)
+
+
+class ChangesQuerySerializer(serializers.Serializer):
+    since = serializers.CharField(required=False, max_length=200)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+
+
+# --- editorial input ----------------------------------------------------------------------------
+
+class ReferenceInputSerializer(serializers.Serializer):
+    key = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    kind = serializers.ChoiceField(Reference.Kind.values, required=False)
+    title = serializers.CharField(max_length=1000)
+    authors = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=200)
+    container = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    year = serializers.IntegerField(required=False, allow_null=True, min_value=1600, max_value=2100)
+    doi = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=255)
+    pmid = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=12)
+    pmcid = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=16)
+    url = serializers.URLField(required=False, allow_blank=True, allow_null=True, max_length=1000)
+
+
+class VariantInputSerializer(serializers.Serializer):
+    audience = serializers.ChoiceField(AUDIENCE_CHOICES)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    body_markdown = serializers.CharField()
+
+
+class ArticleCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    topic = serializers.SlugField(help_text="The topic's slug.")
+    body_markdown = serializers.CharField()
+    origin = serializers.ChoiceField(Origin.values, required=False)
+    change_note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    is_major_change = serializers.BooleanField(required=False)
+    references = ReferenceInputSerializer(many=True, required=False)
+    slug = serializers.SlugField(required=False, max_length=180)
+    variants = VariantInputSerializer(many=True, required=False)
+
+
+class ArticleEditSerializer(serializers.Serializer):
+    """PATCH: every field optional; unsent fields keep their current value (references too)."""
+
+    title = serializers.CharField(required=False, max_length=300)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    body_markdown = serializers.CharField(required=False)
+    origin = serializers.ChoiceField(Origin.values, required=False)
+    change_note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    is_major_change = serializers.BooleanField(required=False)
+    references = ReferenceInputSerializer(many=True, required=False)
+    variants = VariantInputSerializer(many=True, required=False)
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    publish_at = serializers.DateTimeField(required=False, allow_null=True,
+                                           help_text="For `schedule`: when to publish.")
+
+
+class AssignmentInputSerializer(serializers.Serializer):
+    reviewer = serializers.CharField(max_length=150, help_text="The board member's username.")
+    due_at = serializers.DateTimeField(required=False, allow_null=True,
+                                       help_text="Not in the past; default: the policy's assignment delay.")
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(["approve", "request_changes"])
+    comments = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    password = serializers.CharField(max_length=256, trim_whitespace=False,
+                                     help_text="The reviewer's password, re-entered: the signature.")
+
+
+# --- editorial output ---------------------------------------------------------------------------
+
+class EditorialReferenceSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    number = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    authors = serializers.ListField(child=serializers.CharField())
+    container = serializers.CharField(allow_blank=True)
+    year = serializers.IntegerField(allow_null=True)
+    doi = serializers.CharField(allow_null=True)
+    pmid = serializers.CharField(allow_null=True)
+    pmcid = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
+    retracted = serializers.BooleanField()
+
+
+class EditorialVariantSerializer(serializers.Serializer):
+    audience = serializers.CharField()
+    summary = serializers.CharField(allow_blank=True)
+    body_markdown = serializers.CharField()
+
+
+class EditorialArticleSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    state = serializers.ChoiceField([choice for choice, _ in Article._meta.get_field("state").choices])
+    revision = serializers.CharField(allow_null=True, help_text="Content hash of the working revision.")
+    revision_number = serializers.IntegerField(allow_null=True)
+    title = serializers.CharField()
+    summary = serializers.CharField(allow_blank=True)
+    topic = serializers.CharField()
+    risk_tier = serializers.CharField()
+    origin = serializers.CharField()
+    body_markdown = serializers.CharField(allow_blank=True)
+    body_html = serializers.CharField(allow_blank=True)
+    change_note = serializers.CharField(allow_blank=True)
+    is_major_change = serializers.BooleanField()
+    references = EditorialReferenceSerializer(many=True)
+    variants = EditorialVariantSerializer(many=True)
+    live_revision = serializers.CharField(allow_null=True, help_text="Content hash of the text the public API serves.")
+    last_reviewed_at = serializers.DateTimeField(allow_null=True)
+    next_review_due = serializers.DateField(allow_null=True)
+    publish_at = serializers.DateTimeField(allow_null=True)
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    created_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class EditorialArticleListItemSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    state = serializers.CharField()
+    topic = serializers.CharField()
+    revision = serializers.CharField(allow_null=True)
+    live = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+
+
+class EditorialArticlePageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = EditorialArticleListItemSerializer(many=True)
+
+
+class TransitionResultSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    state = serializers.CharField()
+    revision = serializers.CharField(allow_null=True)
+    live_revision = serializers.CharField(allow_null=True)
+    publish_at = serializers.DateTimeField(allow_null=True)
+
+
+class AssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reviewer = serializers.CharField(help_text="The board member's username.")
+    due_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(ReviewAssignment.Status.values)
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    assignment = serializers.IntegerField()
+    article = serializers.CharField(help_text="The article's slug.")
+    article_state = serializers.CharField(help_text="The article's state after the decision.")
+    decision = serializers.CharField()
+    comments = serializers.CharField(allow_blank=True)
+    signed_name = serializers.CharField()
+    signed_credentials = serializers.CharField(allow_blank=True)
+    signed_at = serializers.DateTimeField()
+    meaning = serializers.CharField()
+    revision_hash = serializers.CharField()
+
+
+class AuditEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_blank=True, help_text="Username; empty for the system.")
+    action = serializers.CharField()
+    from_state = serializers.CharField(allow_blank=True)
+    to_state = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(allow_blank=True)
+    hash = serializers.CharField()
