@@ -1,0 +1,242 @@
+"""The admin of governance records: review and editorial policies, the audit trail (read-only
+for everyone), the changes feed and the webhook outbox.
+
+Roles are groups without Django model permissions, so every admin here asks
+`governance.policies` who may see and change what (`PolicyAdmin`), never `user.has_perm`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from articles import content
+
+from . import policies
+from .models import (
+    AuditEvent,
+    ChangeEvent,
+    EditorialPolicy,
+    ReviewPolicy,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+
+class PolicyAdmin(admin.ModelAdmin):
+    """Permissions from `governance.policies` (by default: the managing editor keeps the record).
+
+    `empty_state` is shown instead of an empty table, saying what would appear here and how.
+    `deletable` lets the managing editor delete records that are settings, never history.
+    """
+
+    empty_state = ""
+    deletable = False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policies.may_administer(request.user)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return policies.may_administer(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policies.may_administer(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.deletable and policies.may_administer(request.user)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {"empty_state": self.empty_state, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyAdmin(PolicyAdmin):
+    """History: nobody adds, changes or deletes it here (superusers included)."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ReviewPolicy)
+class ReviewPolicyAdmin(PolicyAdmin):
+    list_display = ("__str__", "topic", "risk_tier", "approvals_required", "specialties", "review_interval_days",
+                    "assignment_due_days", "unpublish_grace_days", "updated_at")
+    list_filter = ("risk_tier", "topic")
+    search_fields = ("topic__name", "topic__slug")
+    filter_horizontal = ("required_specialties",)
+    deletable = True
+    empty_state = ("No review policy yet: every article needs 2 approvals and is re-reviewed after 365 days "
+                   "(180 for high risk). Add a policy to change that for a topic and risk tier.")
+    fieldsets = (
+        (None, {"fields": ("topic", "risk_tier")}),
+        ("Who must approve", {"fields": ("approvals_required", "required_specialties")}),
+        ("When", {"fields": ("review_interval_days", "assignment_due_days", "remind_before_days",
+                             "overdue_repeat_days", "escalate_after_days", "unpublish_grace_days")}),
+    )
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("topic").prefetch_related("required_specialties")
+
+    @admin.display(description="required specialties")
+    def specialties(self, obj: ReviewPolicy) -> str:
+        return ", ".join(s.name for s in obj.required_specialties.all()) or "—"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policies.may_edit_review_policy(request.user)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return policies.may_edit_review_policy(request.user)
+
+
+@admin.register(EditorialPolicy)
+class EditorialPolicyAdmin(PolicyAdmin):
+    """Versions are rows: publish a new version rather than rewrite an old one."""
+
+    list_display = ("version", "effective_at", "created_by", "created_at")
+    search_fields = ("version", "body_markdown")
+    date_hierarchy = "effective_at"
+    empty_state = "No editorial policy has been published yet. Add version 1."
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ("version", "effective_at", "body_markdown")
+        return ("version", "effective_at", "created_by", "created_at", "rendered", "body_markdown")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ()
+        return ("version", "effective_at", "created_by", "created_at", "rendered", "body_markdown")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # published versions are kept as they were; add a new version instead
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policies.may_administer(request.user)
+
+    @admin.display(description="as published")
+    def rendered(self, obj: EditorialPolicy) -> str:
+        return sanitized_html(obj.body_html)
+
+    def save_model(self, request: HttpRequest, obj: EditorialPolicy, form: Any, change: bool) -> None:
+        # Rendered here, not in save(): no business logic in save(); the markdown is sanitized by render.
+        obj.body_html = content.render(obj.body_markdown, {})
+        if obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+def sanitized_html(html: str) -> str:
+    """HTML rendered by articles.content is sanitized by nh3 there; sanitize again (cheap) before
+    marking it safe, so a row written any other way cannot inject markup into the admin."""
+    return format_html('<div class="imprimatur-document">{}</div>', mark_safe(content.sanitize(html)))
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The append-only trail: read-only for everyone, superusers included."""
+
+    list_display = ("seq", "at", "actor_username", "action", "object_repr", "article_slug", "transition",
+                    "reason_short")
+    list_filter = ("action", "object_type")
+    search_fields = ("article_slug", "actor_username", "object_repr", "action", "reason", "hash")
+    ordering = ("seq",)
+    date_hierarchy = "at"
+    actions = None
+    show_full_result_count = False
+    empty_state = "No audit events yet: every transition, assignment, review and publication will appear here."
+    fields = ("seq", "at", "actor_username", "action", "object_type", "object_id", "object_repr", "article_id",
+              "article_slug", "from_state", "to_state", "reason", "data", "prev_hash", "hash")
+    readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policies.may_administer(request.user)
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        article_id = request.GET.get("article_id")
+        return qs.filter(article_id=article_id) if article_id and article_id.isdigit() else qs
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        return lookup == "article_id" or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="state")
+    def transition(self, obj: AuditEvent) -> str:
+        return f"{obj.from_state} → {obj.to_state}" if obj.from_state or obj.to_state else ""
+
+    @admin.display(description="reason")
+    def reason_short(self, obj: AuditEvent) -> str:
+        return obj.reason if len(obj.reason) <= 80 else obj.reason[:79] + "…"
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "at", "type", "slug", "revision")
+    list_filter = ("type",)
+    search_fields = ("slug", "revision")
+    actions = None
+    empty_state = "Nothing has been published, updated, flagged or withdrawn yet."
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(PolicyAdmin):
+    list_display = ("name", "url", "event_types", "is_active", "disabled_reason", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "url")
+    deletable = True
+    empty_state = "No downstream site receives webhooks yet. Add an endpoint with its URL and secret."
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ("at", "status_code", "error", "duration_ms")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policies.may_administer(request.user)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("message_id", "endpoint", "event_type", "status", "attempts", "next_attempt_at", "delivered_at",
+                    "created_at")
+    list_filter = ("status", "event_type", "endpoint")
+    search_fields = ("message_id", "endpoint__name", "event_type")
+    list_select_related = ("endpoint",)
+    inlines = (WebhookAttemptInline,)
+    actions = None
+    empty_state = "No webhook has been queued yet: deliveries appear when an article is published or changes."
+    fields = ("message_id", "endpoint", "event_type", "status", "attempts", "next_attempt_at", "claimed_until",
+              "delivered_at", "created_at", "payload")
+    readonly_fields = fields
+
+
+@admin.register(WebhookAttempt)
+class WebhookAttemptAdmin(ReadOnlyAdmin):
+    list_display = ("at", "delivery", "status_code", "error", "duration_ms")
+    list_filter = ("status_code",)
+    search_fields = ("delivery__message_id", "error")
+    list_select_related = ("delivery__endpoint",)
+    actions = None
+    empty_state = "No delivery has been attempted yet."
