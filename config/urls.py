@@ -10,6 +10,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/v1/editorial/articles/<slug:slug>/dossier/", DossierView.as_view(), name="api-article-dossier"),
     path("api/v1/", include("articles.api.urls", namespace="api")),
+    path("editor/reports/", include("governance.urls")),
+    path("editor/articles/<slug:slug>/", include((dossier_urlpatterns, "dossier"))),
     path("", include("articles.urls")),
 ]

@@ -1,0 +1,565 @@
+"""The managing editor's reports: content currency, board activity, evidence, the conflict-of-
+interest register and the review-date load (with a proposal to spread it).
+
+Every number comes from an aggregate query (GROUP BY with conditional counts), so the cost does
+not grow with a Python loop over articles; Python only shapes the grouped rows for display. The
+one exception is percentiles on SQLite, which has no `percentile_cont`: there the turnaround of
+completed assignments is fetched as (member, seconds) pairs and summarised in Python.
+
+Settings: IMPRIMATUR_EVIDENCE_MAX_AGE_YEARS (10), IMPRIMATUR_WEEKLY_REVIEW_CAPACITY (10),
+IMPRIMATUR_REVIEW_SPREAD_WINDOW_DAYS (28).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from articles.models import LIVE, Article, Citation, Reference, RiskTier
+from reviewers.models import BoardMember, ConflictOfInterest, ReviewAssignment
+
+from .exports import Table
+
+FLAGGED_STATUSES = [
+    Reference.RetractionStatus.RETRACTED,
+    Reference.RetractionStatus.CORRECTED,
+    Reference.RetractionStatus.EXPRESSION_OF_CONCERN,
+]
+STATUS_LABELS = dict(Reference.RetractionStatus.choices)
+TIER_LABELS = dict(RiskTier.choices)
+HORIZON_WEEKS = 26
+
+
+def evidence_max_age_years() -> int:
+    return int(getattr(settings, "IMPRIMATUR_EVIDENCE_MAX_AGE_YEARS", 10))
+
+
+def weekly_capacity() -> int:
+    return int(getattr(settings, "IMPRIMATUR_WEEKLY_REVIEW_CAPACITY", 10))
+
+
+def spread_window_days() -> int:
+    return int(getattr(settings, "IMPRIMATUR_REVIEW_SPREAD_WINDOW_DAYS", 28))
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+# --- charts: geometry computed here, drawn by governance/reports/_chart.html -------------------
+
+CHART_WIDTH = 640
+LABEL_WIDTH = 190
+BAR_HEIGHT = 18
+BAR_GAP = 8
+
+
+def stacked_bar_chart(labels: list[str], series: list[tuple[str, str, list[int]]]) -> dict[str, Any]:
+    """Horizontal bars, one per label, each split into `series` (name, colour, values)."""
+    totals = [sum(values[i] for _, _, values in series) for i in range(len(labels))]
+    top = max(totals, default=0) or 1
+    plot = CHART_WIDTH - LABEL_WIDTH - 50
+    rows = []
+    for i, label in enumerate(labels):
+        x = LABEL_WIDTH
+        segments = []
+        for name, colour, values in series:
+            width = plot * values[i] / top
+            if values[i]:
+                segments.append({"x": round(x, 1), "width": round(max(width, 1), 1), "colour": colour,
+                                 "title": f"{label}: {name} {values[i]}"})
+            x += width
+        y = 10 + i * (BAR_HEIGHT + BAR_GAP)
+        rows.append({"label": label, "y": y, "text_y": y + BAR_HEIGHT - 5, "segments": segments,
+                     "total": totals[i], "total_x": round(x + 6, 1)})
+    height = 10 + len(labels) * (BAR_HEIGHT + BAR_GAP) + 30
+    legend = [{"name": name, "colour": colour, "x": LABEL_WIDTH + 120 * j, "y": height - 18}
+              for j, (name, colour, _) in enumerate(series)]
+    return {"kind": "hbar", "width": CHART_WIDTH, "height": height, "bar_height": BAR_HEIGHT, "rows": rows,
+            "legend": legend, "label_x": LABEL_WIDTH - 8}
+
+
+def column_chart(labels: list[str], values: list[float], *, colour: str = "#2f6f9f", limit: float | None = None,
+                 unit: str = "", over_colour: str = "#b03a2e") -> dict[str, Any]:
+    """Vertical bars with an optional horizontal limit line (bars above it drawn in `over_colour`)."""
+    height, base, left = 220, 190, 40
+    top = max([*values, limit or 0], default=0) or 1
+    step = (CHART_WIDTH - left - 10) / max(len(labels), 1)
+    bars = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        h = (base - 20) * value / top
+        bars.append({"x": round(left + i * step + 1, 1), "width": round(max(step - 2, 1), 1),
+                     "y": round(base - h, 1), "height": round(h, 1), "title": f"{label}: {value:g}{unit}",
+                     "colour": over_colour if limit is not None and value > limit else colour,
+                     "label": label if len(labels) <= 13 or i % 2 == 0 else "", "label_x": round(left + i * step + step / 2, 1)})
+    line_y = round(base - (base - 20) * limit / top, 1) if limit is not None else None
+    return {"kind": "columns", "width": CHART_WIDTH, "height": height, "base": base, "left": left, "bars": bars,
+            "line_y": line_y, "limit": limit, "top_label": f"{top:g}{unit}", "unit": unit}
+
+
+# --- content currency --------------------------------------------------------------------------
+
+BUCKETS = {
+    "overdue": "Overdue",
+    "due_30": "Due in 30 days",
+    "due_60": "Due in 31-60 days",
+    "due_90": "Due in 61-90 days",
+    "later": "Due in more than 90 days",
+    "no_date": "No review date",
+}
+
+
+def bucket_q(bucket: str, today: dt.date) -> Q:
+    """Exclusive buckets of the live catalogue by `next_review_due` (`within` = not overdue)."""
+    d = dt.timedelta
+    return {
+        "overdue": Q(next_review_due__lt=today),
+        "within": Q(next_review_due__gte=today),
+        "due_30": Q(next_review_due__gte=today, next_review_due__lte=today + d(days=30)),
+        "due_60": Q(next_review_due__gt=today + d(days=30), next_review_due__lte=today + d(days=60)),
+        "due_90": Q(next_review_due__gt=today + d(days=60), next_review_due__lte=today + d(days=90)),
+        "later": Q(next_review_due__gt=today + d(days=90)),
+        "no_date": Q(next_review_due__isnull=True),
+    }[bucket]
+
+
+def content_currency(*, today: dt.date | None = None) -> dict[str, Any]:
+    """Share of the live catalogue within its review interval, overdue, and due in 30/60/90 days,
+    by topic and risk tier (one GROUP BY query)."""
+    today = today or timezone.localdate()
+    counts = {name: Count("pk", filter=bucket_q(name, today)) for name in ("within", *BUCKETS)}
+    grouped = list(
+        Article.objects.filter(LIVE).values("topic__slug", "topic__name", "risk_tier")
+        .annotate(live=Count("pk"), **counts).order_by("topic__name", "risk_tier")
+    )
+    keys = ["live", "within", *BUCKETS]
+    total = {key: sum(row[key] for row in grouped) for key in keys}
+    rows = []
+    for row in [*grouped, {**total, "topic__slug": "", "topic__name": "All topics", "risk_tier": ""}]:
+        rows.append({
+            **row,
+            "tier_label": TIER_LABELS.get(row["risk_tier"], "All tiers"),
+            "due_30_cum": row["due_30"], "due_60_cum": row["due_30"] + row["due_60"],
+            "due_90_cum": row["due_30"] + row["due_60"] + row["due_90"],
+            "within_pct": _pct(row["within"], row["live"]), "overdue_pct": _pct(row["overdue"], row["live"]),
+            "due_30_pct": _pct(row["due_30"], row["live"]),
+            "due_60_pct": _pct(row["due_30"] + row["due_60"], row["live"]),
+            "due_90_pct": _pct(row["due_30"] + row["due_60"] + row["due_90"], row["live"]),
+        })
+    palette = {"overdue": "#b03a2e", "due_30": "#e67e22", "due_60": "#f1c40f", "due_90": "#9bc53d",
+               "later": "#2e8b57", "no_date": "#999999"}
+    chart = stacked_bar_chart(
+        [f"{r['topic__name']} · {r['tier_label']}" for r in rows[:-1]],
+        [(BUCKETS[name], palette[name], [r[name] for r in rows[:-1]]) for name in BUCKETS],
+    ) if grouped else None
+    return {"today": today, "rows": rows, "total": rows[-1], "chart": chart, "buckets": BUCKETS}
+
+
+def currency_articles(*, bucket: str, today: dt.date | None = None, topic: str = "", tier: str = "",
+                      limit: int = 1000) -> list[dict[str, Any]]:
+    """The list behind one number of the currency report."""
+    today = today or timezone.localdate()
+    qs = Article.objects.filter(LIVE).filter(bucket_q(bucket, today))
+    if topic:
+        qs = qs.filter(topic__slug=topic)
+    if tier:
+        qs = qs.filter(risk_tier=tier)
+    return list(qs.order_by("next_review_due", "slug").values(
+        "pk", "slug", "title", "state", "topic__name", "risk_tier", "last_reviewed_at", "next_review_due")[:limit])
+
+
+def currency_tables(report: dict[str, Any], articles: list[dict[str, Any]] | None = None) -> list[Table]:
+    summary = Table("summary", "Currency by topic and tier", [
+        "Topic", "Risk tier", "Live", "Within interval", "Within %", "Overdue", "Overdue %", "Due ≤30 days",
+        "Due ≤60 days", "Due ≤90 days", "No review date"])
+    for r in report["rows"]:
+        summary.rows.append([r["topic__name"], r["tier_label"], r["live"], r["within"], r["within_pct"], r["overdue"],
+                             r["overdue_pct"], r["due_30_cum"], r["due_60_cum"], r["due_90_cum"], r["no_date"]])
+    tables = [summary]
+    if articles is not None:
+        listing = Table("articles", "Articles", ["Slug", "Title", "Topic", "Risk tier", "State", "Last reviewed",
+                                                 "Next review due"])
+        for a in articles:
+            listing.rows.append([a["slug"], a["title"], a["topic__name"], a["risk_tier"], a["state"],
+                                 a["last_reviewed_at"], a["next_review_due"]])
+        tables.append(listing)
+    return tables
+
+
+# --- board activity ----------------------------------------------------------------------------
+
+class Percentile(Aggregate):
+    """PostgreSQL's ordered-set aggregate percentile_cont over seconds of an interval."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+TURNAROUND = ExpressionWrapper(F("completed_at") - F("assigned_at"), output_field=DurationField())
+
+
+def _turnaround_percentiles(group: str) -> dict[Any, tuple[float | None, float | None]]:
+    """{group value: (median days, p90 days)} over completed assignments."""
+    completed = ReviewAssignment.objects.filter(status=ReviewAssignment.Status.COMPLETED, completed_at__isnull=False)
+    if connection.vendor == "postgresql":
+        rows = completed.values(group).annotate(
+            median=Percentile(TURNAROUND, 0.5), p90=Percentile(TURNAROUND, 0.9)).order_by()
+        return {r[group]: (r["median"] / 86400, r["p90"] / 86400) for r in rows}
+    # SQLite has no percentile aggregate: summarise (group, duration) pairs here instead.
+    samples: dict[Any, list[float]] = defaultdict(list)
+    for key, assigned, done in completed.values_list(group, "assigned_at", "completed_at").iterator():
+        samples[key].append((done - assigned).total_seconds() / 86400)
+    return {key: (_quantile(values, 0.5), _quantile(values, 0.9)) for key, values in samples.items()}
+
+
+def _quantile(values: list[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks, as percentile_cont does."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def reminder_counts() -> tuple[dict[int, tuple[int, int]], bool]:
+    """({member id: (reminders, escalations)}, whether reminders are recorded at all)."""
+    from . import models as governance_models
+
+    reminder = getattr(governance_models, "ReviewReminder", None) or getattr(governance_models, "Reminder", None)
+    if reminder is None:
+        return {}, False
+    names = {f.name for f in reminder._meta.get_fields()}
+    if "assignment" not in names or "kind" not in names:
+        return {}, False
+    rows = (reminder.objects.values("assignment__reviewer_id")
+            .annotate(reminders=Count("pk", filter=~Q(kind__icontains="escalat")),
+                      escalations=Count("pk", filter=Q(kind__icontains="escalat"))).order_by())
+    return {r["assignment__reviewer_id"]: (r["reminders"], r["escalations"]) for r in rows}, True
+
+
+def board_activity(*, now: dt.datetime | None = None, months: int = 12) -> dict[str, Any]:
+    """Per member: assignments received and completed, median and p90 turnaround (days), open and
+    overdue now, reminders and escalations sent; median turnaround per month."""
+    now = now or timezone.now()
+    completed = Q(assignments__status=ReviewAssignment.Status.COMPLETED)
+    members = list(
+        BoardMember.objects.values("pk", "printed_name", "credentials", "is_active")
+        .annotate(received=Count("assignments"), completed=Count("assignments", filter=completed),
+                  open=Count("assignments", filter=Q(assignments__status=ReviewAssignment.Status.OPEN)),
+                  overdue_now=Count("assignments", filter=Q(assignments__status=ReviewAssignment.Status.OPEN,
+                                                            assignments__due_at__lt=now)),
+                  cancelled=Count("assignments", filter=Q(assignments__status=ReviewAssignment.Status.CANCELLED)))
+        .order_by("printed_name")
+    )
+    percentiles = _turnaround_percentiles("reviewer_id")
+    reminders, reminders_tracked = reminder_counts()
+    for m in members:
+        median, p90 = percentiles.get(m["pk"], (None, None))
+        m["median_days"] = round(median, 1) if median is not None else None
+        m["p90_days"] = round(p90, 1) if p90 is not None else None
+        m["reminders"], m["escalations"] = reminders.get(m["pk"], (0, 0))
+
+    since = (now - dt.timedelta(days=31 * months)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    monthly_qs = ReviewAssignment.objects.filter(status=ReviewAssignment.Status.COMPLETED, completed_at__gte=since)
+    if connection.vendor == "postgresql":
+        monthly = {
+            r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]: r["median"] / 86400
+            for r in monthly_qs.annotate(month=TruncMonth("completed_at")).values("month")
+            .annotate(median=Percentile(TURNAROUND, 0.5)).order_by("month")
+        }
+    else:
+        samples: dict[dt.date, list[float]] = defaultdict(list)
+        for done, assigned in monthly_qs.values_list("completed_at", "assigned_at").iterator():
+            samples[timezone.localtime(done).date().replace(day=1)].append((done - assigned).total_seconds() / 86400)
+        monthly = {month: statistics.median(values) for month, values in samples.items()}
+    months_sorted = sorted(monthly)
+    chart = column_chart([m.strftime("%b %Y") for m in months_sorted], [round(monthly[m], 1) for m in months_sorted],
+                         unit=" d") if months_sorted else None
+    return {"members": members, "reminders_tracked": reminders_tracked, "chart": chart, "now": now,
+            "monthly": [{"month": m, "median_days": round(monthly[m], 1)} for m in months_sorted]}
+
+
+def board_tables(report: dict[str, Any]) -> list[Table]:
+    table = Table("members", "Board activity", [
+        "Member", "Credentials", "Active", "Received", "Completed", "Open", "Overdue now", "Cancelled",
+        "Median turnaround (days)", "P90 turnaround (days)", "Reminders sent", "Escalations sent"])
+    for m in report["members"]:
+        table.rows.append([m["printed_name"], m["credentials"], m["is_active"], m["received"], m["completed"], m["open"],
+                           m["overdue_now"], m["cancelled"], m["median_days"], m["p90_days"], m["reminders"],
+                           m["escalations"]])
+    monthly = Table("monthly", "Turnaround by month", ["Month", "Median turnaround (days)"])
+    monthly.rows = [[r["month"], r["median_days"]] for r in report["monthly"]]
+    return [table, monthly]
+
+
+# --- evidence ----------------------------------------------------------------------------------
+
+def evidence(*, today: dt.date | None = None) -> dict[str, Any]:
+    """References cited by live text that are retracted, corrected or under an expression of
+    concern; live articles whose every dated reference is older than the threshold."""
+    today = today or timezone.localdate()
+    live_revisions = Article.objects.filter(LIVE).values("live_snapshot__revision_id")
+    flagged = list(
+        Citation.objects.filter(revision_id__in=live_revisions, reference__retraction_status__in=FLAGGED_STATUSES)
+        .values("reference_id", "reference__title", "reference__doi", "reference__pmid", "reference__year",
+                "reference__retraction_status", "reference__retraction_notice", "reference__retraction_updated_at",
+                "revision__article__slug", "revision__article__title", "revision__article__state", "number")
+        .order_by("reference__retraction_status", "reference__title", "revision__article__slug")
+    )
+    for row in flagged:
+        row["status_label"] = STATUS_LABELS.get(row["reference__retraction_status"], row["reference__retraction_status"])
+    by_status = {
+        r["reference__retraction_status"]: r for r in
+        Citation.objects.filter(revision_id__in=live_revisions, reference__retraction_status__in=FLAGGED_STATUSES)
+        .values("reference__retraction_status")
+        .annotate(references=Count("reference_id", distinct=True), articles=Count("revision_id", distinct=True))
+        .order_by()
+    }
+    summary = [{"status": s.value, "label": s.label, "references": by_status.get(s.value, {}).get("references", 0),
+                "articles": by_status.get(s.value, {}).get("articles", 0)} for s in
+               (Reference.RetractionStatus.RETRACTED, Reference.RetractionStatus.EXPRESSION_OF_CONCERN,
+                Reference.RetractionStatus.CORRECTED)]
+
+    years = evidence_max_age_years()
+    cutoff_year = today.year - years
+    path = "live_snapshot__revision__citations__reference__year"
+    dated = list(
+        Article.objects.filter(LIVE)
+        .annotate(newest_year=Max(path), references=Count("live_snapshot__revision__citations"))
+        .filter(newest_year__lt=cutoff_year)
+        .values("pk", "slug", "title", "topic__name", "newest_year", "references", "next_review_due")
+        .order_by("newest_year", "slug")
+    )
+    palette = {"retracted": "#b03a2e", "expression_of_concern": "#e67e22", "corrected": "#f1c40f"}
+    chart = stacked_bar_chart(
+        [s["label"] for s in summary],
+        [("References", palette["retracted"], [s["references"] for s in summary])],
+    ) if any(s["references"] for s in summary) else None
+    if chart:
+        for row, s in zip(chart["rows"], summary, strict=True):
+            for segment in row["segments"]:
+                segment["colour"] = palette[s["status"]]
+    return {"flagged": flagged, "summary": summary, "old": dated, "years": years, "cutoff_year": cutoff_year,
+            "chart": chart, "today": today}
+
+
+def evidence_tables(report: dict[str, Any]) -> list[Table]:
+    flagged = Table("flagged", "Flagged references", [
+        "Status", "Reference", "DOI", "PMID", "Year", "Notice", "Status updated", "Article", "Article title",
+        "Article state", "Cited as"])
+    for r in report["flagged"]:
+        flagged.rows.append([r["status_label"], r["reference__title"], r["reference__doi"], r["reference__pmid"],
+                             r["reference__year"], r["reference__retraction_notice"], r["reference__retraction_updated_at"],
+                             r["revision__article__slug"], r["revision__article__title"], r["revision__article__state"],
+                             r["number"]])
+    old = Table("old", f"Evidence older than {report['years']} years", [
+        "Article", "Title", "Topic", "Newest reference year", "References", "Next review due"])
+    for r in report["old"]:
+        old.rows.append([r["slug"], r["title"], r["topic__name"], r["newest_year"], r["references"],
+                         r["next_review_due"]])
+    return [flagged, old]
+
+
+# --- conflict-of-interest register -------------------------------------------------------------
+
+def coi_register() -> dict[str, Any]:
+    """Every declaration, with how many of the member's assignments on an article of the same
+    topic overlap its period (a correlated COUNT subquery: one query for the whole register)."""
+    overlapping = (
+        ReviewAssignment.objects.filter(
+            reviewer_id=OuterRef("member_id"), article__topic_id=OuterRef("topic_id"),
+            assigned_at__date__lte=Coalesce(OuterRef("ends_on"), Value(dt.date(9999, 12, 31)), output_field=DateField()),
+        )
+        .filter(Q(status=ReviewAssignment.Status.OPEN) | Q(completed_at__date__gte=OuterRef("starts_on"))
+                | Q(completed_at__isnull=True, due_at__date__gte=OuterRef("starts_on")))
+        .order_by().values("reviewer_id").annotate(n=Count("pk")).values("n")[:1]
+    )
+    declarations = list(
+        ConflictOfInterest.objects.annotate(
+            overlapping=Coalesce(Subquery(overlapping, output_field=IntegerField()), 0))
+        .values("pk", "member__printed_name", "member__credentials", "topic__name", "nature", "counterparty",
+                "description", "starts_on", "ends_on", "declared_at", "overlapping")
+        .order_by("member__printed_name", "-starts_on", "pk")
+    )
+    natures = dict(ConflictOfInterest.Nature.choices)
+    today = timezone.localdate()
+    for d in declarations:
+        d["nature_label"] = natures.get(d["nature"], d["nature"])
+        d["blocks"] = d["nature"] != ConflictOfInterest.Nature.NONE
+        d["active"] = d["blocks"] and d["starts_on"] <= today and (d["ends_on"] is None or d["ends_on"] >= today)
+    by_nature = list(ConflictOfInterest.objects.values("nature").annotate(n=Count("pk")).order_by("-n", "nature"))
+    chart = stacked_bar_chart([natures.get(r["nature"], r["nature"])[:34] for r in by_nature],
+                              [("Declarations", "#2f6f9f", [r["n"] for r in by_nature])]) if by_nature else None
+    return {"declarations": declarations, "chart": chart}
+
+
+def coi_tables(report: dict[str, Any]) -> list[Table]:
+    table = Table("declarations", "COI register", [
+        "Member", "Credentials", "Topic", "Nature", "Counterparty", "Description", "Starts", "Ends", "Declared",
+        "Blocks assignment while active", "Active today", "Overlapping assignments on this topic"])
+    for d in report["declarations"]:
+        table.rows.append([d["member__printed_name"], d["member__credentials"], d["topic__name"], d["nature_label"],
+                           d["counterparty"], d["description"], d["starts_on"], d["ends_on"], d["declared_at"],
+                           d["blocks"], d["active"], d["overlapping"]])
+    return [table]
+
+
+# --- review-date load and the spread proposal --------------------------------------------------
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+@dataclass
+class SpreadMove:
+    article_id: int
+    slug: str
+    title: str
+    from_date: dt.date
+    to_date: dt.date
+
+
+@dataclass
+class SpreadPlan:
+    capacity: int
+    window_days: int
+    moves: list[SpreadMove] = field(default_factory=list)
+    unresolved: list[dict[str, Any]] = field(default_factory=list)
+    before: dict[dt.date, int] = field(default_factory=dict)
+    after: dict[dt.date, int] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """Fingerprint of the proposal: applying checks that it is still the one previewed."""
+        payload = [self.capacity, self.window_days,
+                   [[m.article_id, m.from_date.isoformat(), m.to_date.isoformat()] for m in self.moves]]
+        return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+def _load_queryset(today: dt.date):
+    first = week_start(today)
+    return Article.objects.filter(LIVE, next_review_due__gte=first,
+                                  next_review_due__lt=first + dt.timedelta(weeks=HORIZON_WEEKS))
+
+
+def weekly_load(*, today: dt.date | None = None) -> dict[dt.date, int]:
+    """Reviews of live articles falling due per week (Monday) over the next 26 weeks."""
+    today = today or timezone.localdate()
+    first = week_start(today)
+    counts = {first + dt.timedelta(weeks=i): 0 for i in range(HORIZON_WEEKS)}
+    for row in (_load_queryset(today).annotate(week=TruncWeek("next_review_due", output_field=DateField()))
+                .values("week").annotate(n=Count("pk")).order_by()):
+        week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
+        counts[week] = row["n"]
+    return counts
+
+
+def spread_plan(*, today: dt.date | None = None, capacity: int | None = None,
+                window_days: int | None = None) -> SpreadPlan:
+    """Propose earlier review dates so that no week of the next 26 exceeds the capacity.
+
+    A review is only ever brought forward, by whole weeks (it keeps its weekday), never by more
+    than the window, never into the past, and never past its due date. In each overloaded week
+    the reviews due latest are moved, each to the nearest earlier week with room. Reviews that
+    cannot be placed are listed as unresolved, unchanged. Nothing is written here.
+    """
+    today = today or timezone.localdate()
+    capacity = weekly_capacity() if capacity is None else capacity
+    window_days = spread_window_days() if window_days is None else window_days
+    before = weekly_load(today=today)
+    after = dict(before)
+    plan = SpreadPlan(capacity=capacity, window_days=window_days, before=before, after=after)
+    overloaded = [week for week, n in before.items() if n > capacity]
+    if not overloaded:
+        return plan
+    weeks_q = Q()
+    for week in overloaded:
+        weeks_q |= Q(next_review_due__gte=week, next_review_due__lt=week + dt.timedelta(weeks=1))
+    candidates: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
+    for row in (_load_queryset(today).filter(weeks_q).order_by("next_review_due", "pk")
+                .values("pk", "slug", "title", "next_review_due")):
+        candidates[week_start(row["next_review_due"])].append(row)
+    max_shift = window_days // 7
+
+    def earlier_slot(due: dt.date) -> dt.date | None:
+        for shift in range(1, max_shift + 1):
+            target = due - dt.timedelta(weeks=shift)
+            if target < today:
+                return None
+            if after.get(week_start(target), 0) < capacity:
+                return target
+        return None
+
+    for week in sorted(overloaded):
+        stuck = []
+        for row in reversed(candidates[week]):  # the latest due have the most room to move
+            if after[week] <= capacity:
+                break
+            target = earlier_slot(row["next_review_due"])
+            if target is None:
+                stuck.append(row)
+                continue
+            after[week_start(target)] = after.get(week_start(target), 0) + 1
+            after[week] -= 1
+            plan.moves.append(SpreadMove(row["pk"], row["slug"], row["title"], row["next_review_due"], target))
+        if after[week] > capacity:
+            plan.unresolved.extend(stuck)
+    plan.moves.sort(key=lambda m: (m.from_date, m.article_id))
+    return plan
+
+
+def review_load(*, today: dt.date | None = None) -> dict[str, Any]:
+    today = today or timezone.localdate()
+    capacity = weekly_capacity()
+    load = weekly_load(today=today)
+    overdue = Article.objects.filter(LIVE, next_review_due__lt=today).count()
+    weeks = [{"week": week, "n": n, "over": n > capacity} for week, n in load.items()]
+    chart = column_chart([w.strftime("%d %b") for w in load], list(load.values()), limit=capacity)
+    return {"weeks": weeks, "capacity": capacity, "window_days": spread_window_days(), "overdue": overdue,
+            "chart": chart, "total": sum(load.values()), "overloaded": sum(1 for w in weeks if w["over"]),
+            "today": today}
+
+
+def load_tables(report: dict[str, Any]) -> list[Table]:
+    table = Table("weeks", "Review-date load", ["Week starting", "Reviews due", "Capacity", "Over capacity"])
+    table.rows = [[w["week"], w["n"], report["capacity"], w["over"]] for w in report["weeks"]]
+    return [table]
+
+
+def plan_tables(plan: SpreadPlan) -> list[Table]:
+    moves = Table("moves", "Proposed moves", ["Article", "Title", "Due now", "Proposed"])
+    moves.rows = [[m.slug, m.title, m.from_date, m.to_date] for m in plan.moves]
+    weeks = Table("weeks", "Load before and after", ["Week starting", "Before", "After", "Capacity"])
+    weeks.rows = [[w, plan.before[w], plan.after.get(w, 0), plan.capacity] for w in plan.before]
+    return [moves, weeks]

@@ -1,0 +1,182 @@
+"""The audit dossier of an article: JSON content matches the database; the PDF is a real PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import Reference
+from governance import audit, dossier, services
+from reviewers.models import Review
+from tests import factories
+from tests.conftest import article_content
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def republished(make_article, drive, chief, writer, board):
+    """Published, edited (approvals kept: the live text stays), re-reviewed and re-published."""
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=True):
+        article = drive(make_article(), "published")
+    with time_machine.travel(dt.datetime(2026, 3, 9, 9, 0, tzinfo=dt.UTC), tick=True):
+        edited = article_content(summary="What heart failure is, how it is treated, and what to expect.")
+        article = services.article_edit(article=article, actor=writer, content=edited,
+                                        change_note="Added what to expect", is_major_change=True)
+        article = drive(article, "published", reviewers=[board[0], board[2]])
+    return article
+
+
+def test_it_matches_the_database_after_publish_edit_and_republish(republished, chief, board):
+    d = dossier.build(republished, exported_by=chief)
+
+    assert d["schema"] == "imprimatur.dossier/1"
+    assert d["article"]["slug"] == republished.slug
+    assert d["exported_by"]["username"] == "chief"
+    revisions = list(republished.revisions.order_by("number"))
+    assert [r["number"] for r in d["revisions"]] == [1, 2]
+    assert [r["content_hash"] for r in d["revisions"]] == [r.content_hash for r in revisions]
+    assert d["revisions"][1]["change_note"] == "Added what to expect"
+    assert d["revisions"][1]["is_major_change"] is True
+    assert d["revisions"][1]["created_by"]["username"] == "writer"
+    assert len(d["revisions"][1]["approved_at"]) == 1
+    cited = d["revisions"][1]["citations"]
+    assert [c["key"] for c in cited] == ["trial2021", "nice2018"]
+    assert cited[0]["reference"]["doi"] == "10.1056/nejmoa0000001"
+    assert cited[0]["status_at_approvals"][0]["status"] == "none"
+
+    reviews = list(Review.objects.filter(article=republished).order_by("signed_at", "pk"))
+    assert len(d["signatures"]) == len(reviews) == 4
+    for doc, review in zip(d["signatures"], reviews, strict=True):
+        assert doc["signed_name"] == review.signed_name
+        assert doc["signed_credentials"] == review.signed_credentials
+        assert doc["signed_username"] == review.signed_username
+        assert doc["signed_at"] == review.signed_at.isoformat()
+        assert doc["meaning"] == "approved as medically accurate"
+        assert doc["revision_hash"] == review.revision_hash
+        assert doc["revision_hash_matches"] is True
+    assert {a["reviewer"]["username"] for a in d["assignments"]} == {"reviewer1", "reviewer2", "reviewer3"}
+
+    snapshots = list(republished.snapshots.order_by("published_at"))
+    assert [s["etag"] for s in d["snapshots"]] == [s.etag for s in snapshots]
+    assert [s["is_live"] for s in d["snapshots"]] == [False, True]
+    assert d["article"]["live_etag"] == snapshots[-1].etag
+
+    actions = [t["action"] for t in d["transitions"]]
+    assert actions.count("article.publish") == 2
+    assert "article.revise" in actions
+    assert all(t["actor"] for t in d["transitions"])
+    assert d["audit_chain"] == {"ok": True, "events_checked": len(d["audit_events"]), "broken_seq": None,
+                                "detail": f"audit chain intact: {len(d['audit_events'])} events"}
+
+
+def test_it_lists_only_declarations_that_overlap_a_reviewers_assignment(make_article, drive, board, topic):
+    article = drive(make_article(), "published")
+    today = timezone.localdate()
+    factories.ConflictFactory(member=board[0], topic=topic, nature="none", starts_on=today - dt.timedelta(days=5))
+    factories.ConflictFactory(member=board[0], topic=topic, starts_on=today - dt.timedelta(days=400),
+                              ends_on=today - dt.timedelta(days=300))
+    factories.ConflictFactory(member=board[1], topic=factories.TopicFactory(slug="diabetes"))
+
+    d = dossier.build(article)
+
+    assert [(c["member"]["member_id"], c["nature"]) for c in d["conflicts_of_interest"]] == [(board[0].pk, "none")]
+    assert d["conflicts_of_interest"][0]["blocks_assignment"] is False
+
+
+def test_it_derives_the_status_at_approval_from_reference_audit_events(make_article, drive, chief):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=True):
+        article = drive(make_article(), "published")
+    reference = Reference.objects.get(doi="10.1056/nejmoa0000001")
+    with time_machine.travel(dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC), tick=True):
+        Reference.objects.filter(pk=reference.pk).update(retraction_status="retracted",
+                                                         retraction_updated_at=timezone.now())
+        audit.record(action="reference.retraction_status", obj=reference, actor=chief, from_state="none",
+                     to_state="retracted", reason="Retraction Watch import")
+
+    cited = dossier.build(article)["revisions"][0]["citations"][0]
+
+    assert cited["retraction_status"] == "retracted"
+    assert cited["status_changed_since_last_approval"] is True
+    assert cited["status_at_approvals"][0]["status"] == "none"
+    assert cited["status_at_approvals"][0]["derived_from"] == "audit"
+
+
+def test_it_reports_an_unknown_status_when_a_change_after_approval_left_no_audit_event(make_article, drive):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=True):
+        article = drive(make_article(), "published")
+    Reference.objects.filter(doi="10.1056/nejmoa0000001").update(retraction_status="corrected",
+                                                                 retraction_updated_at=timezone.now())
+
+    cited = dossier.build(article)["revisions"][0]["citations"][0]
+
+    assert cited["status_at_approvals"][0] == {**cited["status_at_approvals"][0], "status": "unknown",
+                                               "derived_from": "unknown"}
+
+
+def test_it_builds_the_dossier_in_a_fixed_number_of_queries(republished, django_assert_max_num_queries):
+    with django_assert_max_num_queries(16):
+        dossier.build(republished)
+
+
+def test_it_renders_a_paginated_pdf(republished, chief):
+    pdf = dossier.render_pdf(dossier.build(republished, exported_by=chief))
+
+    assert pdf.startswith(b"%PDF")
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    first = reader.pages[0].extract_text()
+    assert "Audit dossier: Living with heart failure" in first
+    assert f"Page 1 of {len(reader.pages)}" in first
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "approved as medically accurate" in text
+    assert republished.live_snapshot.etag in text
+
+
+def test_it_downloads_the_dossier_from_the_editor_ui(client, republished, chief):
+    client.force_login(chief)
+
+    as_json = client.get(reverse("dossier:json", args=[republished.slug]))
+    as_pdf = client.get(reverse("dossier:pdf", args=[republished.slug]))
+
+    assert as_json.status_code == 200
+    assert as_json.json()["article"]["slug"] == republished.slug
+    assert "attachment" in as_json["Content-Disposition"]
+    assert as_pdf.status_code == 200
+    assert as_pdf["Content-Type"] == "application/pdf"
+    assert as_pdf.content.startswith(b"%PDF")
+
+
+def test_it_refuses_the_dossier_to_someone_who_may_not_read_the_audit(client, republished, colleague, outsider):
+    for user in (colleague, outsider):
+        client.force_login(user)
+        assert client.get(reverse("dossier:json", args=[republished.slug])).status_code == 403
+
+
+def test_it_serves_the_dossier_on_the_editorial_api(client, republished, chief, writer):
+    url = f"/api/v1/editorial/articles/{republished.slug}/dossier/"
+    client.force_login(chief)
+
+    as_json = client.get(url, {"format": "json"})
+    as_pdf = client.get(url, {"format": "pdf"})
+
+    assert as_json.status_code == 200
+    assert as_json.json()["signatures"][0]["meaning"] == "approved as medically accurate"
+    assert as_pdf.status_code == 200
+    assert as_pdf["Content-Type"] == "application/pdf"
+    assert as_pdf.content.startswith(b"%PDF")
+
+
+def test_it_answers_the_api_dossier_with_403_or_404_for_outsiders(client, republished, outsider, chief):
+    url = f"/api/v1/editorial/articles/{republished.slug}/dossier/"
+    client.force_login(outsider)
+    assert client.get(url).status_code == 403
+    client.force_login(chief)
+    assert client.get("/api/v1/editorial/articles/no-such-article/dossier/").status_code == 404
