@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from governance.api_dossier import DossierView
+from governance.urls import dossier_urlpatterns
+
 admin.site.site_header = "Imprimatur"
 admin.site.site_title = "Imprimatur"
 admin.site.index_title = "Editorial governance"
