@@ -280,9 +280,14 @@ def _close_cycle(article: Article, outcome: str) -> None:
 
 
 def _void_approvals(article: Article, *, actor: Any, reason: str) -> None:
-    """Void the signed approvals of the working revision (an approved text is about to change)."""
+    """Void the signed approvals of the working revision (an approved text is about to change).
+
+    Only the cycle that approved it now: after a re-review of a live article the same revision
+    also carries the approvals its live snapshot was published with, and those still stand."""
     now = timezone.now()
-    reviews = Review.objects.filter(revision_id=article.current_revision_id, voided_at__isnull=True)
+    cycle = (ReviewCycle.objects.filter(article=article, revision_id=article.current_revision_id,
+                                        outcome=ReviewCycle.Outcome.APPROVED).order_by("-closed_at").first())
+    reviews = Review.objects.filter(cycle=cycle, voided_at__isnull=True) if cycle else Review.objects.none()
     for review in reviews:
         review.voided_at, review.void_reason = now, reason
         review.save(update_fields=["voided_at", "void_reason"])
