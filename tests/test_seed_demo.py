@@ -1,0 +1,137 @@
+"""`manage.py seed_demo`: idempotent, every workflow state present, and the promises API.md makes
+to integrators about the demo data hold."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+
+from articles.models import Article, Topic
+from governance import audit, demo, selectors, services
+from governance.exceptions import AssignmentRefused
+from governance.models import AuditEvent, ChangeEvent
+from reviewers.models import BoardMember
+
+DEMO_PASSWORD = "demo-password-for-tests"
+
+
+@pytest.fixture(scope="module")
+def _seeded_once(django_db_setup, django_db_blocker):
+    """Seed once for the module inside a transaction rolled back at the end; each test runs in a
+    savepoint of it (pytest-django's `db`), so tests stay isolated and the seed runs once."""
+    out = io.StringIO()
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    demo_settings = override_settings(IMPRIMATUR_DEMO_PASSWORD=DEMO_PASSWORD, PASSWORD_HASHERS=fast,
+                                      SITE_URL="http://testserver")
+    with django_db_blocker.unblock(), demo_settings, transaction.atomic():
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def seeded(_seeded_once, db, settings):
+    settings.IMPRIMATUR_DEMO_PASSWORD = DEMO_PASSWORD
+    return _seeded_once
+
+
+def _row_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+def test_it_changes_nothing_on_a_second_run(seeded):
+    before = _row_counts()
+    last_event = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert _row_counts() == before
+    assert AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first() == last_event
+    assert "nothing changed" in out.getvalue()
+
+
+def test_it_puts_an_article_in_every_state(seeded):
+    states = set(Article.objects.values_list("state", flat=True))
+    assert set(demo.WORKING_STATES) <= states
+    assert Article.objects.filter(state="published").count() >= 3
+
+
+def test_it_republishes_one_article_with_two_major_revisions(seeded):
+    article = Article.objects.get(slug="high-blood-pressure-what-the-numbers-mean")
+    assert article.state == "published"
+    assert article.snapshots.count() == 2
+    published_revisions = {s.revision_id for s in article.snapshots.all()}
+    assert article.revisions.filter(pk__in=published_revisions, is_major_change=True).count() == 2
+    assert list(ChangeEvent.objects.filter(slug=article.slug).values_list("type", flat=True)) == ["published", "updated"]
+
+
+def test_it_keeps_the_approved_text_live_while_a_published_article_is_edited(seeded):
+    article = Article.objects.get(slug="atrial-fibrillation-and-stroke-prevention")
+    assert article.state == "draft"
+    assert article.live_snapshot is not None
+    assert article.live_snapshot.revision_id != article.current_revision_id
+
+
+def test_it_gives_the_first_topic_the_default_policy(seeded):
+    first = Topic.objects.order_by("slug").first()
+    article = Article(topic=first, risk_tier="standard", origin="human")
+    policy = selectors.policy_for(article)
+    assert (policy.approvals_required, policy.required_specialties, policy.review_interval_days) == (2, frozenset(), 365)
+
+
+def test_it_lets_reviewer1_and_reviewer2_form_a_quorum_on_the_first_topic(seeded):
+    first = Topic.objects.order_by("slug").first()
+    editor, chief = (get_user_model().objects.get(username=u) for u in ("editor", "chief"))
+    article = services.article_create(
+        actor=editor, topic=first,
+        content=services.ArticleContent(
+            title="Quorum check", summary="", body_markdown="Statins lower LDL cholesterol [@ctt].",
+            references=[{"key": "ctt", **demo.REFERENCES["ctt2010"]}]),
+    )
+    article = services.article_submit(article=article, actor=editor)
+    assignments = [services.assignment_create(article=article, actor=chief,
+                                              reviewer=BoardMember.objects.get(user__username=name))
+                   for name in ("reviewer1", "reviewer2")]
+    article = services.article_start_review(article=article, actor=chief)
+    for assignment in assignments:
+        services.review_record(assignment=assignment, actor=assignment.reviewer.user, decision="approve",
+                               password=DEMO_PASSWORD)
+    article.refresh_from_db()
+    assert article.state == "approved"
+
+
+def test_it_refuses_to_assign_the_reviewer_whose_licence_expired(seeded):
+    chief = get_user_model().objects.get(username="chief")
+    article = Article.objects.get(state="submitted")
+    with pytest.raises(AssignmentRefused) as refused:
+        services.assignment_create(article=article, actor=chief,
+                                   reviewer=BoardMember.objects.get(user__username="reviewer-expired"))
+    assert refused.value.rule == "licence_valid"
+
+
+def test_it_declares_a_conflict_and_an_explicit_none(seeded):
+    member = BoardMember.objects.get(user__username="reviewer3")
+    natures = set(member.conflicts.values_list("nature", flat=True))
+    assert "none" in natures and natures - {"none"}
+
+
+def test_it_writes_the_demo_through_the_services_with_an_intact_audit_chain(seeded):
+    check = audit.verify()
+    assert check.ok, str(check)
+    for article in Article.objects.all():
+        assert AuditEvent.objects.filter(article_id=article.pk, action="article.create").exists()
+    assert ChangeEvent.objects.filter(type="withdrawn").exists()
+
+
+def test_it_prints_the_logins_and_the_urls(seeded):
+    for username in ("editor", "chief", "reviewer1", "reviewer2", "reviewer3", "reviewer-expired"):
+        assert username in seeded
+    assert DEMO_PASSWORD in seeded
+    for url in ("http://testserver/editor/", "http://testserver/admin/", "http://testserver/api/docs/",
+                "http://testserver/editor/login/"):
+        assert url in seeded
