@@ -1,10 +1,20 @@
 # Imprimatur: `make run` starts everything, `make test` runs every test.
-PYTHON ?= python3.11
+#
+# Python 3.11 is wanted; `python3` is used when no `python3.11` is on the PATH.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+
+# A local .env (see .env.example) configures make's steps and the processes honcho starts alike.
+ifneq (,$(wildcard .env))
+include .env
+export $(shell sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' .env)
+endif
+
 PORT ?= 8000
-export PORT
+SITE_URL ?= http://127.0.0.1:$(PORT)
+export PORT SITE_URL
 
 .PHONY: run test install system-deps lint migrate demo clean
 
@@ -12,8 +22,8 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --progress-bar off --upgrade pip
+	$(PY) -m pip install --quiet --progress-bar off -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +39,9 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# Web (gunicorn, on $PORT), a Celery worker and beat, under honcho. `exec` makes honcho the
+# process make waits on: make passes SIGTERM to it, the terminal's Ctrl-C reaches it, and
+# honcho stops every process group it started.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
