@@ -1,4 +1,12 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_schedules(sender, **kwargs) -> None:
+    """After `migrate`, store the periodic schedules declared in code (existing rows are kept)."""
+    from .schedules import sync
+
+    sync()
 
 
 class GovernanceConfig(AppConfig):
@@ -6,4 +14,5 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance"
 
     def ready(self) -> None:
-        from . import schedules  # noqa: F401  (declares the periodic tasks in settings)
+        post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="governance.sync_schedules")
+        from . import admin_background  # noqa: F401  (notifications, reminders, overdue reviews, webhooks)

@@ -82,6 +82,63 @@ def record(
         return event
 
 
+@dataclass
+class PendingEvent:
+    """One event for `record_many` (the same fields as `record`'s arguments)."""
+
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str = ""
+    article_id: int | None = None
+    article_slug: str = ""
+    from_state: str = ""
+    to_state: str = ""
+    reason: str = ""
+    data: dict[str, Any] | None = None
+
+
+def record_many(events: list[PendingEvent], *, actor: Any = None) -> list[AuditEvent]:
+    """Append N events under one chain lock with one INSERT (the bulk path of the background
+    jobs); the chain is exactly what N calls to `record` would have written."""
+    if not events:
+        return []
+    with transaction.atomic():
+        head = lock_chain()
+        actor_user = actor if getattr(actor, "is_authenticated", False) else None
+        now = timezone.now()
+        prev_hash, seq, rows = head.last_hash, head.last_seq, []
+        for pending in events:
+            seq += 1
+            event = AuditEvent(
+                seq=seq, at=now, actor=actor_user,
+                actor_username=actor_user.get_username() if actor_user else "system",
+                action=pending.action, object_type=pending.object_type, object_id=str(pending.object_id),
+                object_repr=pending.object_repr[:300], article_id=pending.article_id,
+                article_slug=pending.article_slug or "", from_state=pending.from_state or "",
+                to_state=pending.to_state or "", reason=pending.reason or "",
+                data=json.loads(json.dumps(pending.data or {}, default=str)),
+            )
+            event.prev_hash = prev_hash
+            event.hash = prev_hash = event_hash(event, prev_hash)
+            rows.append(event)
+        AuditEvent.objects.bulk_create(rows, batch_size=1000)
+        AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev_hash)
+        return rows
+
+
+def record_changes(changes: list[tuple[str, Any, str]]) -> list[ChangeEvent]:
+    """Append several (type, article, revision_hash) entries to the changes feed, one INSERT."""
+    if not changes:
+        return []
+    with transaction.atomic():
+        lock_chain()
+        now = timezone.now()
+        return ChangeEvent.objects.bulk_create(
+            [ChangeEvent(type=type, article_id=article.pk, slug=article.slug, revision=revision_hash, at=now)
+             for type, article, revision_hash in changes], batch_size=1000)
+
+
 def record_change(*, type: str, article: Any, revision_hash: str) -> ChangeEvent:
     """Append to the public changes feed, after taking the chain lock (commit order = seq order)."""
     with transaction.atomic():

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from articles.models import RiskTier, Topic
-from reviewers.models import Specialty
+from reviewers.models import ReviewAssignment, Specialty
 
 
 class ReviewPolicy(models.Model):
@@ -226,3 +226,96 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"
+
+
+class Notification(models.Model):
+    """An in-app notification for one person (a reviewer asked to re-review, reminded, or told a
+    cited reference was retracted; the managing editor told of an overdue review). The email copy
+    is sent after commit and retried until it goes (`emailed_at`)."""
+
+    class Kind(models.TextChoices):
+        REVIEW_REQUESTED = "review_requested", "Re-review requested"
+        REMINDER = "reminder", "Review reminder"
+        ESCALATION = "escalation", "Overdue review escalated"
+        REFERENCE_RETRACTED = "reference_retracted", "Cited reference retracted"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    article = models.ForeignKey("articles.Article", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    assignment = models.ForeignKey(
+        "reviewers.ReviewAssignment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveIntegerField(default=0)
+    email_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "dismissed_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} · {self.subject}"
+
+
+class ReviewReminder(models.Model):
+    """Proof that one reminder was sent: one row per (assignment, kind, repetition), claimed
+    before sending and marked sent after, so two workers never send the same reminder twice and
+    a failed send is retried (the row stays unsent)."""
+
+    class Kind(models.TextChoices):
+        BEFORE_DUE = "before_due", "Before the due date"
+        DUE = "due", "On the due date"
+        OVERDUE = "overdue", "Overdue"
+        ESCALATION = "escalation", "Escalated to the managing editor"
+
+    assignment = models.ForeignKey("reviewers.ReviewAssignment", on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    repetition = models.PositiveSmallIntegerField(default=0, help_text="1, 2, 3… for repeated overdue reminders.")
+    created_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "kind", "repetition"], name="one_reminder_per_kind_and_repetition")
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" #{self.repetition}" if self.repetition else ""
+        return f"{self.get_kind_display()}{suffix} · {self.assignment_id} ({'sent' if self.sent_at else 'pending'})"
+
+
+class RetractionImport(models.Model):
+    """One run of the Retraction Watch import: where from, how many rows, what it changed."""
+
+    source = models.CharField(max_length=1000)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0, help_text="Our references found in the file.")
+    changed = models.PositiveIntegerField(default=0, help_text="References whose status changed.")
+    articles_flagged = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} @ {self.started_at:%Y-%m-%d %H:%M} ({self.changed} changed)"
+
+
+class OverdueReview(ReviewAssignment):
+    """Open review assignments past their due date: the managing editor's list in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "overdue review"
+        ordering = ["due_at"]

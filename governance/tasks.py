@@ -3,6 +3,8 @@ and are idempotent; none holds a database transaction across a network call."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from . import services
@@ -16,7 +18,50 @@ def publish_scheduled_articles() -> list[str]:
 
 @shared_task(name="governance.deliver_webhooks")
 def deliver_webhooks() -> int:
-    """Deliver pending webhook deliveries (see governance.delivery)."""
+    """The outbox sweep: queue one delivery task per due webhook delivery."""
     from . import delivery
 
     return delivery.deliver_pending()
+
+
+@shared_task(name="governance.deliver_webhook")
+def deliver_webhook(delivery_id: int) -> str:
+    """Attempt one webhook delivery (claimed first, so a duplicate task does nothing)."""
+    from . import delivery
+
+    return delivery.deliver(delivery_id)
+
+
+@shared_task(name="governance.flag_stale_articles")
+def flag_stale_articles() -> dict[str, Any]:
+    """Flag published articles past their review date; unpublish those past the grace period."""
+    from . import staleness
+
+    result = staleness.flag_stale_articles()
+    return {"flagged": len(result.flagged), "re_review_requests": result.re_review_requests,
+            "unpublished": result.unpublished}
+
+
+@shared_task(name="governance.send_review_reminders")
+def send_review_reminders() -> int:
+    """Send the reviewer reminders and escalations due now."""
+    from . import reminders
+
+    return reminders.send_review_reminders()
+
+
+@shared_task(name="governance.send_notification_emails")
+def send_notification_emails() -> int:
+    """Send the email copy of notifications not yet emailed (after commit, and as a sweep)."""
+    from . import notifications
+
+    return notifications.send_pending_emails()
+
+
+@shared_task(name="governance.check_reference_integrity")
+def check_reference_integrity() -> dict[str, Any]:
+    """Download the Retraction Watch CSV if a URL is configured; flag articles citing retracted
+    references."""
+    from . import retractions
+
+    return retractions.check_reference_integrity()

@@ -53,3 +53,28 @@ def _kick_delivery() -> None:
         import logging
 
         logging.getLogger(__name__).warning("could not queue webhook delivery; the sweep will retry", exc_info=True)
+
+
+def enqueue_many(changes: list[tuple[str, Any, str]]) -> list[WebhookDelivery]:
+    """`enqueue` for several (type, article, revision_hash) changes at once: one query for the
+    endpoints, one INSERT (the bulk path of the background jobs)."""
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
+    now = timezone.now()
+    deliveries = []
+    for type, article, revision_hash in changes:
+        event_type = EVENT_TYPES[type]
+        message_id = f"msg_{uuid.uuid4().hex}"
+        payload = {
+            "type": event_type,
+            "timestamp": now.isoformat(),
+            "data": {"slug": article.slug, "revision": revision_hash, "url": article_api_url(article.slug)},
+        }
+        deliveries += [
+            WebhookDelivery(message_id=message_id, endpoint=endpoint, event_type=event_type, payload=payload,
+                            next_attempt_at=now)
+            for endpoint in endpoints if endpoint.wants(event_type)
+        ]
+    if deliveries:
+        WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
+        transaction.on_commit(_kick_delivery)
+    return deliveries

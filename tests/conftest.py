@@ -148,3 +148,25 @@ def drive(writer, chief, board):
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def webhook_receiver(settings):
+    """A real HTTP server on 127.0.0.1 recording webhook requests (private targets allowed)."""
+    from tests.reliability.http_receiver import Receiver
+
+    settings.IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE = True
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def live_db(transactional_db):
+    """A database whose commits are real (other threads and processes see them). Transactional
+    tests flush the tables afterwards, which also drops the role groups a migration created: put
+    them back."""
+    from django.contrib.auth.models import Group
+
+    for name in ("Writers", "Managing editors"):
+        Group.objects.get_or_create(name=name)

@@ -1,0 +1,169 @@
+"""Webhooks, part two: delivery of the outbox (governance.webhooks writes it).
+
+`deliver_pending` (after each commit that wrote deliveries, and every minute from beat) queues one
+Celery task per due delivery, so a dead or slow endpoint ties up one task at a time and never
+delays the others. `deliver` claims its row with a conditional UPDATE (a lease in
+`claimed_until`), posts the JSON body signed per Standard Webhooks (the `standardwebhooks`
+library; `webhook-id` is the delivery's `message_id`, the same on every retry), logs the attempt
+and records the outcome. No transaction is open during the HTTP call.
+
+Outcomes: 2xx → delivered. 410 Gone → the endpoint is disabled and its pending deliveries stop.
+Anything else (another status, a timeout, a connection error) → retried after the back-off in
+RETRY_SCHEDULE; after the last retry the delivery is marked failed. A target that resolves to a
+private, loopback or link-local address is refused unless IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE.
+
+If a worker dies mid-delivery, the task is redelivered by the broker (acks_late) and the sweep
+re-queues the row once its lease runs out: delivery is at least once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import logging
+import socket
+import time
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+# Wait after the 1st, 2nd, … failed attempt; after the last, give up (9 attempts over ~27.5 h).
+RETRY_SCHEDULE = [
+    dt.timedelta(seconds=5),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=5),
+    dt.timedelta(hours=10),
+    dt.timedelta(hours=10),
+]
+MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
+USER_AGENT = "Imprimatur-Webhooks/1.0"
+
+Status = WebhookDelivery.Status
+
+
+class TargetRefused(Exception):
+    """The endpoint's URL may not be called (scheme, or a private/loopback address)."""
+
+
+def target_refusal(url: str, *, allow_private: bool | None = None) -> str | None:
+    """Why `url` may not receive webhooks, or None. Resolves the host: every address it resolves
+    to must be public, so a name pointing at 127.0.0.1 or 10.0.0.0/8 is refused too."""
+    allow_private = settings.IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE if allow_private is None else allow_private
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"'{url}' is not an http(s) URL."
+    if allow_private:
+        return None
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
+                                   proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConnectionError(f"cannot resolve {parts.hostname}: {exc}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            return (f"{parts.hostname} resolves to {address}, a private, loopback or reserved address; "
+                    "set IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE=1 to allow it.")
+    return None
+
+
+def due(now: dt.datetime | None = None) -> QuerySet[WebhookDelivery]:
+    """Pending deliveries whose time has come and that no worker holds."""
+    now = now or timezone.now()
+    return WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+
+def deliver_pending(*, limit: int = 1000) -> int:
+    """The sweep: queue one delivery task per due delivery; returns how many were queued."""
+    from .tasks import deliver_webhook
+
+    ids = list(due().order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        deliver_webhook.delay(pk)
+    return len(ids)
+
+
+def signed_request(delivery: WebhookDelivery, *, at: dt.datetime | None = None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one attempt. The timestamp is the attempt's; the id is not."""
+    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+    at = (at or timezone.now()).astimezone(dt.UTC)
+    signature = Webhook(delivery.endpoint.secret).sign(delivery.message_id, at, body)
+    return body.encode(), {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def deliver(delivery_id: int) -> str:
+    """Attempt one delivery if it is due and unclaimed; returns what happened."""
+    now = timezone.now()
+    lease = now + dt.timedelta(seconds=settings.IMPRIMATUR_WEBHOOK_LEASE_SECONDS)
+    if not due(now).filter(pk=delivery_id).update(claimed_until=lease):
+        return "skipped"
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.is_active:
+        WebhookDelivery.objects.filter(pk=delivery_id).update(status=Status.DISABLED, claimed_until=None)
+        return "disabled"
+
+    status_code, error, permanent = None, "", False
+    started = time.monotonic()
+    try:
+        refusal = target_refusal(endpoint.url)
+        if refusal:
+            raise TargetRefused(refusal)
+        body, headers = signed_request(delivery)
+        response = requests.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
+                                 timeout=(settings.IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT, settings.IMPRIMATUR_WEBHOOK_TIMEOUT))
+        status_code = response.status_code
+        response.close()
+    except TargetRefused as exc:
+        error, permanent = f"refused: {exc}", True
+    except (requests.RequestException, ConnectionError, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return _record_outcome(delivery, lease=lease, status_code=status_code, error=error, permanent=permanent,
+                           duration_ms=duration_ms)
+
+
+def _record_outcome(delivery: WebhookDelivery, *, lease: dt.datetime, status_code: int | None, error: str,
+                    permanent: bool, duration_ms: int) -> str:
+    now = timezone.now()
+    attempts = delivery.attempts + 1
+    with transaction.atomic():
+        WebhookAttempt.objects.create(delivery=delivery, at=now, status_code=status_code, error=error[:500],
+                                      duration_ms=duration_ms)
+        rows = WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.PENDING)
+        if status_code is not None and 200 <= status_code < 300:
+            rows.update(status=Status.DELIVERED, delivered_at=now, attempts=F("attempts") + 1, claimed_until=None)
+            return "delivered"
+        if status_code == 410:
+            reason = f"the endpoint answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC"
+            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(is_active=False, disabled_reason=reason)
+            rows.update(status=Status.DISABLED, attempts=F("attempts") + 1, claimed_until=None)
+            WebhookDelivery.objects.filter(endpoint_id=delivery.endpoint_id, status=Status.PENDING).update(
+                status=Status.DISABLED)
+            return "disabled"
+        # Only the holder of the lease reschedules: a worker whose lease ran out leaves it alone.
+        rows = rows.filter(claimed_until=lease)
+        if permanent or attempts >= MAX_ATTEMPTS:
+            rows.update(status=Status.FAILED, attempts=F("attempts") + 1, claimed_until=None)
+            return "failed"
+        rows.update(attempts=F("attempts") + 1, claimed_until=None, next_attempt_at=now + RETRY_SCHEDULE[attempts - 1])
+        return "retry"

@@ -1,0 +1,207 @@
+"""Webhook delivery: signed per Standard Webhooks, to a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+
+import pytest
+import requests
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from governance import delivery
+from governance.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture
+def endpoint(webhook_receiver):
+    return WebhookEndpoint.objects.create(name="site", url=webhook_receiver.url, secret=SECRET)
+
+
+@pytest.fixture
+def published(make_article, drive, endpoint):
+    return drive(make_article(), "published")
+
+
+def pending(article=None):
+    return WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+
+
+def test_it_delivers_a_signed_event_that_the_library_verifies(published, webhook_receiver):
+    row = pending().get()
+    assert delivery.deliver(row.pk) == "delivered"
+
+    [received] = webhook_receiver.requests
+    payload = Webhook(SECRET).verify(received.body, received.headers)
+    assert payload["type"] == "article.published"
+    assert payload["data"]["slug"] == published.slug
+    assert payload["data"]["revision"] == published.live_snapshot.revision.content_hash
+    assert dt.datetime.fromisoformat(payload["timestamp"])  # ISO 8601
+    assert received.headers["webhook-id"] == row.message_id
+    row.refresh_from_db()
+    assert row.status == "delivered" and row.attempts == 1 and row.delivered_at is not None
+    assert WebhookAttempt.objects.get(delivery=row).status_code == 200
+
+
+def test_it_refuses_a_forged_signature(published, webhook_receiver):
+    delivery.deliver(pending().get().pk)
+    [received] = webhook_receiver.requests
+    with pytest.raises(Exception, match="signature"):
+        Webhook("whsec_" + "QUJD" * 8).verify(received.body, received.headers)
+
+
+def test_it_retries_with_the_same_webhook_id_and_backs_off(published, webhook_receiver):
+    webhook_receiver.respond(200, first=[500, 503])
+    row = pending().get()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+
+        def attempt(expected):
+            assert delivery.deliver(row.pk) == expected
+            received = webhook_receiver.requests[-1]  # signed now, with this attempt's timestamp
+            assert Webhook(SECRET).verify(received.body, received.headers)["type"] == "article.published"
+
+        attempt("retry")
+        row.refresh_from_db()
+        assert row.next_attempt_at == start + delivery.RETRY_SCHEDULE[0]
+        assert delivery.deliver(row.pk) == "skipped"  # not due yet
+        clock.shift(delivery.RETRY_SCHEDULE[0])
+        attempt("retry")
+        row.refresh_from_db()
+        assert row.next_attempt_at == timezone.now() + delivery.RETRY_SCHEDULE[1]
+        clock.shift(delivery.RETRY_SCHEDULE[1])
+        attempt("delivered")
+    assert webhook_receiver.message_ids() == [row.message_id] * 3
+    assert list(WebhookAttempt.objects.filter(delivery=row).order_by("at").values_list("status_code", flat=True)) == [
+        500, 503, 200]
+
+
+def test_it_gives_up_after_the_last_retry(published, webhook_receiver):
+    webhook_receiver.respond(500)
+    row = pending().get()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for wait in delivery.RETRY_SCHEDULE:
+            assert delivery.deliver(row.pk) == "retry"
+            clock.shift(wait)
+        assert delivery.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.status == "failed" and row.attempts == delivery.MAX_ATTEMPTS
+    assert WebhookAttempt.objects.filter(delivery=row).count() == delivery.MAX_ATTEMPTS
+
+
+def test_it_disables_an_endpoint_that_answers_410(published, webhook_receiver, endpoint, chief):
+    from governance import services
+
+    services.article_withdraw(article=published, actor=chief, reason="Superseded by new guidance")
+    first, second = WebhookDelivery.objects.order_by("pk")
+    webhook_receiver.respond(410)
+    assert delivery.deliver(first.pk) == "disabled"
+    endpoint.refresh_from_db()
+    second.refresh_from_db()
+    assert not endpoint.is_active and "410" in endpoint.disabled_reason
+    assert second.status == "disabled"
+    assert delivery.deliver(second.pk) == "skipped"
+    assert len(webhook_receiver.requests) == 1
+
+
+def test_it_refuses_loopback_targets_unless_allowed(published, webhook_receiver, settings):
+    settings.IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE = False
+    row = pending().get()
+    assert delivery.deliver(row.pk) == "failed"
+    assert webhook_receiver.requests == []
+    assert "127.0.0.1" in WebhookAttempt.objects.get(delivery=row).error
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/x", "http://localhost:8080/", "http://10.1.2.3/",
+                                 "http://169.254.169.254/latest/", "http://[::1]/", "ftp://example.org/"])
+def test_it_names_why_a_target_is_refused(url, settings):
+    assert delivery.target_refusal(url, allow_private=False)
+
+
+def test_it_times_out_a_slow_endpoint_quickly(published, webhook_receiver, settings):
+    settings.IMPRIMATUR_WEBHOOK_TIMEOUT = 1
+    webhook_receiver.respond(200, delay=3)
+    row = pending().get()
+    started = timezone.now()
+    assert delivery.deliver(row.pk) == "retry"
+    assert timezone.now() - started < dt.timedelta(seconds=2.5)
+    assert "Timeout" in WebhookAttempt.objects.get(delivery=row).error
+
+
+def test_the_sweep_queues_one_task_per_due_delivery(published, endpoint, monkeypatch, make_article, drive, chief):
+    from governance import services, tasks
+
+    WebhookEndpoint.objects.create(name="second", url=endpoint.url, secret=SECRET)
+    services.article_withdraw(article=published, actor=chief, reason="Superseded by new guidance")
+    queued = []
+    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda pk: queued.append(pk))
+    assert delivery.deliver_pending() == 3  # publish (1 endpoint then) + withdraw (2 endpoints)
+    assert sorted(queued) == sorted(pending().values_list("pk", flat=True))
+
+
+def test_add_webhook_prints_the_secret_once_and_it_signs(db, webhook_receiver):
+    out = io.StringIO()
+    call_command("add_webhook", webhook_receiver.url, "--events", "article.published", "article.withdrawn",
+                 stdout=out)
+    secret = out.getvalue().strip().splitlines()[-1]
+    endpoint = WebhookEndpoint.objects.get()
+    assert secret.startswith("whsec_") and endpoint.secret == secret
+    assert endpoint.event_types == ["article.published", "article.withdrawn"]
+    Webhook(secret)  # a valid Standard Webhooks secret
+
+
+def test_add_webhook_names_the_bad_argument(db, settings):
+    settings.IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE = False
+    with pytest.raises(CommandError, match="--events: unknown event type"):
+        call_command("add_webhook", "https://example.org/hook", "--events", "article.deleted")
+    with pytest.raises(CommandError, match=r"url: .*private"):
+        call_command("add_webhook", "http://127.0.0.1:9/hook")
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_it_holds_no_transaction_open_during_the_http_call(live_db, writer, make_article, drive, webhook_receiver,
+                                                          monkeypatch):
+    WebhookEndpoint.objects.create(name="site", url=webhook_receiver.url, secret=SECRET)
+    drive(make_article(), "published")
+    seen = []
+    real_post = requests.post
+
+    def post(*args, **kwargs):
+        seen.append(connection.in_atomic_block)
+        return real_post(*args, **kwargs)
+
+    monkeypatch.setattr(requests, "post", post)
+    delivery.deliver(pending().get().pk)
+    assert seen == [False]
+
+
+@pytest.mark.postgres
+def test_two_workers_deliver_a_row_once(live_db, writer, make_article, drive, webhook_receiver):
+    WebhookEndpoint.objects.create(name="site", url=webhook_receiver.url, secret=SECRET)
+    drive(make_article(), "published")
+    row = pending().get()
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def worker():
+        barrier.wait()
+        try:
+            outcomes.append(delivery.deliver(row.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["delivered", "skipped", "skipped", "skipped"]
+    assert len(webhook_receiver.requests) == 1
+    assert transaction.get_autocommit()
