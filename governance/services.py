@@ -97,6 +97,16 @@ def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str
     return fields
 
 
+def _same_unidentified_reference(fields: dict[str, Any]) -> Reference | None:
+    """A reference with neither DOI nor PMID (a guideline, a web page) is the same reference when
+    every field matches; without this every edit of an article would copy its guidelines."""
+    candidates = Reference.objects.filter(
+        doi__isnull=True, pmid__isnull=True,
+        **{name: fields[name] for name in ("kind", "title", "container", "year", "pmcid", "url")},
+    ).order_by("pk")
+    return next((ref for ref in candidates if ref.authors == fields["authors"]), None)
+
+
 def _prepare(data: ArticleContent) -> _Prepared:
     """Validate content and resolve its references; raise ContentInvalid with field errors."""
     errors: dict[str, list[str]] = {}
@@ -139,6 +149,8 @@ def _prepare(data: ArticleContent) -> _Prepared:
             existing = Reference.objects.filter(doi__iexact=fields["doi"]).first()  # DOIs ignore case
         if existing is None and fields["pmid"]:
             existing = Reference.objects.filter(pmid=fields["pmid"]).first()
+        if existing is None and not fields["doi"] and not fields["pmid"]:
+            existing = _same_unidentified_reference(fields)
         keys.append(key)
         resolved.append((key, existing, fields))
     identities = [ref.pk if ref else (f.get("doi"), f.get("pmid"), f.get("title")) for _, ref, f in resolved]

@@ -135,3 +135,21 @@ def test_it_refuses_the_same_reference_under_two_keys(make_article):
             {"key": "x", "title": "T", "doi": "10.1056/same"}, {"key": "y", "title": "T", "doi": "10.1056/SAME"}])
 
     assert invalid.value.errors["references"] == ["The same reference is listed twice under different keys."]
+
+
+def test_it_reuses_a_reference_without_identifiers_when_every_field_matches(make_article, writer):
+    from governance import services
+    from tests.conftest import article_content
+
+    article = make_article()
+    services.article_edit(article=article, actor=writer, content=article_content(summary="Edited."))
+
+    assert Reference.objects.filter(title="Chronic heart failure in adults").count() == 1
+    assert Reference.objects.count() == 2
+
+
+def test_it_keeps_references_without_identifiers_apart_when_a_field_differs(make_article):
+    make_article(**cited(title="Local guideline", url="https://example.org/a"))
+    make_article(**cited(title="Local guideline", url="https://example.org/b"))
+
+    assert Reference.objects.filter(title="Local guideline").count() == 2
