@@ -256,13 +256,14 @@ def reminder_counts() -> tuple[dict[int, tuple[int, int]], bool]:
     """({member id: (reminders, escalations)}, whether reminders are recorded at all)."""
     from . import models as governance_models
 
-    reminder = getattr(governance_models, "ReviewReminder", None) or getattr(governance_models, "Reminder", None)
+    reminder = getattr(governance_models, "ReviewReminder", None)  # the background work records these
     if reminder is None:
         return {}, False
     names = {f.name for f in reminder._meta.get_fields()}
     if "assignment" not in names or "kind" not in names:
         return {}, False
-    rows = (reminder.objects.values("assignment__reviewer_id")
+    sent = reminder.objects.filter(sent_at__isnull=False) if "sent_at" in names else reminder.objects.all()
+    rows = (sent.values("assignment__reviewer_id")
             .annotate(reminders=Count("pk", filter=~Q(kind__icontains="escalat")),
                       escalations=Count("pk", filter=Q(kind__icontains="escalat"))).order_by())
     return {r["assignment__reviewer_id"]: (r["reminders"], r["escalations"]) for r in rows}, True
@@ -533,8 +534,8 @@ def spread_plan(*, today: dt.date | None = None, capacity: int | None = None,
             after[week_start(target)] = after.get(week_start(target), 0) + 1
             after[week] -= 1
             plan.moves.append(SpreadMove(row["pk"], row["slug"], row["title"], row["next_review_due"], target))
-        if after[week] > capacity:
-            plan.unresolved.extend(stuck)
+        if after[week] > capacity:  # the week stays over by this many: name that many reviews
+            plan.unresolved.extend(stuck[: after[week] - capacity])
     plan.moves.sort(key=lambda m: (m.from_date, m.article_id))
     return plan
 

@@ -27,7 +27,7 @@ from . import dossier, exports, policies, reports
 from .exceptions import GovernanceError
 from .services_reports import review_dates_spread
 
-EDITOR_BASE_CANDIDATES = ["articles/editor/base.html", "editor/base.html", "articles/base.html"]
+EDITOR_BASE_CANDIDATES = ["articles/editor/base_editor.html"]
 
 
 def _base_template() -> str:

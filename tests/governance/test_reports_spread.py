@@ -1,0 +1,201 @@
+"""The review-date load report and its spread action: capacity respected, window respected,
+nothing changed until confirmed, every applied change audited."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from articles.models import Article
+from governance import reports
+from governance.exceptions import ContentInvalid, NotPermitted
+from governance.models import AuditEvent
+from governance.services_reports import review_dates_spread
+from tests.governance.test_reports import NOW, TODAY, live_article
+
+pytestmark = pytest.mark.django_db
+
+WEEK = dt.date(2026, 8, 3)  # a Monday, nine weeks after TODAY
+DUE = dt.date(2026, 8, 5)  # the Wednesday of that week
+
+
+@pytest.fixture
+def crowded(writer, topic, settings):
+    """Capacity 2 a week: five reviews due on one Wednesday, the week before already full, one
+    review two weeks before."""
+    settings.IMPRIMATUR_WEEKLY_REVIEW_CAPACITY = 2
+    settings.IMPRIMATUR_REVIEW_SPREAD_WINDOW_DAYS = 28
+    crowd = [live_article(f"crowd-{i}", topic=topic, writer=writer, due=DUE) for i in range(5)]
+    for i in range(2):
+        live_article(f"full-{i}", topic=topic, writer=writer, due=WEEK - dt.timedelta(days=5))
+    live_article("lonely", topic=topic, writer=writer, due=WEEK - dt.timedelta(days=12))
+    return crowd
+
+
+def _dues() -> dict[str, dt.date]:
+    return dict(Article.objects.values_list("slug", "next_review_due"))
+
+
+def test_it_counts_reviews_due_per_week_against_capacity(crowded, writer, topic, django_assert_max_num_queries):
+    live_article("overdue", topic=topic, writer=writer, due=TODAY - dt.timedelta(days=3))
+    live_article("beyond", topic=topic, writer=writer, due=TODAY + dt.timedelta(weeks=30))
+
+    with django_assert_max_num_queries(2):
+        report = reports.review_load(today=TODAY)
+
+    weeks = {w["week"]: w for w in report["weeks"]}
+    assert len(weeks) == 26 and min(weeks) == TODAY
+    assert weeks[WEEK]["n"] == 5 and weeks[WEEK]["over"] is True
+    assert weeks[WEEK - dt.timedelta(weeks=1)]["n"] == 2
+    assert weeks[WEEK - dt.timedelta(weeks=2)]["n"] == 1
+    assert report["total"] == 8 and report["overdue"] == 1 and report["overloaded"] == 1
+
+
+def test_it_proposes_earlier_dates_that_keep_every_week_within_capacity(crowded):
+    before = _dues()
+
+    plan = reports.spread_plan(today=TODAY)
+
+    assert len(plan.moves) == 3 and plan.unresolved == []
+    assert max(plan.after.values()) <= 2
+    assert sorted(m.to_date for m in plan.moves) == [DUE - dt.timedelta(weeks=3)] * 2 + [DUE - dt.timedelta(weeks=2)]
+    for move in plan.moves:
+        assert move.from_date == DUE
+        assert move.to_date < move.from_date and (move.from_date - move.to_date).days <= 28
+    assert _dues() == before  # a proposal changes nothing
+
+
+def test_it_never_moves_a_review_outside_the_window(crowded, settings):
+    settings.IMPRIMATUR_REVIEW_SPREAD_WINDOW_DAYS = 7  # only the week before, which is full
+
+    plan = reports.spread_plan(today=TODAY)
+
+    assert plan.moves == []
+    assert len(plan.unresolved) == 3
+    assert plan.after[WEEK] == 5
+
+
+def test_it_never_moves_a_review_into_the_past(writer, topic, settings):
+    settings.IMPRIMATUR_WEEKLY_REVIEW_CAPACITY = 1
+    for i in range(3):
+        live_article(f"this-week-{i}", topic=topic, writer=writer, due=TODAY + dt.timedelta(days=8))
+
+    plan = reports.spread_plan(today=TODAY)
+
+    assert [m.to_date for m in plan.moves] == [TODAY + dt.timedelta(days=1)]
+    assert len(plan.unresolved) == 1
+
+
+def test_it_applies_the_confirmed_spread_in_one_audited_transaction(crowded, chief):
+    plan = reports.spread_plan(today=TODAY)
+    events_before = AuditEvent.objects.count()
+
+    applied = review_dates_spread(actor=chief, digest=plan.digest, today=TODAY)
+
+    moved = {m.slug: m.to_date for m in applied.moves}
+    assert {slug: due for slug, due in _dues().items() if slug in moved} == moved
+    assert max(reports.weekly_load(today=TODAY).values()) <= 2
+    events = list(AuditEvent.objects.filter(seq__gt=events_before).order_by("seq"))
+    assert [e.action for e in events] == ["article.review_date_spread"] * 3
+    assert {e.article_slug for e in events} == set(moved)
+    assert all(e.actor_username == "chief" and e.data["from"] == DUE.isoformat() for e in events)
+
+
+def test_it_applies_nothing_when_the_dates_changed_since_the_preview(crowded, chief):
+    plan = reports.spread_plan(today=TODAY)
+    Article.objects.filter(slug="crowd-0").update(next_review_due=DUE + dt.timedelta(days=1))
+    before, events_before = _dues(), AuditEvent.objects.count()
+
+    with pytest.raises(ContentInvalid) as refused:
+        review_dates_spread(actor=chief, digest=plan.digest, today=TODAY)
+
+    assert "changed since the preview" in refused.value.errors["digest"][0]
+    assert _dues() == before and AuditEvent.objects.count() == events_before
+
+
+def test_it_lets_only_the_managing_editor_apply_a_spread(crowded, writer):
+    with pytest.raises(NotPermitted):
+        review_dates_spread(actor=writer, digest=reports.spread_plan(today=TODAY).digest, today=TODAY)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_previews_then_applies_the_spread_from_the_reports_page(client, chief, crowded):
+    client.force_login(chief)
+    before = _dues()
+
+    load_page = client.get(reverse("reports:load"))
+    preview = client.get(reverse("reports:spread"))
+    assert _dues() == before
+    plan = reports.spread_plan()
+    applied = client.post(reverse("reports:spread"), {"digest": plan.digest}, follow=True)
+
+    assert b"Propose a spread" in load_page.content and b"<svg" in load_page.content
+    assert preview.status_code == 200 and plan.digest.encode() in preview.content and b"crowd-4" in preview.content
+    assert applied.status_code == 200 and b"3 review date(s) brought forward" in applied.content
+    assert max(reports.weekly_load().values()) <= 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_explains_a_stale_preview_instead_of_applying_it(client, chief, crowded):
+    client.force_login(chief)
+    before = _dues()
+
+    response = client.post(reverse("reports:spread"), {"digest": "not-the-previewed-plan"}, follow=True)
+
+    assert b"changed since the preview" in response.content
+    assert _dues() == before
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_exports_the_load_and_the_proposal(client, chief, crowded):
+    client.force_login(chief)
+
+    load_csv = client.get(reverse("reports:load"), {"export": "csv"})
+    load_xlsx = client.get(reverse("reports:load"), {"export": "xlsx"})
+    plan_csv = client.get(reverse("reports:spread"), {"export": "csv"})
+
+    rows = list(csv.reader(io.StringIO(load_csv.content.decode())))
+    assert rows[0] == ["Week starting", "Reviews due", "Capacity", "Over capacity"] and len(rows) == 27
+    assert load_workbook(io.BytesIO(load_xlsx.content))["Review-date load"].max_row == 27
+    assert len(list(csv.reader(io.StringIO(plan_csv.content.decode())))) == 4
+
+
+@pytest.fixture
+def anchor(writer, topic):
+    return live_article("anchor", topic=topic, writer=writer, due=None)
+
+
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(offsets=st.lists(st.integers(min_value=0, max_value=90), max_size=40),
+       capacity=st.integers(min_value=1, max_value=4), window=st.integers(min_value=0, max_value=35))
+def test_it_always_respects_window_capacity_and_due_dates(anchor, offsets, capacity, window):
+    with transaction.atomic():
+        Article.objects.bulk_create([
+            Article(slug=f"h-{i}", title="h", topic_id=anchor.topic_id, created_by_id=anchor.created_by_id,
+                    state="published", live_snapshot_id=anchor.live_snapshot_id,
+                    next_review_due=TODAY + dt.timedelta(days=offset))
+            for i, offset in enumerate(offsets)
+        ])
+        plan = reports.spread_plan(today=TODAY, capacity=capacity, window_days=window)
+        transaction.set_rollback(True)
+
+    for move in plan.moves:
+        assert TODAY <= move.to_date < move.from_date
+        assert (move.from_date - move.to_date).days <= window
+        assert move.to_date.weekday() == move.from_date.weekday()
+    assert sum(plan.after.values()) == sum(plan.before.values())
+    unresolved_weeks = {reports.week_start(r["next_review_due"]) for r in plan.unresolved}
+    for week, n in plan.after.items():
+        assert n <= capacity or week in unresolved_weeks
+        if plan.before[week] <= capacity and n > plan.before[week]:
+            assert n <= capacity  # a week is only filled up to the capacity
