@@ -122,7 +122,7 @@ class ReferenceForm(forms.Form):
         for name in ("doi", "pmid"):
             # htmx: validate the identifier and look it up in the library as it is typed.
             self.fields[name].widget.attrs.update({
-                "hx-get": reverse("articles:reference_check"), "hx-trigger": "change, keyup changed delay:600ms",
+                "hx-get": reverse("articles:reference_check"), "hx-trigger": "input changed delay:500ms, change",
                 "hx-target": "next .ref-note", "hx-swap": "innerHTML", "autocomplete": "off",
             })
 

@@ -213,7 +213,7 @@ def transition_options(user: Any, article: Article) -> list[TransitionOption]:
     for transition in field_.get_all_transitions(Article):
         if transition.name in policies.SYSTEM_TRANSITIONS:
             continue
-        if transition.source not in (article.state, "*"):
+        if transition.source not in (article.state, "*", "+"):  # "+": any state but the target
             continue
         if transition.target == article.state:
             continue
@@ -223,6 +223,8 @@ def transition_options(user: Any, article: Article) -> list[TransitionOption]:
         transition = by_name.get(name)
         if transition is None or not policies.may_transition(user, name, article):
             continue
+        if name == "withdraw" and article.live_snapshot_id is None:
+            continue  # nothing is live: withdrawing cannot apply (archive retires a never-published article)
         checklist = [item for item in rules.checklist(article, name) if item.rule not in _CONTEXT_RULE_NAMES]
         needs_reason = name in REASON_REQUIRED or (
             name == "revise" and article.state in (ArticleState.APPROVED, ArticleState.SCHEDULED))
@@ -234,7 +236,7 @@ def transition_options(user: Any, article: Article) -> list[TransitionOption]:
                                               "Pick a date and time in the future."))
         options.append(TransitionOption(
             name=name, label=transition.custom.get("label", name.replace("_", " ").capitalize()),
-            target=str(transition.target), checklist=checklist, needs_reason=needs_reason,
+            target=ArticleState(transition.target).label, checklist=checklist, needs_reason=needs_reason,
             suggests_reason=name in REASON_SUGGESTED, needs_publish_at=name == "schedule",
         ))
     return options

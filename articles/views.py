@@ -157,7 +157,7 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
 def _render_form(request: HttpRequest, form: ArticleForm, formset, *, article: Article | None,
                  status: int = 200) -> HttpResponse:
     return render(request, "articles/editor/article_form.html", {
-        "form": form, "formset": formset, "article": article, "nav": "articles",
+        "form": form, "formset": formset, "article": article, "nav": "articles" if article else "new",
         "editing_live": article is not None and article.live_snapshot_id is not None,
         "voids_approval": article is not None and article.state in (ArticleState.APPROVED, ArticleState.SCHEDULED),
     }, status=status)
