@@ -1,0 +1,144 @@
+"""send_review_reminders: before, on and after the due date; escalation; at most once each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from governance import reminders
+from governance.models import Notification, ReviewPolicy, ReviewReminder
+from reviewers.models import ReviewAssignment
+
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def assignment(clock, make_article, drive, board):
+    """reviewer1's open assignment on an article under review, due ten days from START."""
+    article = drive(make_article(), "in_review")
+    ReviewAssignment.objects.filter(article=article).update(due_at=START + dt.timedelta(days=10))
+    return ReviewAssignment.objects.get(article=article, reviewer=board[0])
+
+
+def on_day(clock, day: int) -> int:
+    clock.move_to(START + dt.timedelta(days=day, hours=1))
+    return reminders.send_review_reminders()
+
+
+def sent(assignment) -> list[tuple[str, int]]:
+    return list(ReviewReminder.objects.filter(assignment=assignment, sent_at__isnull=False)
+                .order_by("sent_at", "kind").values_list("kind", "repetition"))
+
+
+def test_it_reminds_before_on_and_after_the_due_date_then_escalates(clock, assignment, chief, board):
+    assert on_day(clock, 2) == 0
+    assert on_day(clock, 3) == 2  # seven days before: both reviewers of the article
+    assert on_day(clock, 4) == 0  # once only
+    assert on_day(clock, 10) == 2  # due today
+    assert on_day(clock, 12) == 0
+    assert on_day(clock, 13) == 2  # overdue #1
+    assert on_day(clock, 16) == 2  # overdue #2
+    assert on_day(clock, 17) == 2  # escalation to the managing editor, once per assignment
+    assert on_day(clock, 18) == 0
+    assert sent(assignment) == [("before_due", 0), ("due", 0), ("overdue", 1), ("overdue", 2), ("escalation", 0)]
+    reviewer_mail = [m for m in mail.outbox if m.to == [board[0].user.email]]
+    assert [m.subject.split(":")[0] for m in reviewer_mail] == [
+        "Review due in 7 days", "Review due today", "Review overdue (3 days, reminder 1)",
+        "Review overdue (6 days, reminder 2)"]
+    escalations = [m for m in mail.outbox if m.subject.startswith("Overdue review escalated")]
+    assert {m.to[0] for m in escalations} == {chief.email}
+    assert len(escalations) == 2  # one per overdue assignment
+
+
+def test_it_only_tells_the_reviewer_concerned(clock, assignment, board):
+    ReviewAssignment.objects.exclude(pk=assignment.pk).update(status="completed")
+    on_day(clock, 3)
+    assert [m.to for m in mail.outbox] == [[board[0].user.email]]
+    notification = Notification.objects.get()
+    assert notification.recipient == board[0].user and notification.kind == "reminder"
+    assert notification.emailed_at is not None
+
+
+def test_it_sends_only_the_latest_missed_reminder(clock, assignment):
+    ReviewAssignment.objects.exclude(pk=assignment.pk).update(status="completed")
+    assert on_day(clock, 19) == 2  # overdue #3 and the escalation, not the five it missed
+    assert sorted(sent(assignment)) == [("escalation", 0), ("overdue", 3)]
+
+
+def test_it_stops_when_the_review_is_done(clock, assignment):
+    ReviewAssignment.objects.update(status="completed")
+    assert on_day(clock, 13) == 0
+    assert mail.outbox == []
+
+
+def test_it_follows_the_policy(clock, assignment, topic):
+    ReviewAssignment.objects.exclude(pk=assignment.pk).update(status="completed")
+    ReviewPolicy.objects.create(topic=topic, remind_before_days=2, overdue_repeat_days=5, escalate_after_days=20)
+    assert on_day(clock, 3) == 0
+    assert on_day(clock, 8) == 1  # two days before
+    assert on_day(clock, 13) == 1  # "due" is still the latest that applies (repeat every 5 days)
+    assert on_day(clock, 14) == 0
+    assert on_day(clock, 15) == 1  # overdue #1
+    assert on_day(clock, 30) == 2  # overdue #4 and the escalation; #2 and #3 were missed, not sent late
+    assert sent(assignment) == [("before_due", 0), ("due", 0), ("overdue", 1), ("escalation", 0), ("overdue", 4)]
+
+
+class BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_a_failed_send_is_retried_not_marked_sent(clock, assignment, settings):
+    ReviewAssignment.objects.exclude(pk=assignment.pk).update(status="completed")
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenBackend"
+    assert on_day(clock, 3) == 0
+    row = ReviewReminder.objects.get()
+    assert row.sent_at is None and row.attempts == 1 and "mail server down" in row.last_error
+    assert not Notification.objects.exists()
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert on_day(clock, 4) == 1
+    row.refresh_from_db()
+    assert row.sent_at is not None and row.attempts == 2 and row.last_error == ""
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.postgres
+def test_two_workers_at_once_send_each_reminder_once(live_db, writer, chief, board, make_article, drive):
+    articles = [drive(make_article(title=f"Concurrent {i}"), "in_review") for i in range(3)]
+    ReviewAssignment.objects.update(due_at=timezone.now() + dt.timedelta(days=3))
+    assert ReviewAssignment.objects.count() == 6
+    barrier = threading.Barrier(3)
+    counts = []
+
+    def worker():
+        barrier.wait()
+        try:
+            counts.append(reminders.send_review_reminders())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(counts) == 6
+    assert len(mail.outbox) == 6
+    assert ReviewReminder.objects.filter(sent_at__isnull=False).count() == 6
+    assert len(articles) == 3
