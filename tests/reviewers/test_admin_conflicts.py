@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from reviewers.models import ConflictOfInterest
 from tests import factories
 
-ADD = reverse("admin:reviewers_conflictofinterest_add")
-LIST = reverse("admin:reviewers_conflictofinterest_changelist")
+ADD = reverse_lazy("admin:reviewers_conflictofinterest_add")
+LIST = reverse_lazy("admin:reviewers_conflictofinterest_changelist")
 
 
 def change_url(conflict: ConflictOfInterest) -> str:

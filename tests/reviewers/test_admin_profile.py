@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from reviewers.models import BoardMember
 from tests import factories
 
-LIST = reverse("admin:reviewers_boardmember_changelist")
+LIST = reverse_lazy("admin:reviewers_boardmember_changelist")
 
 
 def change_url(member: BoardMember) -> str:

@@ -7,13 +7,13 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from governance import services
 from reviewers.models import ReviewAssignment
 
-QUEUE = reverse("admin:reviewers_reviewassignment_changelist")
+QUEUE = reverse_lazy("admin:reviewers_reviewassignment_changelist")
 
 
 @pytest.fixture
