@@ -187,8 +187,10 @@ class Article(ConcurrentTransitionMixin, models.Model):
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.HUMAN)
     state = FSMField(default=ArticleState.DRAFT, choices=ArticleState.choices, protected=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # RESTRICT, not PROTECT: a revision in use cannot be deleted on its own, but deleting the
+    # article (which cascades to its revisions) stays possible; its audit events are kept.
     current_revision = models.ForeignKey(
-        "Revision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "Revision", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     live_snapshot = models.ForeignKey(
         "PublishedSnapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

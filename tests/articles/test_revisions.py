@@ -62,3 +62,15 @@ def test_it_hashes_content_canonically(make_article):
 
     assert one.content_hash == two.content_hash
     assert len(one.content_hash) == 64
+
+
+def test_it_refuses_to_delete_the_working_revision_through_a_queryset(make_article):
+    from django.db import transaction
+    from django.db.models import RestrictedError
+
+    article = make_article()
+
+    with pytest.raises(RestrictedError), transaction.atomic():
+        Revision.objects.filter(pk=article.current_revision_id).delete()
+
+    assert Revision.objects.filter(article=article).count() == 1
