@@ -32,6 +32,7 @@ from django.db.models import (
     FloatField,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     Subquery,
@@ -73,8 +74,8 @@ def _pct(part: int, whole: int) -> float:
 
 # --- charts: geometry computed here, drawn by governance/reports/_chart.html -------------------
 
-CHART_WIDTH = 640
-LABEL_WIDTH = 190
+CHART_WIDTH = 760
+LABEL_WIDTH = 240
 BAR_HEIGHT = 18
 BAR_GAP = 8
 
@@ -97,9 +98,10 @@ def stacked_bar_chart(labels: list[str], series: list[tuple[str, str, list[int]]
         y = 10 + i * (BAR_HEIGHT + BAR_GAP)
         rows.append({"label": label, "y": y, "text_y": y + BAR_HEIGHT - 5, "segments": segments,
                      "total": totals[i], "total_x": round(x + 6, 1)})
-    height = 10 + len(labels) * (BAR_HEIGHT + BAR_GAP) + 30
-    legend = [{"name": name, "colour": colour, "x": LABEL_WIDTH + 120 * j, "y": height - 18}
-              for j, (name, colour, _) in enumerate(series)]
+    legend_top = 10 + len(labels) * (BAR_HEIGHT + BAR_GAP) + 6
+    legend = [{"name": name, "colour": colour, "x": 10 + 250 * (j % 3), "y": legend_top + 18 * (j // 3)}
+              for j, (name, colour, _) in enumerate(series)] if len(series) > 1 else []
+    height = legend_top + 18 * ((len(legend) + 2) // 3) + 8
     return {"kind": "hbar", "width": CHART_WIDTH, "height": height, "bar_height": BAR_HEIGHT, "rows": rows,
             "legend": legend, "label_x": LABEL_WIDTH - 8}
 
@@ -113,7 +115,8 @@ def column_chart(labels: list[str], values: list[float], *, colour: str = "#2f6f
     bars = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = (base - 20) * value / top
-        bars.append({"x": round(left + i * step + 1, 1), "width": round(max(step - 2, 1), 1),
+        bars.append({"x": round(left + i * step + 1, 1), "width": round(max(step - 2, 1), 1), "value": f"{value:g}",
+                     "value_y": round(base - h - 3, 1),
                      "y": round(base - h, 1), "height": round(h, 1), "title": f"{label}: {value:g}{unit}",
                      "colour": over_colour if limit is not None and value > limit else colour,
                      "label": label if len(labels) <= 13 or i % 2 == 0 else "", "label_x": round(left + i * step + step / 2, 1)})
@@ -544,11 +547,15 @@ def review_load(*, today: dt.date | None = None) -> dict[str, Any]:
     today = today or timezone.localdate()
     capacity = weekly_capacity()
     load = weekly_load(today=today)
-    overdue = Article.objects.filter(LIVE, next_review_due__lt=today).count()
+    upcoming = Article.objects.filter(LIVE).aggregate(
+        overdue=Count("pk", filter=Q(next_review_due__lt=today)), next_due=Min("next_review_due", filter=Q(
+            next_review_due__gte=today)))
+    overdue = upcoming["overdue"]
     weeks = [{"week": week, "n": n, "over": n > capacity} for week, n in load.items()]
     chart = column_chart([w.strftime("%d %b") for w in load], list(load.values()), limit=capacity)
     return {"weeks": weeks, "capacity": capacity, "window_days": spread_window_days(), "overdue": overdue,
             "chart": chart, "total": sum(load.values()), "overloaded": sum(1 for w in weeks if w["over"]),
+            "next_due": upcoming["next_due"],
             "today": today}
 
 
