@@ -144,8 +144,8 @@ def apply_notices(notices: Iterable[Notice]) -> ImportResult:
                                       batch_size=1000)
         audit.record_many([
             audit.PendingEvent(action="reference.retraction_status", object_type=Reference._meta.label_lower,
-                               object_id=str(ref.pk), object_repr=str(ref), from_state=old, to_state=new,
-                               reason=ref.retraction_notice)
+                               object_id=str(ref.pk), object_repr=str(ref), reason=ref.retraction_notice,
+                               data={"from": old, "to": new, "doi": ref.doi or "", "pmid": ref.pmid or ""})
             for ref, old, new in result.changed
         ])
     result.flagged = flag_articles_citing_retracted().flagged
