@@ -16,7 +16,14 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
-.PHONY: run test install system-deps lint migrate demo clean
+# collectstatic hashes and compresses ~15 MB of assets (minutes on a busy machine): run it only
+# when the installed packages or our static sources changed. The stamp lives in STATIC_ROOT, so
+# another STATIC_ROOT (or a wiped one) collects again.
+STATIC_DIR := $(or $(STATIC_ROOT),$(or $(IMPRIMATUR_VAR_DIR),var)/static)
+STATIC_STAMP := $(STATIC_DIR)/.collected
+STATIC_SOURCES := $(shell find articles governance reviewers static -path '*/static/*' -type f 2>/dev/null)
+
+.PHONY: run test install system-deps lint migrate demo static clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,12 +46,17 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
+$(STATIC_STAMP): $(STAMP) $(STATIC_SOURCES)
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@mkdir -p $(STATIC_DIR) && touch $@
+
+static: $(STATIC_STAMP)
+
 # Web (gunicorn, on $PORT), a Celery worker and beat, under honcho. `exec` makes honcho the
 # process make waits on: make passes SIGTERM to it, the terminal's Ctrl-C reaches it, and
 # honcho stops every process group it started.
-run: install
+run: install $(STATIC_STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	exec $(VENV)/bin/honcho start -f Procfile
 
