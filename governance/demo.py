@@ -589,8 +589,8 @@ inhibitor or ARNI, a beta-blocker, an MRA and an SGLT2 inhibitor [@mcdonagh2021]
 valsartan reduced the composite of cardiovascular death or heart failure hospitalisation versus
 enalapril [@mcmurray2014]; dapagliflozin did the same irrespective of diabetes status
 [@mcmurray2019]. Start all four early at low doses rather than sequentially at full doses;
-monitor potassium and eGFR after each step; an initial fall in eGFR of up to about 30% is
-expected and is not by itself a reason to stop.
+monitor potassium and eGFR after each step; a modest initial fall in eGFR is expected with
+RAS inhibitors and SGLT2 inhibitors and is not by itself a reason to stop.
 """},
         ],
     },
@@ -1159,7 +1159,7 @@ urgent care. They are easy to use at any hour, and many people try one before ca
 
 Evidence on accuracy is limited, and tools change quickly. An audit that tested 23 symptom checkers
 with 45 standardised patient cases found that the correct diagnosis was listed first in about a
-third of cases, and within the top 20 suggestions in about half [@semigran2015]. Advice on where to
+third of cases, and within the top 20 suggestions in a little over half [@semigran2015]. Advice on where to
 seek care was better, correct in more than half of cases, and tools tended to be cautious, sending
 people to care when self-care would have done.
 
