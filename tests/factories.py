@@ -29,7 +29,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def groups(self, create, extracted, **kwargs):
         if extracted:
             for name in extracted:
-                self.groups.add(Group.objects.get(name=name))
+                # get_or_create: a transactional test flushes the groups the migration made
+                self.groups.add(Group.objects.get_or_create(name=name)[0])
         self.save()
 
 
