@@ -33,7 +33,7 @@ from articles.forms import (
     parse_ris,
     reference_initial,
 )
-from articles.models import Article, ArticleState, Audience, Reference, normalize_doi, validate_doi
+from articles.models import Article, ArticleState, Audience, Citation, Reference, normalize_doi, validate_doi
 from governance import policies, services
 from governance import selectors as governance_selectors
 from governance.exceptions import ContentInvalid, GovernanceError
@@ -442,6 +442,13 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     overdue = snapshot.next_review_due is not None and snapshot.next_review_due < today
     context = _page_context(document, article=article, step="approved", preview=False, approved=True,
                             overdue=overdue, audience=audience)
+    # A retraction is a fact about the source, not part of the approved text: readers see it as
+    # soon as it is known, while the article itself goes back for re-review.
+    retracted_now = set(Citation.objects.filter(
+        revision_id=snapshot.revision_id, reference__retraction_status=Reference.RetractionStatus.RETRACTED,
+    ).values_list("number", flat=True))
+    for ref in context["references"]:
+        ref["retracted"] = ref.get("retracted") or ref["number"] in retracted_now
     context["jsonld"] = snapshot.jsonld.get(document.get("audience", "general")) or snapshot.jsonld.get("general")
     return render(request, "articles/public/article.html", context)
 

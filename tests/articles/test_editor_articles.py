@@ -1,0 +1,171 @@
+"""Creating and editing articles in the editor: saves through the services, field errors kept
+on the form, references by DOI/PMID/manual entry and RIS import, the live preview."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from articles.models import Article, Reference
+from tests.conftest import BODY
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(topic, **overrides):
+    data = {
+        "title": "Living with heart failure", "summary": "What it is.", "topic": str(topic.pk),
+        "risk_tier": "standard", "slug": "", "origin": "human", "body_markdown": BODY,
+        "change_note": "First version", "is_major_change": "true",
+        "refs-TOTAL_FORMS": "2", "refs-INITIAL_FORMS": "0", "refs-MIN_NUM_FORMS": "0", "refs-MAX_NUM_FORMS": "1000",
+        "refs-0-key": "trial2021", "refs-0-kind": "research", "refs-0-title": "SGLT2 inhibitors in heart failure",
+        "refs-0-authors": "Smith J\nOkafor A", "refs-0-container": "N Engl J Med", "refs-0-year": "2021",
+        "refs-0-doi": "10.1056/NEJMoa0000001", "refs-0-pmid": "", "refs-0-pmcid": "", "refs-0-url": "",
+        "refs-1-key": "nice2018", "refs-1-kind": "guideline", "refs-1-title": "Chronic heart failure in adults",
+        "refs-1-authors": "NICE", "refs-1-container": "NICE", "refs-1-year": "2018", "refs-1-doi": "",
+        "refs-1-pmid": "", "refs-1-pmcid": "", "refs-1-url": "https://www.nice.org.uk/guidance/ng106",
+        "action": "save",
+    }
+    for audience in ("patient", "caregiver", "clinician"):
+        data[f"variant_{audience}_summary"] = ""
+        data[f"variant_{audience}_body"] = ""
+    data.update(overrides)
+    return data
+
+
+def test_it_creates_a_draft_with_numbered_citations(client, writer, topic):
+    client.force_login(writer)
+    response = client.post("/editor/articles/new/", form_data(topic))
+    article = Article.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/editor/articles/{article.slug}/"
+    assert article.state == "draft" and article.created_by == writer
+    citations = {c.key: c.number for c in article.current_revision.citations.all()}
+    assert citations == {"trial2021": 1, "nice2018": 2}
+
+
+def test_it_keeps_the_input_and_names_the_unresolved_marker(client, writer, topic):
+    client.force_login(writer)
+    body = BODY + "\nMore [@missing2020].\n"
+    response = client.post("/editor/articles/new/", form_data(topic, body_markdown=body))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert not Article.objects.exists()
+    assert "Cited key &#x27;missing2020&#x27; matches no reference" in html
+    assert "SGLT2 inhibitors in heart failure" in html  # what was typed is still there
+    assert "missing2020" in response.context["form"]["body_markdown"].value()
+
+
+def test_it_marks_an_uncited_reference_and_a_bad_doi_on_their_fields(client, writer, topic):
+    client.force_login(writer)
+    response = client.post("/editor/articles/new/", form_data(topic, **{"refs-0-doi": "not-a-doi"}))
+    formset = response.context["formset"]
+    assert "Enter a DOI" in formset.forms[0].errors["doi"][0]
+    response = client.post("/editor/articles/new/", form_data(topic, body_markdown="No citations at all."))
+    assert "never cited" in response.content.decode()
+    assert not Article.objects.exists()
+
+
+def test_it_flags_the_same_doi_listed_twice(client, writer, topic):
+    client.force_login(writer)
+    response = client.post("/editor/articles/new/", form_data(topic, **{"refs-1-doi": "10.1056/nejmoa0000001"}))
+    assert response.context["formset"].forms[1].errors["doi"] == [
+        "Reference 1 already has this DOI: remove one of the two."]
+    assert not Article.objects.exists()
+
+
+def test_it_reuses_a_reference_already_in_the_library(client, writer, topic):
+    existing = Reference.objects.create(title="SGLT2 inhibitors in heart failure", doi="10.1056/nejmoa0000001")
+    client.force_login(writer)
+    check = client.get("/editor/references/check/", {"refs-0-doi": "https://doi.org/10.1056/NEJMoa0000001"})
+    assert "Already in the library" in check.content.decode()
+    client.post("/editor/articles/new/", form_data(topic))
+    article = Article.objects.get()
+    assert article.current_revision.citations.get(key="trial2021").reference == existing
+    assert Reference.objects.filter(doi="10.1056/nejmoa0000001").count() == 1
+
+
+def test_it_rejects_a_malformed_pmid_as_you_type(client, writer):
+    client.force_login(writer)
+    assert "digits only" in client.get("/editor/references/check/", {"refs-0-pmid": "12ab"}).content.decode()
+    assert "new to the library" in client.get("/editor/references/check/", {"refs-0-pmid": "33301246"}).content.decode()
+
+
+RIS = """TY  - JOUR
+TI  - Dapagliflozin in patients with heart failure and reduced ejection fraction
+AU  - McMurray, John J V
+AU  - Solomon, Scott D
+JO  - N Engl J Med
+PY  - 2019
+DO  - 10.1056/NEJMoa1911303
+AN  - 31535829
+ER  -
+TY  - RPRT
+TI  - Chronic heart failure in adults
+AU  - National Institute for Health and Care Excellence
+PB  - NICE
+PY  - 2018
+UR  - https://www.nice.org.uk/guidance/ng106
+ER  -
+"""
+
+
+def test_it_imports_references_from_a_ris_file_without_saving(client, writer, topic):
+    client.force_login(writer)
+    upload = io.BytesIO(RIS.encode())
+    upload.name = "pubmed.ris"
+    data = form_data(topic, action="import_ris", **{"refs-TOTAL_FORMS": "1", "refs-0-key": "", "refs-0-title": "",
+                                                     "refs-0-doi": "", "refs-0-url": ""})
+    data["ris_file"] = upload
+    response = client.post("/editor/articles/new/", data)
+    assert response.status_code == 200 and not Article.objects.exists()
+    forms = response.context["formset"].forms
+    imported = [f.initial for f in forms if f.initial]
+    assert [r["doi"] for r in imported] == ["10.1056/nejmoa1911303", ""]
+    assert imported[0]["pmid"] == "31535829" and imported[0]["year"] == 2019
+    assert imported[0]["authors"] == "McMurray JJV\nSolomon SD"
+    assert imported[1]["kind"] == "guideline"
+    assert response.context["form"]["title"].value() == "Living with heart failure"  # kept
+    assert "Imported 2 reference(s)" in response.content.decode()
+
+
+def test_it_refuses_a_file_that_is_not_ris(client, writer, topic):
+    client.force_login(writer)
+    upload = io.BytesIO(b"just some text")
+    upload.name = "notes.ris"
+    data = form_data(topic, action="import_ris")
+    data["ris_file"] = upload
+    response = client.post("/editor/articles/new/", data)
+    assert "RIS" in response.content.decode() and not Article.objects.exists()
+
+
+def test_it_previews_the_body_with_numbered_citations_and_references(client, writer, topic):
+    client.force_login(writer)
+    response = client.post("/editor/preview/", form_data(topic), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert '<a href="#ref-1" class="citation"' in html
+    assert 'id="ref-2"' in html and "Guideline" in html
+    response = client.post("/editor/preview/", form_data(topic, body_markdown="See [@nowhere]."))
+    assert "matches no reference" in response.content.decode()
+
+
+def test_it_saves_an_edit_as_a_new_revision_with_its_change_note(client, writer, make_article, topic):
+    article = make_article()
+    client.force_login(writer)
+    initial = client.get(f"/editor/articles/{article.slug}/edit/")
+    assert initial.context["form"]["title"].value() == "Living with heart failure"
+    data = form_data(topic, body_markdown=BODY + "\nAnother line [@trial2021].\n", change_note="Add a line",
+                     is_major_change="false")
+    data.pop("topic")
+    response = client.post(f"/editor/articles/{article.slug}/edit/", data)
+    assert response.status_code == 302
+    article.refresh_from_db()
+    revision = article.current_revision
+    assert revision.number == 2 and revision.change_note == "Add a line" and not revision.is_major_change
+
+
+def test_it_does_not_let_a_colleague_edit_someone_elses_draft(client, colleague, make_article):
+    article = make_article()
+    client.force_login(colleague)
+    assert client.get(f"/editor/articles/{article.slug}/").status_code == 404
+    assert client.get(f"/editor/articles/{article.slug}/edit/").status_code == 404
