@@ -23,7 +23,7 @@ STATIC_DIR := $(or $(STATIC_ROOT),$(or $(IMPRIMATUR_VAR_DIR),var)/static)
 STATIC_STAMP := $(STATIC_DIR)/.collected
 STATIC_SOURCES := $(shell find articles governance reviewers static -path '*/static/*' -type f 2>/dev/null)
 
-.PHONY: run test install system-deps lint migrate demo static clean
+.PHONY: run test install system-deps lint migrate demo static clean diagram
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ test: install system-deps
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# docs/state-diagram.{dot,png}, drawn from Article.state by django-fsm-2's graph_transitions.
+diagram: install system-deps
+	$(PY) manage.py render_state_diagram
 
 lint: install
 	$(PY) -m ruff check .

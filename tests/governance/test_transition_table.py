@@ -7,6 +7,7 @@ machine, the rules or the policy that is not also a change to the design fails h
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -201,3 +202,18 @@ def test_it_lets_a_board_member_who_writes_nothing_run_no_transition(make_articl
     article = make_article()
 
     assert [n for n in TRANSITIONS if policies.may_transition(member.user, n, article)] == []
+
+
+def test_it_renders_the_committed_state_diagram_from_the_state_machine(tmp_path):
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("render_state_diagram", output=str(tmp_path / "diagram"), stdout=io.StringIO())
+
+    committed = Path(settings.BASE_DIR) / "docs" / "state-diagram.dot"
+    assert (tmp_path / "diagram.dot").read_text() == committed.read_text(), "run manage.py render_state_diagram"
+    assert (tmp_path / "diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in TRANSITIONS:
+        assert f"[label={name}]" in committed.read_text()
