@@ -16,6 +16,8 @@ earlier than the approval; otherwise it is reported as `unknown` (never guessed)
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -242,11 +244,27 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
     }
 
 
+HEX_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _printable(value: Any) -> Any:
+    """SHA-256 digests in groups of eight: readable aloud, and they wrap in a table cell without
+    `word-break: break-all`, which makes WeasyPrint's table layout several times slower."""
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    if isinstance(value, str) and HEX_DIGEST.match(value):
+        return " ".join(value[i:i + 8] for i in range(0, 64, 8))
+    return value
+
+
 def render_pdf(dossier: dict[str, Any]) -> bytes:
     """The dossier as a paginated PDF (WeasyPrint), from `governance/dossier.html`."""
     from weasyprint import HTML  # heavy import (Pango): only when a PDF is asked for
 
-    html = render_to_string("governance/dossier.html", {"d": dossier})
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one INFO line per page otherwise
+    html = render_to_string("governance/dossier.html", {"d": _printable(dossier)})
     return HTML(string=html).write_pdf()
 
 

@@ -1,0 +1,90 @@
+"""Time the managing editor's reports and one article's audit dossier on a seeded database.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/imprimatur_bench_big .venv/bin/python bench/reports.py
+    DATABASE_URL=... .venv/bin/python bench/reports.py --repeat 5 --json bench/results/reports.json
+
+Read-only: every report is computed exactly as the pages compute it (the `governance.reports`
+functions behind /editor/reports/), plus the CSV/XLSX export of its tables and the spread
+proposal (a preview: nothing is written). For each, the best and median wall time of `--repeat`
+runs and the number of SQL queries are printed, with the size of the live catalogue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def measure(run: Callable[[], Any], repeat: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings = []
+    queries = 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            run()
+            timings.append(time.perf_counter() - started)
+        queries = len(captured.captured_queries)
+    return {"best_s": round(min(timings), 4), "median_s": round(statistics.median(timings), 4), "queries": queries}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--slug", help="article whose dossier to time (default: the first live one)")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from articles.models import LIVE, Article
+    from governance import dossier, exports, reports
+
+    live = Article.objects.filter(LIVE).count()
+    article = (Article.objects.get(slug=args.slug) if args.slug
+               else Article.objects.filter(LIVE).order_by("pk").first())
+    cases: dict[str, Callable[[], Any]] = {
+        "content currency": lambda: reports.content_currency(),
+        "content currency: overdue list": lambda: reports.currency_articles(bucket="overdue"),
+        "content currency + XLSX": lambda: exports.xlsx_bytes(reports.currency_tables(reports.content_currency())),
+        "board activity": lambda: reports.board_activity(),
+        "evidence": lambda: reports.evidence(),
+        "evidence + XLSX": lambda: exports.xlsx_bytes(reports.evidence_tables(reports.evidence())),
+        "COI register": lambda: reports.coi_register(),
+        "review-date load": lambda: reports.review_load(),
+        "spread proposal (preview)": lambda: reports.spread_plan(),
+    }
+    if article is not None:
+        cases["dossier JSON (one article)"] = lambda: dossier.build(article)
+        cases["dossier PDF (one article)"] = lambda: dossier.render_pdf(dossier.build(article))
+    results = {"database": connection.vendor, "live_articles": live, "reports": {}}
+    print(f"{connection.vendor}: {live:,} live articles; {args.repeat} runs each")
+    for name, run in cases.items():
+        result = measure(run, args.repeat)
+        results["reports"][name] = result
+        print(f"  {name:34} best {result['best_s']:8.3f} s   median {result['median_s']:8.3f} s   "
+              f"{result['queries']:3d} queries")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
