@@ -232,6 +232,9 @@ class ArticleAdmin(FSMAdminMixin, PolicyAdmin):
         context = dict(extra_context or {})
         if obj is not None and self.has_view_permission(request, obj):
             context.update(self.article_panels(request, obj))
+            # read-only content: the only submit buttons are the workflow's
+            context.update(title=f"{obj.title} ({obj.get_state_display()})", show_save=False,
+                           show_save_and_continue=False, show_save_and_add_another=False)
         return super().change_view(request, object_id, form_url, context)
 
     def article_panels(self, request: HttpRequest, article: Article, assign_form: Any = None) -> dict[str, Any]:

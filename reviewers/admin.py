@@ -124,9 +124,13 @@ class ReviewAssignmentAdmin(PolicyAdmin):
     def due(self, obj: ReviewAssignment) -> str:
         return timezone.localtime(obj.due_at).strftime("%d %b %Y")
 
-    @admin.display(boolean=True, description="overdue")
-    def overdue(self, obj: ReviewAssignment) -> bool:
-        return obj.is_overdue
+    @admin.display(description="overdue")
+    def overdue(self, obj: ReviewAssignment) -> str:
+        if not obj.is_overdue:
+            return ""
+        days = (timezone.now() - obj.due_at).days
+        return format_html('<strong class="imprimatur-overdue">Overdue{}</strong>',
+                           f" by {days} day{'s' if days != 1 else ''}" if days else "")
 
     @admin.action(description="Cancel the selected open assignments")
     def cancel_assignments(self, request: HttpRequest, queryset: QuerySet[ReviewAssignment]) -> None:
