@@ -1,9 +1,7 @@
 """Routes of the editor web UI (/editor/), the public article page and the editorial policy."""
 
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import path
-from django.views.generic import RedirectView
 
 from articles import views
 
@@ -26,5 +24,5 @@ urlpatterns = [
     path("editor/articles/<slug:slug>/assignments/<int:pk>/cancel/", views.assignment_cancel, name="assignment_cancel"),
     path("articles/<slug:slug>/", views.article_page, name="page"),
     path("editorial-policy/", views.editorial_policy, name="editorial_policy"),
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
 ]

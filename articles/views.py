@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -458,3 +459,8 @@ def editorial_policy(request: HttpRequest) -> HttpResponse:
     return render(request, "articles/public/editorial_policy.html", {
         "policy": policy, "policy_html": content.sanitize(policy.body_html) if policy else "",
     })
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages without an icon link (the admin); send our icon."""
+    return redirect(static("img/favicon.svg"), permanent=True)
