@@ -11,13 +11,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import authentication, permissions, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
-from articles.models import Article
 
 from . import dossier, policies
 
@@ -249,6 +247,9 @@ def _as_is(serializer: serializers.Serializer, data):
 
 
 class DossierView(APIView):
+    # As the rest of the editorial API: token first, so an anonymous caller is told to authenticate (401).
+    authentication_classes = [authentication.TokenAuthentication, authentication.SessionAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
     renderer_classes = [JSONRenderer, PDFRenderer]
 
     def handle_exception(self, exc):
@@ -274,13 +275,15 @@ class DossierView(APIView):
         responses={
             (200, "application/json"): DossierSerializer,
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The dossier as a PDF."),
+            401: OpenApiResponse(description="Not signed in (send `Authorization: Token <token>`)."),
             403: OpenApiResponse(description="Not allowed to read this article's audit trail."),
-            404: OpenApiResponse(description="No such article."),
+            404: OpenApiResponse(description="No such article visible to you."),
         },
         tags=["editorial"],
     )
     def get(self, request, slug: str):
-        article = get_object_or_404(Article.objects.select_related("topic"), slug=slug)
+        # Articles the caller may not see answer 404, as everywhere in the editorial API.
+        article = get_object_or_404(policies.visible_articles(request.user), slug=slug)
         if not policies.may_read_audit(request.user, article):
             raise PermissionDenied("You may not read the audit trail of this article.")
         built = dossier.build(article, exported_by=request.user)

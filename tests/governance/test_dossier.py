@@ -174,9 +174,28 @@ def test_it_serves_the_dossier_on_the_editorial_api(client, republished, chief, 
     assert as_pdf.content.startswith(b"%PDF")
 
 
-def test_it_answers_the_api_dossier_with_403_or_404_for_outsiders(client, republished, outsider, chief):
+def test_it_answers_the_api_dossier_with_401_or_404_for_outsiders(client, republished, outsider, colleague, chief):
     url = f"/api/v1/editorial/articles/{republished.slug}/dossier/"
-    client.force_login(outsider)
-    assert client.get(url).status_code == 403
+    assert client.get(url).status_code == 401
+    for user in (outsider, colleague):  # an article they may not see does not exist for them
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+        assert client.get(url, {"format": "pdf"}).status_code == 404
     client.force_login(chief)
     assert client.get("/api/v1/editorial/articles/no-such-article/dossier/").status_code == 404
+
+
+def test_it_serves_the_dossier_to_the_author_and_to_an_assigned_reviewer(client, republished, writer, board):
+    url = f"/api/v1/editorial/articles/{republished.slug}/dossier/"
+    for user in (writer, board[2].user):
+        client.force_login(user)
+        assert client.get(url).json()["article"]["slug"] == republished.slug
+
+
+def test_it_documents_the_dossier_in_the_openapi_schema(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+
+    operation = schema["paths"]["/api/v1/editorial/articles/{slug}/dossier/"]["get"]
+    assert set(operation["responses"]["200"]["content"]) == {"application/json", "application/pdf"}
+    signature = schema["components"]["schemas"]["Signature"]["properties"]
+    assert {"signed_name", "signed_credentials", "signed_at", "meaning", "revision_hash", "voided_at"} <= set(signature)
