@@ -18,10 +18,23 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
-# Pandoc: a key starts with a letter, digit or _, and may hold internal punctuation :.#$%&-+?<>~/
-CITATION_KEY = r"[\w](?:[\w:.#$%&\-+?<>~/]*[\w])?"
+# Pandoc: a key starts with a letter, digit or _, and may hold internal punctuation :.#$%&-+?<>~/;
+# in curly braces it may hold anything but braces, which DOIs such as 10.1016/S0140-6736(20)30183-5
+# (parentheses) need.
+BARE_KEY = r"[\w](?:[\w:.#$%&\-+?<>~/]*[\w])?"
+CITATION_KEY = r"(?:\{[^{}\s]+\}|" + BARE_KEY + r")"
 CITATION_GROUP = re.compile(r"\[(\s*@" + CITATION_KEY + r"(?:\s*;\s*@" + CITATION_KEY + r")*\s*)\]")
 KEY_IN_GROUP = re.compile(r"@(" + CITATION_KEY + r")")
+DOI_KEY = re.compile(r"^10\.\d{4,9}/")
+
+
+def canonical_key(key: str) -> str:
+    """The key as references and citations are matched: braces dropped, and a DOI used as a key
+    lower-cased (DOIs are case-insensitive), so [@10.1056/NEJMoa1] cites the DOI 10.1056/nejmoa1."""
+    key = key.strip()
+    if key.startswith("{") and key.endswith("}"):
+        key = key[1:-1]
+    return key.lower() if DOI_KEY.match(key) else key
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "h5", "h6", "hr", "i",
@@ -38,7 +51,7 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
         return False
     if not silent:
         token = state.push("citation", "", 0)
-        token.meta = {"keys": KEY_IN_GROUP.findall(match.group(1))}
+        token.meta = {"keys": [canonical_key(key) for key in KEY_IN_GROUP.findall(match.group(1))]}
     state.pos = match.end()
     return True
 
@@ -122,6 +135,7 @@ def check_citations(bodies: list[str], reference_keys: list[str]) -> CitationChe
     for body in bodies:
         for key in cited_keys(body):
             order.setdefault(key, None)
+    reference_keys = [canonical_key(key) for key in reference_keys]
     known = set(reference_keys)
     check = CitationCheck()
     number = 0

@@ -138,6 +138,7 @@ def _prepare(data: ArticleContent) -> _Prepared:
     for i, raw in enumerate(data.references):
         fields = _clean_reference(i, raw, errors)
         key = str(raw.get("key") or "").strip() or (fields["doi"] or (f"pmid:{fields['pmid']}" if fields["pmid"] else ""))
+        key = content.canonical_key(key)  # as the body's markers are read: {braces} dropped, DOI keys lower-case
         if not key:
             errors.setdefault(f"references[{i}].key", []).append("Give a key, a DOI or a PMID.")
             continue

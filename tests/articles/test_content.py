@@ -167,3 +167,36 @@ def test_it_reports_unresolved_and_uncited_keys_from_check_citations():
 
 def test_it_parses_pandoc_keys_with_internal_punctuation():
     assert content.cited_keys("[@doe:2020.a; @10.1056/nejm-1] and [ @x_y ]") == ["doe:2020.a", "10.1056/nejm-1", "x_y"]
+
+
+def test_it_cites_a_doi_key_with_parentheses_in_braces(make_article):
+    doi = "10.1016/S0140-6736(20)30183-5"
+    article = make_article(body_markdown=f"Early reports [@{{{doi}}}] and [@trial2021].",
+                           references=[{"title": "Clinical features", "doi": doi, "year": 2020},
+                                       {"key": "trial2021", "title": "A trial", "year": 2021}])
+
+    assert dict(article.current_revision.citations.values_list("key", "number")) == {doi.lower(): 1, "trial2021": 2}
+    assert 'href="#ref-1"' in article.current_revision.body_html
+
+
+def test_it_refuses_a_doi_with_parentheses_cited_without_braces(make_article):
+    doi = "10.1016/S0140-6736(20)30183-5"
+
+    with pytest.raises(ContentInvalid) as invalid:
+        make_article(body_markdown=f"Early reports [@{doi}].", references=[{"title": "Clinical features", "doi": doi}])
+
+    assert invalid.value.errors["references"] == [f"Reference '{doi.lower()}' is never cited in the body."]
+
+
+def test_it_matches_a_doi_key_whatever_its_case(make_article):
+    article = make_article(body_markdown="Trial [@10.1056/NEJMoa2034577].",
+                           references=[{"title": "A trial", "doi": "10.1056/nejmoa2034577"}])
+
+    assert article.current_revision.citations.get().key == "10.1056/nejmoa2034577"
+
+
+def test_it_keeps_other_keys_case_sensitive(make_article):
+    with pytest.raises(ContentInvalid) as invalid:
+        make_article(body_markdown="Trial [@Smith2020].", references=[{"key": "smith2020", "title": "A trial"}])
+
+    assert invalid.value.errors["body_markdown"] == ["Cited key 'Smith2020' matches no reference; add it or fix the marker."]
