@@ -9,6 +9,9 @@ admin.site.site_header = "Imprimatur"
 admin.site.site_title = "Imprimatur"
 admin.site.index_title = "Editorial governance"
 
+# Unknown URLs under /api/ answer JSON; elsewhere the usual page.
+handler404 = "articles.api.errors.not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

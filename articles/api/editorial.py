@@ -228,7 +228,7 @@ class AssignmentCreateView(EditorialView):
         description="Refused (409, `code: assignment_refused`, `rule` named) for the author, a conflicted "
         "reviewer or an expired licence; `due_at` in the past is 400.",
         parameters=[SLUG], request=s.AssignmentInputSerializer,
-        responses={201: s.AssignmentSerializer, **INVALID, **ERRORS, **NOT_FOUND, **REFUSED},
+        responses={201: s.EditorialAssignmentSerializer, **INVALID, **ERRORS, **NOT_FOUND, **REFUSED},
     )
     def post(self, request: Any, slug: str) -> Any:
         article = _visible_article(request.user, slug)
@@ -272,7 +272,7 @@ class AuditView(EditorialView):
     @extend_schema(operation_id="editorial_audit_list", tags=["editorial"], summary="An article's audit events",
                    description="Oldest first; each `hash` covers every field of its event and the previous hash.",
                    parameters=[SLUG],
-                   responses={200: s.AuditEventSerializer(many=True), **ERRORS, **NOT_FOUND})
+                   responses={200: s.EditorialAuditEventSerializer(many=True), **ERRORS, **NOT_FOUND})
     def get(self, request: Any, slug: str) -> Any:
         article = _visible_article(request.user, slug)
         if not policies.may_read_audit(request.user, article):

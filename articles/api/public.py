@@ -75,7 +75,7 @@ BAD_PARAMETER = {400: OpenApiResponse(s.FieldErrorSerializer, description="A que
 NOT_ACCEPTABLE = {406: OpenApiResponse(s.ErrorSerializer, description="The Accept header asks for a format not served.")}
 RETRY_AFTER = OpenApiParameter("Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429],
                                description="Seconds to wait before retrying.")
-PUBLIC = {"auth": [{"ApiKeyAuth": []}, {}], "tags": ["public"]}
+PUBLIC = {"tags": ["public"]}
 
 
 class PublicView(APIView):
@@ -191,6 +191,13 @@ def _gone_or_missing(slug: str, row: dict[str, Any] | None) -> Response | None:
 class ArticleDetailView(PublicView):
     renderer_classes = [JSONRenderer, JSONLDRenderer]
 
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.status_code != status.HTTP_200_OK:
+            # Errors (404, 410, 4xx) are plain JSON even when JSON-LD was asked for.
+            response.accepted_renderer, response.accepted_media_type = JSONRenderer(), "application/json"
+        return response
+
     @extend_schema(
         operation_id="articles_retrieve",
         summary="One published article",
@@ -199,6 +206,7 @@ class ArticleDetailView(PublicView):
         "(snapshot hash + review status) and `Last-Modified` come with every 200; `If-None-Match` with the "
         "current ETag answers 304 with no body.",
         parameters=[
+            OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$"),
             OpenApiParameter("audience", str, enum=s.AUDIENCE_CHOICES,
                              description="Serve the reviewed variant for this audience, falling back to the default "
                              "text; `audience` in the response says which was served."),

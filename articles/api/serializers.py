@@ -46,7 +46,7 @@ class RuleErrorSerializer(ErrorSerializer):
 
 
 class FieldErrorSerializer(ErrorSerializer):
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
                                    help_text='Field errors, e.g. {"references[0].doi": ["Enter a DOI…"]}.')
 
 
@@ -347,7 +347,7 @@ class TransitionResultSerializer(serializers.Serializer):
     publish_at = serializers.DateTimeField(allow_null=True)
 
 
-class AssignmentSerializer(serializers.Serializer):
+class EditorialAssignmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reviewer = serializers.CharField(help_text="The board member's username.")
     due_at = serializers.DateTimeField()
@@ -368,7 +368,7 @@ class ReviewSerializer(serializers.Serializer):
     revision_hash = serializers.CharField()
 
 
-class AuditEventSerializer(serializers.Serializer):
+class EditorialAuditEventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     at = serializers.DateTimeField()
     actor = serializers.CharField(allow_blank=True, help_text="Username; empty for the system.")
