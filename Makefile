@@ -40,7 +40,9 @@ install: $(STAMP)
 system-deps:
 	@bash scripts/system-deps.sh
 
-migrate: install
+# Django's checks resolve {% static %} and static() through the manifest of hashed names (when
+# DEBUG is off), so every manage.py command but collectstatic needs the static files collected.
+migrate: install $(STATIC_STAMP)
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
@@ -60,7 +62,7 @@ run: install $(STATIC_STAMP)
 	$(PY) manage.py seed_demo
 	exec $(VENV)/bin/honcho start -f Procfile
 
-test: install system-deps
+test: install system-deps $(STATIC_STAMP)
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
