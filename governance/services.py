@@ -42,7 +42,7 @@ from .exceptions import (
     ReviewRefused,
     TransitionRefused,
 )
-from .models import ChangeEvent
+from .models import AuditEvent, ChangeEvent
 
 REFERENCE_FIELDS = ("kind", "title", "authors", "container", "year", "doi", "pmid", "pmcid", "url")
 
@@ -515,7 +515,13 @@ def publish_scheduled_due(*, now: dt.datetime | None = None) -> list[str]:
             try:
                 _publish_locked(locked, actor=None, reason="scheduled publication")
             except TransitionRefused as exc:
-                audit.record(action="article.schedule_failed", obj=locked, article=locked, reason=str(exc))
+                # Beat retries every minute: audit the failure once per scheduling, not once a minute.
+                scheduled_seq = (AuditEvent.objects.filter(article_id=pk, action="article.schedule")
+                                 .order_by("-seq").values_list("seq", flat=True).first() or 0)
+                if not AuditEvent.objects.filter(article_id=pk, action="article.schedule_failed",
+                                                 seq__gt=scheduled_seq).exists():
+                    audit.record(action="article.schedule_failed", obj=locked, article=locked, reason=str(exc),
+                                 data={"rule": exc.rule})
                 continue
             published.append(locked.slug)
     return published

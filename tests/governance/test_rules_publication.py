@@ -239,3 +239,21 @@ def test_it_flags_only_published_articles_for_review(make_article, drive):
     assert services.article_flag_review_due(article=article, reason="interval elapsed") is None
     article.refresh_from_db()
     assert article.state == ArticleState.APPROVED
+
+
+def test_it_leaves_a_due_article_scheduled_when_a_rule_refuses_and_audits_that_once(make_article, drive, chief):
+    article = drive(make_article(), "approved")
+    services.article_schedule(article=article, actor=chief, publish_at=timezone.now() + dt.timedelta(hours=1))
+    reference = article.current_revision.citations.first().reference
+    reference.retraction_status = "retracted"
+    reference.save()
+    later = timezone.now() + dt.timedelta(hours=2)
+
+    assert services.publish_scheduled_due(now=later) == []
+    assert services.publish_scheduled_due(now=later + dt.timedelta(minutes=1)) == []
+
+    article.refresh_from_db()
+    assert article.state == ArticleState.SCHEDULED
+    assert not PublishedSnapshot.objects.exists()
+    failed = AuditEvent.objects.get(action="article.schedule_failed")
+    assert failed.data == {"rule": "no_retracted_citations"}
