@@ -441,6 +441,7 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     document = snapshot.variant_documents.get(audience) or snapshot.document
     today = timezone.localdate()
     overdue = snapshot.next_review_due is not None and snapshot.next_review_due < today
+    rereview = article.state == ArticleState.REVIEW_DUE and not overdue  # e.g. a cited source was retracted
     context = _page_context(document, article=article, step="approved", preview=False, approved=True,
                             overdue=overdue, audience=audience)
     # A retraction is a fact about the source, not part of the approved text: readers see it as
@@ -450,6 +451,7 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     ).values_list("number", flat=True))
     for ref in context["references"]:
         ref["retracted"] = ref.get("retracted") or ref["number"] in retracted_now
+    context["rereview"] = rereview
     context["jsonld"] = snapshot.jsonld.get(document.get("audience", "general")) or snapshot.jsonld.get("general")
     return render(request, "articles/public/article.html", context)
 

@@ -87,6 +87,12 @@ def test_it_warns_when_the_review_is_overdue(client, make_article, drive):
     assert 'aria-current="step">Approved' in html
 
 
+def test_it_warns_while_a_published_article_is_re_reviewed(client, make_article, drive):
+    article = drive(make_article(), "review_due")
+    html = client.get(f"/articles/{article.slug}/").content.decode()
+    assert "Being re-reviewed" in html and "Review overdue" not in html
+
+
 def test_it_switches_to_the_audience_variant(client, writer, make_article, drive):
     article = make_article(variants=[VariantInput("patient", "In plain words: the heart is tired [@trial2021].",
                                                   "A short guide for patients.")])
