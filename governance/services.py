@@ -292,6 +292,12 @@ def _close_cycle(article: Article, outcome: str) -> None:
     )
 
 
+def _cancel_open_assignments(article: Article) -> None:
+    """A withdrawn or archived article has nothing left to review: take it off reviewers' queues."""
+    ReviewAssignment.objects.filter(article=article, status=ReviewAssignment.Status.OPEN).update(
+        status=ReviewAssignment.Status.CANCELLED)
+
+
 def _void_approvals(article: Article, *, actor: Any, reason: str) -> None:
     """Void the signed approvals of the working revision (an approved text is about to change).
 
@@ -545,6 +551,7 @@ def article_withdraw(*, article: Article, actor: Any, reason: str = "") -> Artic
         locked = _lock(article)
         rules.check(locked, "withdraw", reason=reason)
         _close_cycle(locked, ReviewCycle.Outcome.WITHDRAWN)
+        _cancel_open_assignments(locked)
         old = _run(locked, "withdraw", actor, reason=reason)
         audit.record(action="article.withdraw", obj=locked, actor=actor, article=locked, from_state=old,
                      to_state=locked.state, reason=reason)
@@ -557,6 +564,7 @@ def article_unpublish_overdue(*, article: Article, reason: str) -> Article:
     with transaction.atomic():
         locked = _lock(article)
         _close_cycle(locked, ReviewCycle.Outcome.WITHDRAWN)
+        _cancel_open_assignments(locked)
         old = _run(locked, "withdraw", None, reason=reason)
         audit.record(action="article.withdraw", obj=locked, article=locked, from_state=old,
                      to_state=locked.state, reason=reason)
@@ -571,8 +579,7 @@ def article_archive(*, article: Article, actor: Any, reason: str = "") -> Articl
         locked = _lock(article)
         rules.check(locked, "archive", reason=reason)
         _close_cycle(locked, ReviewCycle.Outcome.WITHDRAWN)
-        ReviewAssignment.objects.filter(article=locked, status=ReviewAssignment.Status.OPEN).update(
-            status=ReviewAssignment.Status.CANCELLED)
+        _cancel_open_assignments(locked)
         old = _run(locked, "archive", actor)
         audit.record(action="article.archive", obj=locked, actor=actor, article=locked, from_state=old,
                      to_state=locked.state, reason=reason)

@@ -257,3 +257,20 @@ def test_it_leaves_a_due_article_scheduled_when_a_rule_refuses_and_audits_that_o
     assert not PublishedSnapshot.objects.exists()
     failed = AuditEvent.objects.get(action="article.schedule_failed")
     assert failed.data == {"rule": "no_retracted_citations"}
+
+
+@pytest.mark.parametrize("how", ["withdraw", "archive"])
+def test_it_takes_a_withdrawn_or_archived_article_off_reviewers_queues(make_article, drive, chief, writer, board, how):
+    from governance import selectors
+    from tests.conftest import article_content
+
+    article = drive(make_article(), "published")
+    article = services.article_edit(article=article, actor=writer, content=article_content(summary="Update."))
+    article = services.article_submit(article=article, actor=writer)
+    services.assignment_create(article=article, actor=chief, reviewer=board[2])
+    assert selectors.review_queue(board[2]).count() == 1
+
+    getattr(services, f"article_{how}")(article=article, actor=chief, reason="Taken down")
+
+    assert selectors.review_queue(board[2]).count() == 0
+    assert article.assignments.filter(status="cancelled").count() == 1
