@@ -7,8 +7,8 @@ history. `render_pdf(dossier)` renders the same content with WeasyPrint.
 Signature components are copied exactly as stored on each `Review` (21 CFR 11.50: printed name,
 date and time, meaning), plus the hash of the revision signed and whether it still matches.
 
-Retraction status "as it was at each approval" is derived from the audit trail: events on a
-reference whose `from_state`/`to_state` carry its retraction status. Where no such event exists the
+Retraction status "as it was at each approval" is derived from the audit trail: the
+`reference.retraction_status` events the retraction import writes for every change. Where no such event exists the
 status is given as the current one only when the reference's `retraction_updated_at` is empty or
 earlier than the approval; otherwise it is reported as `unknown` (never guessed).
 """
@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -44,30 +45,42 @@ def _user(user: Any) -> dict[str, Any] | None:
     return {"username": user.get_username(), "name": user.get_full_name() or user.get_username()}
 
 
-def _status_timeline(reference_ids: list[int]) -> dict[int, list[AuditEvent]]:
-    """Audit events that changed a reference's retraction status, oldest first, per reference."""
+STATUS_CHANGE = "reference.retraction_status"
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    at: dt.datetime
+    old: str
+    new: str
+
+
+def _status_timeline(reference_ids: list[int]) -> dict[int, list[StatusChange]]:
+    """Recorded changes of each reference's retraction status, oldest first (audit events
+    `reference.retraction_status`, as the retraction import writes them: `data.from`/`data.to`,
+    or `from_state`/`to_state`)."""
     events = AuditEvent.objects.filter(
-        object_type=Reference._meta.label_lower,
+        action=STATUS_CHANGE, object_type=Reference._meta.label_lower,
         object_id__in=[str(pk) for pk in reference_ids],
-        to_state__in=RETRACTION_STATUSES,
-    ).order_by("seq")
-    timeline: dict[int, list[AuditEvent]] = defaultdict(list)
+    ).order_by("seq").only("at", "object_id", "from_state", "to_state", "data")
+    timeline: dict[int, list[StatusChange]] = defaultdict(list)
     for event in events:
-        timeline[int(event.object_id)].append(event)
+        data = event.data if isinstance(event.data, dict) else {}
+        new = data.get("to") or event.to_state
+        if new in RETRACTION_STATUSES:
+            timeline[int(event.object_id)].append(StatusChange(event.at, data.get("from") or event.from_state, new))
     return timeline
 
 
-def status_at(reference: Reference, events: list[AuditEvent], when: dt.datetime) -> tuple[str, str]:
-    """(status, how it was derived) of `reference` at `when`: `audit` (from a status-change event),
-    `current` (no change recorded after `when`) or `unknown`."""
-    before = [e for e in events if e.at <= when]
+def status_at(reference: Reference, changes: list[StatusChange], when: dt.datetime) -> tuple[str, str]:
+    """(status, how it is known) of `reference` at `when`: `audit` (from a recorded change),
+    `current` (no change recorded or stamped after `when`) or `unknown` (never guessed)."""
+    before = [c for c in changes if c.at <= when]
     if before:
-        return before[-1].to_state, "audit"
-    after = [e for e in events if e.at > when]
-    if after and after[0].from_state in RETRACTION_STATUSES:
-        return after[0].from_state, "audit"
+        return before[-1].new, "audit"
+    after = [c for c in changes if c.at > when]
     if after:
-        return "unknown", "unknown"
+        return (after[0].old, "audit") if after[0].old in RETRACTION_STATUSES else ("unknown", "unknown")
     if reference.retraction_updated_at is None or reference.retraction_updated_at <= when:
         return reference.retraction_status, "current"
     return "unknown", "unknown"
@@ -87,7 +100,8 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
     revisions = list(Revision.objects.filter(article=article).select_related("created_by").order_by("number"))
     number_of = {r.pk: r.number for r in revisions}
     citations = list(
-        Citation.objects.filter(revision__article=article).select_related("reference").order_by("revision_id", "number")
+        Citation.objects.filter(revision_id__in=list(number_of)).select_related("reference")
+        .order_by("revision_id", "number")
     )
     cycles = list(ReviewCycle.objects.filter(article=article).order_by("opened_at", "pk"))
     approvals_by_revision: dict[int, list[ReviewCycle]] = defaultdict(list)

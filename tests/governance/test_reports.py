@@ -213,7 +213,7 @@ def test_it_finds_flagged_and_old_evidence_in_live_text(writer, topic, settings,
                                        origin="human", content_hash="draft", created_by=writer)
     Citation.objects.create(revision=revision, reference=retracted, key="r", number=1)
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         report = reports.evidence(today=TODAY)
 
     assert [(r["reference__retraction_status"], r["revision__article__slug"]) for r in report["flagged"]] == [
