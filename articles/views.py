@@ -193,11 +193,11 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
         new_formset.extra = 1
     else:
         new_formset.extra = 0 if rows else 1
-    data = request.POST.copy()
-    bound = ArticleForm(data, creating=article is None)
-    bound.is_valid()
-    unbound = ArticleForm(initial={name: bound.data.get(name) for name in bound.fields}, creating=article is None)
-    return _render_form(request, unbound, new_formset, article=article)
+    # An unbound form initialised with what was typed: the text comes back, without error marks
+    # for fields the author has not finished yet.
+    kept = ArticleForm(initial={name: request.POST.get(name) for name in form.fields if name in request.POST},
+                       creating=article is None)
+    return _render_form(request, kept, new_formset, article=article)
 
 
 @editor_required

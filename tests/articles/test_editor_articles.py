@@ -149,6 +149,15 @@ def test_it_previews_the_body_with_numbered_citations_and_references(client, wri
     assert "matches no reference" in response.content.decode()
 
 
+def test_it_previews_an_audience_version(client, writer, topic):
+    client.force_login(writer)
+    data = form_data(topic, preview_audience="patient",
+                     variant_patient_body="For patients: the heart is tired [@nice2018].")
+    html = client.post("/editor/preview/", data).content.decode()
+    assert "For patients: the heart is tired" in html and "Heart failure means" not in html
+    assert '<a href="#ref-2" class="citation"' in html  # numbered across the main text and the versions
+
+
 def test_it_saves_an_edit_as_a_new_revision_with_its_change_note(client, writer, make_article, topic):
     article = make_article()
     client.force_login(writer)
