@@ -270,7 +270,8 @@ class DossierView(APIView):
             "article's events. `?format=pdf` returns the same content as a paginated PDF. Readable by whoever may "
             "read the article's audit trail (governance.policies.may_read_audit)."
         ),
-        parameters=[OpenApiParameter("format", str, enum=["json", "pdf"], default="json",
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$"),
+                    OpenApiParameter("format", str, enum=["json", "pdf"], default="json",
                                      description="json (default) or pdf")],
         responses={
             (200, "application/json"): DossierSerializer,
