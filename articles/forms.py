@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from articles.models import (
     PMID_PATTERN,
+    Article,
     ArticleState,
     Audience,
     Origin,
@@ -50,6 +51,9 @@ class ArticleForm(forms.Form):
                                   help_text="High-risk articles are re-reviewed more often.")
     slug = forms.SlugField(required=False, max_length=180,
                            help_text="The public address /articles/<slug>/. Leave empty to derive it from the title.")
+    related = forms.ModelMultipleChoiceField(
+        queryset=Article.objects.filter(live_snapshot__isnull=False).order_by("title"), required=False,
+        label="Related articles", help_text="Published articles listed under this one. Hold Ctrl (⌘ on a Mac) to pick several.")
     origin = forms.ChoiceField(choices=Origin.choices, initial=Origin.HUMAN,
                                help_text="AI-assisted or AI-generated drafts need one more approval.")
     body_markdown = forms.CharField(
@@ -67,7 +71,7 @@ class ArticleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.creating = creating
         if not creating:
-            for name in ("topic", "risk_tier", "slug"):
+            for name in ("topic", "risk_tier", "slug", "related"):
                 del self.fields[name]
             self.fields["is_major_change"].initial = "false"
         else:

@@ -122,7 +122,7 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
                     article = services.article_create(
                         actor=request.user, topic=data["topic"], content=article_content,
                         change_note=data["change_note"] or "First version", is_major_change=data["is_major_change"],
-                        slug=data["slug"] or None, risk_tier=data["risk_tier"])
+                        slug=data["slug"] or None, risk_tier=data["risk_tier"], related=list(data["related"]))
                     messages.success(request, f"Draft “{article.title}” created (revision 1).")
                 else:
                     before = article.current_revision_id

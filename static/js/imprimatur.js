@@ -20,6 +20,12 @@
     if (due && copy) { copy.value = due.value; }
   });
 
+  // After a refused save, take keyboard and screen-reader users to the list of problems.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.getElementById("form-errors");
+    if (summary) { summary.focus(); }
+  });
+
   // The audience switch submits itself when a reader picks another audience.
   document.addEventListener("change", function (event) {
     var target = event.target;

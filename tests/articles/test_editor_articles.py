@@ -44,6 +44,16 @@ def test_it_creates_a_draft_with_numbered_citations(client, writer, topic):
     assert citations == {"trial2021": 1, "nice2018": 2}
 
 
+def test_it_links_related_published_articles_at_creation(client, writer, topic, make_article, drive):
+    published = drive(make_article(title="Heart failure medicines"), "published")
+    client.force_login(writer)
+    data = form_data(topic, title="Living well with heart failure")
+    data["related"] = [str(published.pk)]
+    client.post("/editor/articles/new/", data)
+    article = Article.objects.get(title="Living well with heart failure")
+    assert list(article.related.all()) == [published]
+
+
 def test_it_keeps_the_input_and_names_the_unresolved_marker(client, writer, topic):
     client.force_login(writer)
     body = BODY + "\nMore [@missing2020].\n"
