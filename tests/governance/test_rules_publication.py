@@ -274,3 +274,19 @@ def test_it_takes_a_withdrawn_or_archived_article_off_reviewers_queues(make_arti
 
     assert selectors.review_queue(board[2]).count() == 0
     assert article.assignments.filter(status="cancelled").count() == 1
+
+
+def test_it_keeps_the_snapshot_frozen_when_its_sources_change(make_article, drive):
+    article = drive(make_article(), "published")
+    snapshot = article.live_snapshot
+    frozen = (dict(snapshot.document), snapshot.etag)
+    reference = article.current_revision.citations.get(number=1).reference
+    reference.title = "Retitled after publication"
+    reference.save()
+    member = article.reviews.first().reviewer
+    member.printed_name = "Someone Else"
+    member.save()
+
+    snapshot.refresh_from_db()
+    assert (snapshot.document, snapshot.etag) == frozen
+    assert snapshot.document["references"][0]["title"] == "SGLT2 inhibitors in heart failure"
