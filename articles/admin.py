@@ -208,11 +208,27 @@ class ArticleAdmin(FSMAdminMixin, PolicyAdmin):
                           level=messages.SUCCESS)
         return True
 
+    def _known_transition(self, request: HttpRequest, obj: Article, name: str) -> bool:
+        try:
+            self._get_fsm_transition_by_name(obj=obj, transition_name=name)
+        except (AttributeError, TypeError, ValueError):
+            self.message_user(request, f"There is no transition '{name}'.", level=messages.ERROR)
+            return False
+        return True
+
+    def response_change(self, request: HttpRequest, obj: Article) -> HttpResponse:
+        name = request.POST.get(self.fsm_post_param)
+        if name and not self._known_transition(request, obj, name):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
     def fsm_transition_view(self, request: HttpRequest, object_id: str, transition_name: str,
                             **kwargs: Any) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))
         if obj is not None and not self.has_change_permission(request, obj):
             raise PermissionDenied
+        if obj is not None and not self._known_transition(request, obj, transition_name):
+            return HttpResponseRedirect(self._change_url(obj))
         return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
 
     # the article page: assignments, signatures, revisions, snapshots, audit history

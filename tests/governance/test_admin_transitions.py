@@ -160,3 +160,18 @@ def test_it_hides_unassigned_articles_from_a_board_member(client, board, make_ar
 
     assert response.status_code == 403  # nothing assigned to them: no access to articles at all
     assert "Living with heart failure" not in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["delete", "save", "approve", "flag_review_due"])
+def test_it_refuses_unknown_and_system_transitions_posted_by_hand(client, chief, make_article, drive, name):
+    article = drive(make_article(), "in_review")
+    client.force_login(chief)
+
+    response = client.post(change_url(article), {"_fsm_transition_to": name}, follow=True)
+    by_url = client.post(transition_url(article, name), {"reason": "x"}, follow=True)
+
+    assert response.status_code == 200 and by_url.status_code == 200
+    article.refresh_from_db()
+    assert article.state == "in_review"
+    assert any("no transition" in str(m) or "not allowed" in str(m) or "rule:" in str(m)
+               for m in response.context["messages"])
