@@ -73,6 +73,13 @@ def test_it_sends_a_content_security_policy_without_inline_script(client, writer
         assert "unsafe" not in policy
 
 
+def test_it_allows_inline_styles_but_never_inline_script_in_the_admin(client):
+    policy = client.get("/admin/login/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["style-src"] == "'self' 'unsafe-inline'"
+    assert directives["script-src"] == "'self'"
+
+
 def test_it_serves_no_inline_script_in_editor_pages(client, writer, make_article):
     article = make_article()
     client.force_login(writer)
