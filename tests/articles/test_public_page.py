@@ -134,3 +134,16 @@ def test_it_shows_the_editorial_policy_with_its_version_and_the_state_diagram(cl
     assert "<script>x()" not in html
     assert "/static/img/state-diagram.svg" in html
     assert client.get("/static/img/state-diagram.svg").status_code == 200
+
+
+def test_it_draws_every_state_and_transition_in_the_state_diagram():
+    from django.conf import settings
+
+    from articles.models import Article, ArticleState
+
+    svg = (settings.BASE_DIR / "static" / "img" / "state-diagram.svg").read_text()
+    for _, label in ArticleState.choices:
+        assert f">{label}</text>" in svg, label
+    for transition in Article._meta.get_field("state").get_all_transitions(Article):
+        if transition.name != "archive":  # drawn once, "from any state"
+            assert transition.name.replace("_", " ") in svg, transition.name
