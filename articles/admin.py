@@ -138,7 +138,11 @@ class ArticleAdmin(FSMAdminMixin, PolicyAdmin):
                                                                       "created_by")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return policies.may_administer(request.user) or policies.visible_articles(request.user).exists()
+        # asked for every page's sidebar: answer once per request
+        if not hasattr(request, "_imprimatur_sees_articles"):
+            request._imprimatur_sees_articles = (policies.may_administer(request.user)
+                                                 or policies.visible_articles(request.user).exists())
+        return request._imprimatur_sees_articles
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None:

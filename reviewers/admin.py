@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -61,6 +61,7 @@ class ReviewAssignmentAdmin(PolicyAdmin):
     list_filter = ("status", OverdueFilter, ("article__topic", admin.RelatedOnlyFieldListFilter))
     search_fields = ("article__title", "article__slug", "reviewer__printed_name")
     actions = ["cancel_assignments"]
+    show_full_result_count = False  # the summary line counts open and overdue assignments
     review_template = "admin/reviewers/reviewassignment/review.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewAssignment]:
@@ -99,6 +100,11 @@ class ReviewAssignmentAdmin(PolicyAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         context = dict(extra_context or {})
+        now = timezone.now()
+        context["queue_counts"] = policies.visible_assignments(request.user).aggregate(
+            open=Count("pk", filter=Q(status=ReviewAssignment.Status.OPEN)),
+            overdue=Count("pk", filter=Q(status=ReviewAssignment.Status.OPEN, due_at__lt=now)),
+        )
         if policies.may_administer(request.user):
             context.setdefault("title", "Review assignments")
             context["empty_state"] = "No reviewer has been assigned yet. Assign reviewers from an article's page."

@@ -63,7 +63,9 @@ def test_it_lists_open_then_overdue_first_then_by_due_date(client, submitted, ch
     assert rows == ["Overdue one", "Due sooner", "Due later", "Already cancelled"]
     assert overdue_flags == [True, False, False, False]
     assert overdue_assignment.pk == response.context["cl"].result_list[0].pk
-    assert response.content.decode().count("Overdue by 1 day<") == 1  # the overdue flag column
+    html = response.content.decode()
+    assert html.count("Overdue by 1 day<") == 1  # the overdue flag column
+    assert "3 open, " in html and "1 overdue</strong>" in html  # the summary line
 
 
 def test_it_says_so_when_the_queue_is_empty(client, board):
