@@ -337,9 +337,13 @@ def article_edit(
     change_note: str = "",
     is_major_change: bool = False,
     reason: str = "",
+    base_revision_id: int | None = None,
 ) -> Article:
     """Save new content as a new revision. Editing anything that is not a draft first takes the
-    working revision back to draft (voiding approvals it had); a live text stays served."""
+    working revision back to draft (voiding approvals it had); a live text stays served.
+
+    `base_revision_id`, when given, is the revision the editor started from: if someone saved a
+    newer one meanwhile the edit is refused (`stale_revision`) instead of silently replacing it."""
     if not policies.may_edit(article=article, user=actor):
         raise NotPermitted("You may not edit this article.", rule="may_edit")
     prepared = _prepare(content)
@@ -347,6 +351,10 @@ def article_edit(
         locked = _lock(article)
         if locked.state == ArticleState.ARCHIVED:
             raise TransitionRefused("Archived articles cannot be edited.", rule="archived_is_final")
+        if base_revision_id is not None and base_revision_id != locked.current_revision_id:
+            raise TransitionRefused(
+                "Someone saved a newer version while you were editing; reload it and apply your changes again.",
+                rule="stale_revision")
         if locked.current_revision and locked.current_revision.content_hash == prepared.hash:
             return locked  # nothing changed: no new revision, nothing voided
         if locked.state != ArticleState.DRAFT:

@@ -163,3 +163,27 @@ def test_it_refuses_an_edit_from_a_stale_copy(make_article, drive, writer, chief
 
     assert refused.value.rule == "stale_state"
     assert stale.revisions.count() == 1
+
+
+def test_it_refuses_an_edit_based_on_a_superseded_revision(make_article, writer, chief):
+    article = make_article()
+    base = article.current_revision_id
+    services.article_edit(article=article, actor=chief, content=edited("The chief's version."), base_revision_id=base)
+
+    with pytest.raises(TransitionRefused) as refused:
+        services.article_edit(article=article, actor=writer, content=edited("The writer's version."),
+                              base_revision_id=base)
+
+    assert refused.value.rule == "stale_revision"
+    article.refresh_from_db()
+    assert article.current_revision.summary == "The chief's version."
+    assert article.revisions.count() == 2
+
+
+def test_it_accepts_an_edit_based_on_the_current_revision(make_article, writer):
+    article = make_article()
+
+    article = services.article_edit(article=article, actor=writer, content=edited(),
+                                    base_revision_id=article.current_revision_id)
+
+    assert article.current_revision.number == 2
