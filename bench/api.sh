@@ -6,7 +6,7 @@
 #
 # Environment: DATABASE_URL (PostgreSQL, required), BENCH_N (articles to seed, default 2000),
 # BENCH_SECONDS (wrk duration per target per round, default 10), BENCH_ROUNDS (default 3),
-# BENCH_PORT (default 8765). Needs Debian's wrk (installed here when missing and run as root).
+# BENCH_PORT (default: a free port). Needs Debian's wrk (installed here when missing and run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -33,5 +33,5 @@ unset IMPRIMATUR_PUBLIC_API_ANONYMOUS
 
 $PY manage.py migrate --noinput >/dev/null
 $PY bench/seed.py --n "${BENCH_N:-2000}" ${BENCH_SEED_ARGS:-}
-exec $PY bench/apibench.py --seconds "${BENCH_SECONDS:-10}" --rounds "${BENCH_ROUNDS:-3}" --port "${BENCH_PORT:-8765}" \
+exec $PY bench/apibench.py --seconds "${BENCH_SECONDS:-10}" --rounds "${BENCH_ROUNDS:-3}" --port "${BENCH_PORT:-0}" \
   --command "DATABASE_URL=… BENCH_N=${BENCH_N:-2000} BENCH_SECONDS=${BENCH_SECONDS:-10} BENCH_ROUNDS=${BENCH_ROUNDS:-3} bench/api.sh" "$@"

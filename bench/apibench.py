@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -141,6 +142,12 @@ def prepare(slug: str | None) -> dict[str, Any]:
 
 # --- gunicorn and wrk ---------------------------------------------------------------------------
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def start_gunicorn(port: int, log: Path) -> subprocess.Popen:
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "-w", "2", "--threads", "1",
                "-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
@@ -258,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="API load test against the framework floor (run via bench/api.sh)")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per target per round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--slug", default=None, help="article to fetch (default: the middle bench article)")
     parser.add_argument("--command", default="bench/api.sh", help="how this run was started (for the report)")
     args = parser.parse_args(argv)
@@ -282,9 +289,10 @@ def main(argv: list[str] | None = None) -> int:
 
     prep["reviewers"] = len(Article.objects.get(slug=prep["slug"]).live_snapshot.document["reviewed_by"])
     connection.close()
-    base = f"http://127.0.0.1:{args.port}"
+    port = args.port or free_port()
+    base = f"http://127.0.0.1:{port}"
     log = Path(tempfile.gettempdir()) / f"imprimatur-bench-gunicorn-{os.getpid()}.log"
-    server = start_gunicorn(args.port, log)
+    server = start_gunicorn(port, log)
     rounds: list[dict[str, dict[str, Any]]] = []
     try:
         _, floor_body = fetch(base + "/bench/floor/", {})

@@ -320,7 +320,9 @@ def markdown(result: dict[str, Any]) -> str:
              f"- Machine: {machine_line(result['machine'])}; load average at start "
              f"{', '.join(map(str, result['machine']['load_at_start']))} (shared machine)",
              "- Versions: " + ", ".join(f"{k} {v}" for k, v in result["versions"].items()),
-             f"- Command: `{result['command']}`", "",
+             "- Commands and databases per part: " + "; ".join(
+                 f"{part}: `{result[part]['command']}` on {result[part]['database']} at {result[part]['measured_at']} "
+                 f"(load {result[part]['load_at_start']})" for part in PARTS if part in result), "",
              "| measure | result | goal |", "|---|---|---|"]
     flag = result.get("flag")
     if flag and "seconds" in flag:
@@ -383,23 +385,26 @@ def main(argv: list[str] | None = None) -> int:
     if connection.vendor != "postgresql":
         raise SystemExit("sweep.py measures PostgreSQL: set DATABASE_URL (see the module docstring)")
     started = dt.datetime.now(dt.UTC)
-    result: dict[str, Any] = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-                              "versions": versions(), "command": "bench/sweep.py " + " ".join(argv or sys.argv[1:])}
+    stem = RESULTS / f"sweep-{started:%Y-%m-%d}"
+    command = "bench/sweep.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    # Parts run separately the same day are merged into one report; each part says when and where.
+    previous = json.loads(stem.with_suffix(".json").read_text()) if stem.with_suffix(".json").exists() else {}
+    result: dict[str, Any] = {**previous, "date": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+                              "versions": versions(), "command": command}
     result["versions"].pop("wrk", None)
+    database = connection.settings_dict["NAME"]
+    runners = {"reports": part_reports, "flag": part_flag, "reminders": lambda: part_reminders(args.reminders),
+               "webhooks": lambda: part_webhooks(args.webhooks)}
     with seed.bench_settings(eager=False):
         if args.reset_flags:
             print(f"reset: {reset_flags():,} bench articles put back to published", flush=True)
-        if "reports" in parts:
-            result["reports"] = part_reports()
-        if "flag" in parts:
-            result["flag"] = part_flag()
-        if "reminders" in parts:
-            result["reminders"] = part_reminders(args.reminders)
-        if "webhooks" in parts:
-            result["webhooks"] = part_webhooks(args.webhooks)
+        for part in parts:
+            load = os.getloadavg()[0]
+            part_started = dt.datetime.now(dt.UTC)
+            result[part] = {**runners[part](), "database": database, "command": command,
+                            "measured_at": part_started.strftime("%Y-%m-%d %H:%M UTC"), "load_at_start": round(load, 2)}
     result["machine"]["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / f"sweep-{started:%Y-%m-%d}"
     stem.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     text = markdown(result)
     stem.with_suffix(".md").write_text(text)
