@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from articles.models import Reference
+from governance.services import VariantInput
 from reviewers.models import Review, ReviewAssignment
 
 
@@ -134,3 +136,18 @@ def test_it_shows_no_decision_form_to_the_managing_editor(client, assignment, ch
     assert 'name="password"' not in page.content.decode()
     assert not Review.objects.exists()
     assert any("rule: assigned_reviewer" in str(m) for m in response.context["messages"])
+
+
+def test_it_shows_audience_variants_and_retraction_notices_of_the_revision(client, make_article, drive, board):
+    article = make_article(variants=[VariantInput(audience="patient", summary="In plain words.",
+                                                  body_markdown="Your heart is tired [@trial2021].")])
+    article = drive(article, "in_review")
+    Reference.objects.filter(pmid="31535829").update(retraction_status="retracted",
+                                                     retraction_notice="Retracted for data falsification")
+    assignment = ReviewAssignment.objects.get(article=article, reviewer=board[0])
+    client.force_login(board[0].user)
+
+    html = client.get(review_url(assignment)).content.decode()
+
+    assert "For patients" in html and "In plain words." in html and "Your heart is tired" in html
+    assert "Retracted: Retracted for data falsification" in html
