@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from governance import audit
 
@@ -21,6 +21,7 @@ class Command(BaseCommand):
         article_id = options["article"]
         result = audit.verify() if article_id is None else audit.verify_article(article_id)
         if not result.ok:
-            # CommandError prints to stderr and exits with status 1.
-            raise CommandError(str(result), returncode=1)
+            # The line alone on stderr (no "CommandError:" prefix), so scripts can grep it; status 1.
+            self.stderr.write(str(result))
+            raise SystemExit(1)
         self.stdout.write(str(result))
