@@ -217,32 +217,30 @@ def currency_tables(report: dict[str, Any], articles: list[dict[str, Any]] | Non
 
 # --- board activity ----------------------------------------------------------------------------
 
-class Percentile(Aggregate):
-    """PostgreSQL's ordered-set aggregate percentile_cont over seconds of an interval."""
+class Percentiles(Aggregate):
+    """PostgreSQL's ordered-set aggregate percentile_cont over the seconds of an interval, several
+    fractions at once (one sort): returns a list of floats."""
 
     function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
-    output_field = FloatField()
+    template = "%(function)s(ARRAY[%(fractions)s]) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
 
-    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
-        super().__init__(expression, fraction=float(fraction), **extra)
+    def __init__(self, expression: Any, fractions: list[float], **extra: Any) -> None:
+        from django.contrib.postgres.fields import ArrayField
+
+        super().__init__(expression, fractions=", ".join(f"{float(f)}::float8" for f in fractions),
+                         output_field=ArrayField(FloatField()), **extra)
 
 
-TURNAROUND = ExpressionWrapper(F("completed_at") - F("assigned_at"), output_field=DurationField())
+def _turnaround(prefix: str = "") -> ExpressionWrapper:
+    return ExpressionWrapper(F(f"{prefix}completed_at") - F(f"{prefix}assigned_at"), output_field=DurationField())
 
 
-def _turnaround_percentiles(group: str) -> dict[Any, tuple[float | None, float | None]]:
-    """{group value: (median days, p90 days)} over completed assignments."""
-    completed = ReviewAssignment.objects.filter(status=ReviewAssignment.Status.COMPLETED, completed_at__isnull=False)
-    if connection.vendor == "postgresql":
-        rows = completed.values(group).annotate(
-            median=Percentile(TURNAROUND, 0.5), p90=Percentile(TURNAROUND, 0.9)).order_by()
-        return {r[group]: (r["median"] / 86400, r["p90"] / 86400) for r in rows}
-    # SQLite has no percentile aggregate: summarise (group, duration) pairs here instead.
+def _turnaround_samples(group: str, queryset: Any) -> dict[Any, list[float]]:
+    """SQLite has no percentile aggregate: (group, days) pairs of completed assignments, grouped here."""
     samples: dict[Any, list[float]] = defaultdict(list)
-    for key, assigned, done in completed.values_list(group, "assigned_at", "completed_at").iterator():
+    for key, assigned, done in queryset.values_list(group, "assigned_at", "completed_at").iterator():
         samples[key].append((done - assigned).total_seconds() / 86400)
-    return {key: (_quantile(values, 0.5), _quantile(values, 0.9)) for key, values in samples.items()}
+    return samples
 
 
 def _quantile(values: list[float], fraction: float) -> float:
@@ -277,31 +275,41 @@ def board_activity(*, now: dt.datetime | None = None, months: int = 12) -> dict[
     """Per member: assignments received and completed, median and p90 turnaround (days), open and
     overdue now, reminders and escalations sent; median turnaround per month."""
     now = now or timezone.now()
-    completed = Q(assignments__status=ReviewAssignment.Status.COMPLETED)
-    members = list(
-        BoardMember.objects.values("pk", "printed_name", "credentials", "is_active")
-        .annotate(received=Count("assignments"), completed=Count("assignments", filter=completed),
-                  open=Count("assignments", filter=Q(assignments__status=ReviewAssignment.Status.OPEN)),
-                  overdue_now=Count("assignments", filter=Q(assignments__status=ReviewAssignment.Status.OPEN,
-                                                            assignments__due_at__lt=now)),
-                  cancelled=Count("assignments", filter=Q(assignments__status=ReviewAssignment.Status.CANCELLED)))
-        .order_by("printed_name")
-    )
-    percentiles = _turnaround_percentiles("reviewer_id")
+    postgres = connection.vendor == "postgresql"
+    completed = Q(assignments__status=ReviewAssignment.Status.COMPLETED, assignments__completed_at__isnull=False)
+    counts: dict[str, Any] = {
+        "received": Count("assignments"), "completed": Count("assignments", filter=completed),
+        "open": Count("assignments", filter=Q(assignments__status=ReviewAssignment.Status.OPEN)),
+        "overdue_now": Count("assignments", filter=Q(assignments__status=ReviewAssignment.Status.OPEN,
+                                                     assignments__due_at__lt=now)),
+        "cancelled": Count("assignments", filter=Q(assignments__status=ReviewAssignment.Status.CANCELLED)),
+    }
+    if postgres:  # the percentiles in the same pass over the assignments
+        counts["turnaround"] = Percentiles(_turnaround("assignments__"), [0.5, 0.9], filter=completed)
+    members = list(BoardMember.objects.values("pk", "printed_name", "credentials", "is_active")
+                   .annotate(**counts).order_by("printed_name"))
+    completed_rows = ReviewAssignment.objects.filter(status=ReviewAssignment.Status.COMPLETED, completed_at__isnull=False)
+    if postgres:
+        percentiles = {m["pk"]: (m["turnaround"][0] / 86400, m["turnaround"][1] / 86400)
+                       for m in members if m["turnaround"] and m["turnaround"][0] is not None}
+    else:
+        percentiles = {key: (_quantile(days, 0.5), _quantile(days, 0.9))
+                       for key, days in _turnaround_samples("reviewer_id", completed_rows).items()}
     reminders, reminders_tracked = reminder_counts()
     for m in members:
+        m.pop("turnaround", None)
         median, p90 = percentiles.get(m["pk"], (None, None))
         m["median_days"] = round(median, 1) if median is not None else None
         m["p90_days"] = round(p90, 1) if p90 is not None else None
         m["reminders"], m["escalations"] = reminders.get(m["pk"], (0, 0))
 
     since = (now - dt.timedelta(days=31 * months)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    monthly_qs = ReviewAssignment.objects.filter(status=ReviewAssignment.Status.COMPLETED, completed_at__gte=since)
-    if connection.vendor == "postgresql":
+    monthly_qs = completed_rows.filter(completed_at__gte=since)
+    if postgres:
         monthly = {
-            r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]: r["median"] / 86400
+            (r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]): r["turnaround"][0] / 86400
             for r in monthly_qs.annotate(month=TruncMonth("completed_at")).values("month")
-            .annotate(median=Percentile(TURNAROUND, 0.5)).order_by("month")
+            .annotate(turnaround=Percentiles(_turnaround(), [0.5])).order_by("month")
         }
     else:
         samples: dict[dt.date, list[float]] = defaultdict(list)
