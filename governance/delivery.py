@@ -128,7 +128,10 @@ def deliver(delivery_id: int) -> str:
         refusal = target_refusal(endpoint.url)
         if refusal:
             raise TargetRefused(refusal)
-        body, headers = signed_request(delivery)
+        try:
+            body, headers = signed_request(delivery)
+        except Exception as exc:  # a malformed secret: retrying cannot help
+            raise TargetRefused(f"cannot sign with the endpoint's secret ({type(exc).__name__}: {exc})") from exc
         response = requests.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
                                  timeout=(settings.IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT, settings.IMPRIMATUR_WEBHOOK_TIMEOUT))
         status_code = response.status_code

@@ -115,6 +115,9 @@ def send_review_reminders(*, now: dt.datetime | None = None) -> int:
             recipients = editors
         else:
             recipients = [assignment.reviewer.user]
+        if not recipients:
+            logger.warning("no managing editor to escalate assignment %s to", assignment.pk)
+            continue  # left unsent: it goes once someone holds the role
         sent += _claim_and_send(row, assignment, recipients, today)
     return sent
 

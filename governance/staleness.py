@@ -152,7 +152,7 @@ def _re_review_requests(articles: list[Article], reasons: dict[int, str]):
         reason = reasons[article.pk]
         events.append(audit.PendingEvent(
             action="assignment.create", object_type=ReviewAssignment._meta.label_lower, object_id=str(assignment.pk),
-            object_repr=f"{member.printed_name} → {article.slug}", article_id=article.pk, article_slug=article.slug,
+            object_repr=str(assignment), article_id=article.pk, article_slug=article.slug,
             reason=f"re-review requested: {reason}",
             data={"reviewer": member.user.get_username(), "due_at": assignment.due_at.isoformat(), "system": True}))
         notes.append(Notification(

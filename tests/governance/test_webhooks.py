@@ -205,3 +205,11 @@ def test_two_workers_deliver_a_row_once(live_db, writer, make_article, drive, we
     assert sorted(outcomes) == ["delivered", "skipped", "skipped", "skipped"]
     assert len(webhook_receiver.requests) == 1
     assert transaction.get_autocommit()
+
+
+def test_a_malformed_secret_fails_the_delivery_and_says_why(published, endpoint, webhook_receiver):
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret="whsec_")
+    row = pending().get()
+    assert delivery.deliver(row.pk) == "failed"
+    assert "cannot sign" in WebhookAttempt.objects.get(delivery=row).error
+    assert webhook_receiver.requests == []
