@@ -185,16 +185,17 @@ def content_currency(*, today: dt.date | None = None) -> dict[str, Any]:
 
 
 def currency_articles(*, bucket: str, today: dt.date | None = None, topic: str = "", tier: str = "",
-                      limit: int = 1000) -> list[dict[str, Any]]:
-    """The list behind one number of the currency report."""
+                      limit: int | None = 1000) -> list[dict[str, Any]]:
+    """The list behind one number of the currency report (the first `limit`; None: all)."""
     today = today or timezone.localdate()
     qs = Article.objects.filter(LIVE).filter(bucket_q(bucket, today))
     if topic:
         qs = qs.filter(topic__slug=topic)
     if tier:
         qs = qs.filter(risk_tier=tier)
-    return list(qs.order_by("next_review_due", "slug").values(
-        "pk", "slug", "title", "state", "topic__name", "risk_tier", "last_reviewed_at", "next_review_due")[:limit])
+    rows = qs.order_by("next_review_due", "slug").values(
+        "pk", "slug", "title", "state", "topic__name", "risk_tier", "last_reviewed_at", "next_review_due")
+    return list(rows if limit is None else rows[:limit])
 
 
 def currency_tables(report: dict[str, Any], articles: list[dict[str, Any]] | None = None) -> list[Table]:

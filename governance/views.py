@@ -28,6 +28,7 @@ from .exceptions import GovernanceError
 from .services_reports import review_dates_spread
 
 EDITOR_BASE_CANDIDATES = ["articles/editor/base_editor.html"]
+LIST_LIMIT = 1000
 
 
 def _base_template() -> str:
@@ -77,14 +78,17 @@ def currency(request: HttpRequest) -> HttpResponse:
                                 status=400, content_type="text/plain")
         if tier and tier not in RiskTier.values:
             return HttpResponse(f"Unknown risk tier '{tier}'.", status=400, content_type="text/plain")
-        articles = reports.currency_articles(bucket=bucket, topic=topic, tier=tier)
+        # On the page the first LIST_LIMIT; an export carries them all.
+        limit = None if request.GET.get("export") else LIST_LIMIT
+        articles = reports.currency_articles(bucket=bucket, topic=topic, tier=tier, limit=limit)
     exported = _export(request, reports.currency_tables(report, articles), "content-currency")
     if exported:
         return exported
     bucket_label = reports.BUCKETS.get(bucket, "Within interval" if bucket == "within" else "")
     return _page(request, "governance/reports/currency.html", {
         "report": report, "articles": articles, "bucket": bucket, "bucket_label": bucket_label, "topic": topic,
-        "tier": tier, "tiers": dict(RiskTier.choices)})
+        "tier": tier, "tiers": dict(RiskTier.choices), "truncated": articles is not None and len(articles) == LIST_LIMIT,
+        "list_limit": LIST_LIMIT})
 
 
 @managing_editor_required

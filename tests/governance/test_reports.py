@@ -298,3 +298,18 @@ def test_it_sends_anonymous_visitors_to_log_in(client):
 def test_it_refuses_to_apply_a_spread_for_a_writer(client, writer):
     client.force_login(writer)
     assert client.post(reverse("reports:spread"), {"digest": "x"}).status_code == 403
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_caps_the_list_on_the_page_but_exports_it_all(client, chief, catalogue, monkeypatch):
+    from governance import views
+
+    monkeypatch.setattr(views, "LIST_LIMIT", 1)
+    client.force_login(chief)
+
+    page = client.get(reverse("reports:currency"), {"bucket": "overdue"})
+    exported = client.get(reverse("reports:currency"), {"bucket": "overdue", "export": "csv", "table": "articles"})
+
+    assert b"Showing the first 1" in page.content
+    assert b"overdue-a" in page.content and b"overdue-b" not in page.content
+    assert [row[0] for row in csv.reader(io.StringIO(exported.content.decode()))][1:] == ["overdue-a", "overdue-b"]
