@@ -126,7 +126,8 @@ def test_it_builds_the_dossier_in_a_fixed_number_of_queries(republished, django_
 
 
 def test_it_renders_a_paginated_pdf(republished, chief):
-    pdf = dossier.render_pdf(dossier.build(republished, exported_by=chief))
+    built = dossier.build(republished, exported_by=chief)
+    pdf = dossier.render_pdf(built)
 
     assert pdf.startswith(b"%PDF")
     from pypdf import PdfReader
@@ -138,7 +139,13 @@ def test_it_renders_a_paginated_pdf(republished, chief):
     assert f"Page 1 of {len(reader.pages)}" in first
     text = "".join(page.extract_text() for page in reader.pages)
     assert "approved as medically accurate" in text
-    assert republished.live_snapshot.etag in text
+    # The same content as the JSON: every signer, snapshot, change note and the chain's verdict.
+    assert all(s["signed_name"] in text for s in built["signatures"])
+    assert all(s["etag"] in text for s in built["snapshots"])
+    assert all(r["change_note"] in text for r in built["revisions"])
+    assert built["audit_chain"]["detail"] in text
+    first_hash = built["revisions"][0]["content_hash"]
+    assert " ".join(first_hash[i:i + 8] for i in range(0, 64, 8)) in " ".join(text.split())
 
 
 def test_it_downloads_the_dossier_from_the_editor_ui(client, republished, chief):
