@@ -193,8 +193,14 @@ class ArticleItemView(EditorialView):
                 setattr(content, name, data[name])
         if "variants" in data:
             content.variants = _variants(data["variants"])
+        base_revision_id = None
+        if "base_revision" in data:
+            # The hash the client read; 0 (no revision) when it names none of this article's.
+            base_revision_id = (article.revisions.filter(content_hash=data["base_revision"]).order_by("-number")
+                                .values_list("pk", flat=True).first() or 0)
         services.article_edit(article=article, actor=request.user, content=content,
-                              change_note=data.get("change_note", ""), is_major_change=data.get("is_major_change", False))
+                              change_note=data.get("change_note", ""), is_major_change=data.get("is_major_change", False),
+                              base_revision_id=base_revision_id)
         return Response(article_document(_visible_article(request.user, slug)))
 
 

@@ -253,6 +253,9 @@ class ArticleEditSerializer(serializers.Serializer):
     is_major_change = serializers.BooleanField(required=False)
     references = ReferenceInputSerializer(many=True, required=False)
     variants = VariantInputSerializer(many=True, required=False)
+    base_revision = serializers.CharField(
+        required=False, max_length=64,
+        help_text="The `revision` you started from: if a newer one was saved meanwhile, 409 `stale_revision`.")
 
 
 class TransitionInputSerializer(serializers.Serializer):

@@ -92,6 +92,20 @@ def test_it_patches_only_the_fields_sent_and_keeps_the_references(as_writer, top
     assert [r["key"] for r in body["references"]] == ["trial2021", "nice2018"]
 
 
+def test_it_refuses_an_edit_started_from_a_superseded_revision(as_writer, as_chief, topic):
+    created = create(as_writer)
+    url = f"/api/v1/editorial/articles/{created['slug']}/"
+    as_chief.patch(url, {"summary": "The chief's edit"}, format="json")
+
+    stale = as_writer.patch(url, {"summary": "My edit", "base_revision": created["revision"]}, format="json")
+    current = as_writer.get(url).json()
+    fresh = as_writer.patch(url, {"summary": "My edit", "base_revision": current["revision"]}, format="json")
+
+    assert (stale.status_code, stale.json()["rule"]) == (409, "stale_revision")
+    assert current["summary"] == "The chief's edit"
+    assert fresh.status_code == 200 and fresh.json()["summary"] == "My edit"
+
+
 def test_it_hides_other_writers_drafts(as_writer, colleague, topic):
     slug = create(as_writer)["slug"]
     other = token_client(colleague)
