@@ -28,6 +28,7 @@ def run_check(extra: dict[str, str]) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
     env.update(extra)
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest in this process
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 

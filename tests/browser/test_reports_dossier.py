@@ -10,12 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import conftest as browser
 from tests.factories import PASSWORD
-
-# The browser suite's fixtures (Debian's Chromium, one live-server session per signed-in person).
-chromium = browser.chromium
-open_session = browser.open_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
