@@ -40,9 +40,7 @@ install: $(STAMP)
 system-deps:
 	@bash scripts/system-deps.sh
 
-# Django's checks resolve {% static %} and static() through the manifest of hashed names (when
-# DEBUG is off), so every manage.py command but collectstatic needs the static files collected.
-migrate: install $(STATIC_STAMP)
+migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
@@ -62,7 +60,8 @@ run: install $(STATIC_STAMP)
 	$(PY) manage.py seed_demo
 	exec $(VENV)/bin/honcho start -f Procfile
 
-test: install system-deps $(STATIC_STAMP)
+# Tests serve static files through the finders (tests/conftest.py), so no collectstatic here.
+test: install system-deps
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
