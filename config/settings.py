@@ -267,6 +267,9 @@ SPECTACULAR_SETTINGS = {
 # --- Imprimatur -----------------------------------------------------------------------------
 IMPRIMATUR_DEMO_PASSWORD = os.environ.get("IMPRIMATUR_DEMO_PASSWORD", "imprimatur-demo")
 IMPRIMATUR_PUBLIC_API_ANONYMOUS = env_bool("IMPRIMATUR_PUBLIC_API_ANONYMOUS", False)
+# How long a checked API key is trusted by one process (a revoked key works at most this long in
+# processes other than the one that revoked it); 0 checks the key on every request.
+IMPRIMATUR_API_KEY_CACHE_SECONDS = env_int("IMPRIMATUR_API_KEY_CACHE_SECONDS", 30)
 IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE = env_bool("IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE", False)
 # Webhook delivery (governance.delivery): socket timeouts per attempt, and how long a worker's
 # claim on a delivery lasts before the sweep may hand it to another worker (must exceed both).
