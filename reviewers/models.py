@@ -123,7 +123,7 @@ class ReviewCycle(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_cycles")
-    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="review_cycles")
+    revision = models.ForeignKey(Revision, on_delete=models.RESTRICT, related_name="review_cycles")
     approvals_required = models.PositiveSmallIntegerField()
     required_specialties = models.ManyToManyField(Specialty, blank=True, related_name="+")
     opened_at = models.DateTimeField(default=timezone.now)

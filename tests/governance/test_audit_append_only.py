@@ -119,3 +119,14 @@ def test_it_refuses_to_delete_an_article_with_signed_reviews(make_article, drive
         Article.objects.get(pk=article.pk).delete()
 
     assert Article.objects.filter(pk=article.pk).exists()
+
+
+def test_it_deletes_an_unsigned_article_under_review_and_keeps_its_audit_events(make_article, drive):
+    article = drive(make_article(), "in_review")
+    article_id = article.pk
+    events_before = AuditEvent.objects.filter(article_id=article_id).count()
+
+    article.delete()
+
+    assert not Article.objects.filter(pk=article_id).exists()
+    assert AuditEvent.objects.filter(article_id=article_id).count() == events_before > 0
