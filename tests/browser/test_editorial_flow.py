@@ -6,6 +6,7 @@ reviewers and the numbered references; an edit afterwards leaves the public page
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 from pathlib import Path
@@ -39,7 +40,7 @@ def sign_in(page, username: str, *, admin: bool = False) -> None:
 def shoot(page, artifacts: Path, name: str) -> None:
     path = artifacts / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if DOCS_SCREENSHOTS.exists():
+    if os.environ.get("IMPRIMATUR_UPDATE_SCREENSHOTS") == "1":  # refresh the README's copies on purpose only
         shutil.copy(path, DOCS_SCREENSHOTS / path.name)
 
 
