@@ -268,10 +268,10 @@ class ArticleDetailView(PublicView):
         **PUBLIC,
     )
     def get(self, request: Any, slug: str) -> Any:
-        audience = validated(s.DetailQuerySerializer, request.query_params).get("audience")
+        # No query string (the hot case): nothing to validate, and no queryset built before it is needed.
+        audience = validated(s.DetailQuerySerializer, request.query_params).get("audience") if request.query_params else None
         jsonld = request.accepted_renderer.format == "jsonld"
         head = DETAIL_HEAD
-        articles = Article.objects.filter(slug=slug)
         if_none_match = request.headers.get("If-None-Match")
         if if_none_match:
             # Revalidation: one query on a few columns, the stored JSON left in the database.
@@ -291,7 +291,7 @@ class ArticleDetailView(PublicView):
              **({"variant": KeyTransform(audience, "live_snapshot__variant_documents")} if audience else {})}
         )
         row = (_detail_row(slug, with_document=True) if not jsonld and not audience
-               else articles.values(**head, **documents).first())
+               else Article.objects.filter(slug=slug).values(**head, **documents).first())
         gone = _gone_or_missing(slug, row)
         if gone is not None:
             return gone
