@@ -74,6 +74,9 @@ class ArticleForm(forms.Form):
             for name in ("topic", "risk_tier", "slug", "related"):
                 del self.fields[name]
             self.fields["is_major_change"].initial = "false"
+            # The revision the editor started from: a save on top of a newer one is refused
+            # (rule stale_revision) instead of silently replacing someone else's work.
+            self.fields["base_revision"] = forms.IntegerField(required=False, widget=forms.HiddenInput)
         else:
             self.fields["change_note"].initial = "First version"
             self.fields["is_major_change"].initial = "true"

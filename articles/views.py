@@ -128,7 +128,8 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
                     before = article.current_revision_id
                     article = services.article_edit(
                         article=article, actor=request.user, content=article_content,
-                        change_note=data["change_note"], is_major_change=data["is_major_change"])
+                        change_note=data["change_note"], is_major_change=data["is_major_change"],
+                        base_revision_id=data.get("base_revision"))
                     if article.current_revision_id == before:
                         messages.info(request, "Nothing changed, so no new revision was made.")
                     else:
@@ -146,7 +147,7 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
         else:
             current = services.content_of(article)
             initial = {"title": current.title, "summary": current.summary, "body_markdown": current.body_markdown,
-                       "origin": current.origin}
+                       "origin": current.origin, "base_revision": article.current_revision_id}
             for variant in current.variants:
                 initial[f"variant_{variant.audience}_summary"] = variant.summary
                 initial[f"variant_{variant.audience}_body"] = variant.body_markdown

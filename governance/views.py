@@ -48,7 +48,8 @@ def managing_editor_required(view: Callable[..., HttpResponse]) -> Callable[...,
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    return render(request, template, {"base_template": _base_template(), "generated_at": timezone.now(), **context})
+    return render(request, template, {"base_template": _base_template(), "generated_at": timezone.now(), "nav": "reports",
+                                            **context})
 
 
 def _export(request: HttpRequest, tables: list[exports.Table], name: str) -> HttpResponse | None:

@@ -9,6 +9,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from governance import policies
+
 register = template.Library()
 
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -32,3 +34,9 @@ def state_badge(state: str, label: str = "") -> SafeString:
 @register.filter
 def get_item(mapping: dict, key: Any) -> Any:
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def is_managing_editor(user: Any) -> bool:
+    """For menus: the one place that decides it is governance.policies."""
+    return policies.is_managing_editor(user)

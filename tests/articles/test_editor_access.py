@@ -97,3 +97,12 @@ def test_it_serves_htmx_from_our_own_static_files(client, writer):
     html = client.get("/editor/").content.decode()
     assert 'src="/static/vendor/htmx.min.js"' in html
     assert "unpkg" not in html and "cdn" not in html.lower()
+
+
+def test_it_shows_the_reports_link_to_the_managing_editor_only(client, writer, chief):
+    client.force_login(chief)
+    assert 'href="/editor/reports/"' in client.get("/editor/").content.decode()
+    reports = client.get("/editor/reports/").content.decode()
+    assert 'href="/editor/reports/" aria-current="page"' in reports
+    client.force_login(writer)
+    assert 'href="/editor/reports/"' not in client.get("/editor/").content.decode()

@@ -183,6 +183,28 @@ def test_it_saves_an_edit_as_a_new_revision_with_its_change_note(client, writer,
     assert revision.number == 2 and revision.change_note == "Add a line" and not revision.is_major_change
 
 
+def test_it_refuses_a_save_on_top_of_a_newer_revision_and_keeps_what_was_typed(client, writer, make_article, topic):
+    article = make_article()
+    client.force_login(writer)
+    form = client.get(f"/editor/articles/{article.slug}/edit/").context["form"]
+    base = form["base_revision"].value()
+    assert base == article.current_revision_id
+    # Someone saves a newer revision while this editor is still typing.
+    first = form_data(topic, body_markdown=BODY + "\nFirst editor's line [@trial2021].\n", change_note="First",
+                      base_revision=str(base))
+    first.pop("topic")
+    assert client.post(f"/editor/articles/{article.slug}/edit/", first).status_code == 302
+    second = form_data(topic, body_markdown=BODY + "\nSecond editor's line [@nice2018].\n", change_note="Second",
+                       base_revision=str(base))
+    second.pop("topic")
+    response = client.post(f"/editor/articles/{article.slug}/edit/", second)
+    assert response.status_code == 200
+    assert "rule: stale_revision" in response.content.decode()
+    assert "Second editor&#x27;s line" in response.content.decode() or "Second editor's line" in response.content.decode()
+    article.refresh_from_db()
+    assert article.current_revision.number == 2 and article.current_revision.change_note == "First"
+
+
 def test_it_does_not_let_a_colleague_edit_someone_elses_draft(client, colleague, make_article):
     article = make_article()
     client.force_login(colleague)

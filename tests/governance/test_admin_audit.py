@@ -63,3 +63,12 @@ def test_it_hides_the_audit_trail_from_board_members(client, board, trail):
     response = client.get(reverse("admin:governance_auditevent_changelist"))
 
     assert response.status_code == 403
+
+
+def test_it_links_the_audit_dossier_from_the_admin_article_page(client, chief, trail):
+    client.force_login(chief)
+    page = client.get(reverse("admin:articles_article_change", args=[trail.pk])).content.decode()
+    pdf, json_url = f"/editor/articles/{trail.slug}/dossier.pdf", f"/editor/articles/{trail.slug}/dossier.json"
+    assert f'href="{pdf}"' in page and f'href="{json_url}"' in page
+    download = client.get(json_url)
+    assert download.status_code == 200 and download.json()["article"]["slug"] == trail.slug
