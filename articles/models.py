@@ -8,6 +8,7 @@ keeps its state machine while the rules stay in one place.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -351,9 +352,39 @@ class Citation(models.Model):
         return f"[{self.number}] {self.key}"
 
 
+def api_json(data: Any) -> str:
+    """`data` as the API writes it: exactly the text DRF's JSONRenderer renders with the project's
+    settings (compact, UTF-8 unescaped, no NaN, U+2028/U+2029 escaped for JavaScript)."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+SNAPSHOT_LIST_FIELDS = ("title", "summary", "topic", "audiences", "last_reviewed_at", "next_review_due",
+                        "published_at", "updated_at", "url")
+
+
+def rendered_snapshot(document: dict[str, Any], variant_documents: dict[str, Any], jsonld: dict[str, Any],
+                      ) -> dict[str, Any]:
+    """The `rendered_*` columns of a snapshot, from its documents: the response texts the public
+    API serves as they are. `review_status` is the one key computed when serving (it depends on
+    the day): it is left out of the stored JSON documents and the list item, and the API splices
+    it in before their closing brace. The JSON-LD carries no review status: stored whole."""
+    list_item = {"slug": document.get("slug", ""), **{name: document.get(name) for name in SNAPSHOT_LIST_FIELDS}}
+    return {
+        "rendered_document": api_json(document),
+        "rendered_variants": {audience: api_json(doc) for audience, doc in variant_documents.items()},
+        "rendered_jsonld": {audience: api_json(doc) for audience, doc in jsonld.items()},
+        "rendered_list_item": api_json(list_item),
+    }
+
+
 class PublishedSnapshot(models.Model):
     """What was approved and published, frozen: the rendered document served by the public API
-    (`document`, plus one per audience variant), with its ETag. Never edited after creation."""
+    (`document`, plus one per audience variant), with its ETag. Never edited after creation.
+
+    The `rendered_*` columns hold the very response texts (see `rendered_snapshot`), written with
+    the snapshot, so that serving it is a lookup of one text column: no JSON decoded or encoded
+    per request. Empty on a snapshot written without them (the API then renders the documents)."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="snapshots")
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="snapshots")
@@ -367,6 +398,14 @@ class PublishedSnapshot(models.Model):
     )
     last_reviewed_at = models.DateTimeField(null=True, blank=True)
     next_review_due = models.DateField(null=True, blank=True)
+    rendered_document = models.TextField(
+        blank=True, default="", help_text="`document` as served as JSON, without `review_status` (spliced in).")
+    rendered_variants = models.JSONField(
+        default=dict, blank=True, help_text="Per audience: the variant document as served, without `review_status`.")
+    rendered_jsonld = models.JSONField(
+        default=dict, blank=True, help_text="Per audience (and `general`): the JSON-LD text as served.")
+    rendered_list_item = models.TextField(
+        blank=True, default="", help_text="The article's item in the public list, without `review_status`.")
 
     class Meta:
         ordering = ["-published_at"]
@@ -374,6 +413,13 @@ class PublishedSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article.slug} @ {self.published_at:%Y-%m-%d %H:%M} ({self.etag})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.rendered_document and self.document:
+            for name, value in rendered_snapshot(self.document, self.variant_documents or {},
+                                                 self.jsonld or {}).items():
+                setattr(self, name, value)
+        super().save(*args, **kwargs)
 
 
 LIVE = Q(live_snapshot__isnull=False)

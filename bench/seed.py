@@ -413,7 +413,7 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
     from django.utils import timezone
 
     from articles import content
-    from articles.models import Article, ArticleState, Citation, PublishedSnapshot, Revision
+    from articles.models import Article, ArticleState, Citation, PublishedSnapshot, Revision, rendered_snapshot
     from governance import audit, snapshots
     from governance.models import AuditChainHead, AuditEvent, ChangeEvent
     from reviewers.models import Review, ReviewAssignment, ReviewCycle
@@ -473,12 +473,15 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
             tables[ReviewCycle].add(id=cycle_id, article_id=article_id, revision_id=revision_id,
                                     approvals_required=len(t.reviewers), opened_at=now, closed_at=now,
                                     outcome=ReviewCycle.Outcome.APPROVED)
+            jsonld = {"general": snapshots.jsonld_document(doc, topic_name)}
             tables[PublishedSnapshot].add(
                 id=snapshot_id, article_id=article_id, revision_id=revision_id, document=doc, variant_documents={},
-                jsonld={"general": snapshots.jsonld_document(doc, topic_name)}, etag=etag, published_at=now,
-                published_by_id=cast.chief.pk, last_reviewed_at=now, next_review_due=due)
+                jsonld=jsonld, etag=etag, published_at=now, published_by_id=cast.chief.pk, last_reviewed_at=now,
+                next_review_due=due, **rendered_snapshot(doc, {}, jsonld))
             tables[ChangeEvent].add(type=ChangeEvent.Type.PUBLISHED, article_id=article_id, slug=slug,
-                                    revision=digest, at=now)
+                                    revision=digest, at=now,
+                                    entry_json=ChangeEvent.public_entry(type=ChangeEvent.Type.PUBLISHED, slug=slug,
+                                                                        at=now, revision=digest))
 
             # The audit events, in the order the services write them for one article.
             common = {"article_id": article_id, "slug": slug, "at": now}

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from . import bulk
 from .models import AuditChainHead, AuditEvent, ChangeEvent
 
 GENESIS = "0" * 64
@@ -98,53 +99,113 @@ class PendingEvent:
     data: dict[str, Any] | None = None
 
 
-def record_many(events: list[PendingEvent], *, actor: Any = None) -> list[AuditEvent]:
-    """Append N events under one chain lock with one INSERT (the bulk path of the background
-    jobs); the chain is exactly what N calls to `record` would have written."""
+def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
+    """Append N events under one chain lock with one statement (COPY on PostgreSQL): the bulk
+    path of the background jobs. The chain is exactly what N calls to `record` would have
+    written; no model instance is built and each hash is computed from its canonical text
+    directly (`_canonical`). Returns the number of events appended."""
+    events = list(events)
     if not events:
-        return []
+        return 0
     with transaction.atomic():
         head = lock_chain()
         actor_user = actor if getattr(actor, "is_authenticated", False) else None
+        actor_id = actor_user.pk if actor_user else None
+        actor_username = actor_user.get_username() if actor_user else "system"
         now = timezone.now()
+        at_text = now.isoformat(timespec="microseconds")
         prev_hash, seq, rows = head.last_hash, head.last_seq, []
+        sha256 = hashlib.sha256
         for pending in events:
             seq += 1
-            event = AuditEvent(
-                seq=seq, at=now, actor=actor_user,
-                actor_username=actor_user.get_username() if actor_user else "system",
-                action=pending.action, object_type=pending.object_type, object_id=str(pending.object_id),
-                object_repr=pending.object_repr[:300], article_id=pending.article_id,
-                article_slug=pending.article_slug or "", from_state=pending.from_state or "",
-                to_state=pending.to_state or "", reason=pending.reason or "",
-                data=json.loads(json.dumps(pending.data or {}, default=str)),
-            )
-            event.prev_hash = prev_hash
-            event.hash = prev_hash = event_hash(event, prev_hash)
-            rows.append(event)
-        AuditEvent.objects.bulk_create(rows, batch_size=1000)
+            object_id, object_repr = str(pending.object_id), pending.object_repr[:300]
+            article_slug, from_state = pending.article_slug or "", pending.from_state or ""
+            to_state, reason = pending.to_state or "", pending.reason or ""
+            data_text = _encode_data(pending.data)
+            head_text, tail_text = _canonical(
+                action=pending.action, actor_id=actor_id, actor_username=actor_username, article_id=pending.article_id,
+                article_slug=article_slug, at=at_text, data_text=data_text, from_state=from_state,
+                object_id=object_id, object_repr=object_repr, object_type=pending.object_type, reason=reason,
+                seq=seq, to_state=to_state)
+            event_hash_ = sha256((head_text + prev_hash + tail_text).encode()).hexdigest()
+            rows.append((seq, now, actor_id, actor_username, pending.action, pending.object_type, object_id,
+                         object_repr, pending.article_id, article_slug, from_state, to_state, reason,
+                         bulk.JSONText(data_text), prev_hash, event_hash_))
+            prev_hash = event_hash_
+        bulk.insert_rows(AuditEvent, _ROW_FIELDS, rows)
         AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev_hash)
-        return rows
+        return len(rows)
 
 
-def record_changes(changes: list[tuple[str, Any, str]]) -> list[ChangeEvent]:
-    """Append several (type, article, revision_hash) entries to the changes feed, one INSERT."""
+_ROW_FIELDS = ("seq", "at", "actor_id", "actor_username", "action", "object_type", "object_id", "object_repr",
+               "article_id", "article_slug", "from_state", "to_state", "reason", "data", "prev_hash", "hash")
+# The canonical text of `event_hash`, built piece by piece: json.dumps with these settings writes
+# a str with encode_basestring (ensure_ascii=False), an int with int.__repr__, None as null, and
+# the keys sorted. Anything else goes through the same encoder, so the text is identical.
+_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_PLAIN = (str, bool, int, type(None))
+
+
+def _value(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return _encoder.encode(value)
+
+
+def _encode_data(data: dict[str, Any] | None) -> str:
+    """The JSON text of an event's `data` as `record` stores and hashes it (after its JSON
+    round trip, which changes nothing for a flat dict of strings, numbers and booleans)."""
+    if not data:
+        return "{}"
+    if not all(type(k) is str and type(v) in _PLAIN for k, v in data.items()):
+        data = json.loads(json.dumps(data, default=str))
+    return _encoder.encode(data)
+
+
+def _canonical(*, action: Any, actor_id: Any, actor_username: Any, article_id: Any, article_slug: Any, at: str,
+               data_text: str, from_state: Any, object_id: Any, object_repr: Any, object_type: Any, reason: Any,
+               seq: int, to_state: Any) -> tuple[str, str]:
+    """`event_hash`'s canonical text, split around the previous hash's 64 characters."""
+    v = _value
+    head = (f'{{"action":{v(action)},"actor_id":{v(actor_id)},"actor_username":{v(actor_username)},'
+            f'"article_id":{v(article_id)},"article_slug":{v(article_slug)},"at":{v(at)},"data":{data_text},'
+            f'"from_state":{v(from_state)},"object_id":{v(object_id)},"object_repr":{v(object_repr)},'
+            f'"object_type":{v(object_type)},"prev_hash":"')
+    tail = f'","reason":{v(reason)},"seq":{v(seq)},"to_state":{v(to_state)}}}'
+    return head, tail
+
+
+def record_changes(changes: Iterable[tuple[str, Any, str]]) -> int:
+    """Append several (type, article, revision_hash) entries to the changes feed in one statement
+    (COPY on PostgreSQL), after taking the chain lock; `article` needs only `pk` and `slug`.
+    Returns the number of entries."""
+    changes = list(changes)
     if not changes:
-        return []
+        return 0
     with transaction.atomic():
         lock_chain()
         now = timezone.now()
-        return ChangeEvent.objects.bulk_create(
-            [ChangeEvent(type=type, article_id=article.pk, slug=article.slug, revision=revision_hash, at=now)
-             for type, article, revision_hash in changes], batch_size=1000)
+        entry = ChangeEvent.public_entry
+        return bulk.insert_rows(ChangeEvent, ("type", "article_id", "slug", "revision", "at", "entry_json"), [
+            (str(type), article.pk, article.slug, revision_hash, now,
+             entry(type=type, slug=article.slug, at=now, revision=revision_hash))
+            for type, article, revision_hash in changes])
 
 
 def record_change(*, type: str, article: Any, revision_hash: str) -> ChangeEvent:
     """Append to the public changes feed, after taking the chain lock (commit order = seq order)."""
     with transaction.atomic():
         lock_chain()
+        now = timezone.now()
         return ChangeEvent.objects.create(
-            type=type, article_id=article.pk, slug=article.slug, revision=revision_hash, at=timezone.now()
+            type=type, article_id=article.pk, slug=article.slug, revision=revision_hash, at=now,
+            entry_json=ChangeEvent.public_entry(type=type, slug=article.slug, at=now, revision=revision_hash),
         )
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from articles.models import RiskTier, Topic
+from articles.models import RiskTier, Topic, api_json
 from reviewers.models import ReviewAssignment, Specialty
 
 
@@ -147,12 +147,22 @@ class ChangeEvent(models.Model):
     slug = models.CharField(max_length=200)
     revision = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField()
+    entry_json = models.TextField(
+        blank=True, default="",
+        help_text="The feed entry as the public API serves it, without `seq` (which the database assigns): "
+        "written with the event (see `public_entry`), so that a page of the feed is read, not rendered.")
 
     class Meta:
         ordering = ["seq"]
 
     def __str__(self) -> str:
         return f"{self.seq} {self.type} {self.slug}"
+
+    @staticmethod
+    def public_entry(*, type: str, slug: str, at: Any, revision: str) -> str:
+        """The text of `entry_json`: `{"type":…,"slug":…,"at":…,"revision":…}` as the API renders it
+        (`at` in ISO 8601); the API splices `"seq":N,` in after the opening brace."""
+        return api_json({"type": str(type), "slug": slug, "at": at.isoformat(), "revision": revision})
 
 
 class WebhookEndpoint(models.Model):

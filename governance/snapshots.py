@@ -2,8 +2,9 @@
 
 Everything a reader sees is rendered once, at publication, and stored on the PublishedSnapshot:
 the body HTML of each audience variant, the AMA-formatted references, the signed reviewers, the
-change history and the JSON-LD. Serving is then a lookup, and what is served is exactly what
-was approved.
+change history and the JSON-LD, both as documents and as the very response texts the public API
+sends (its list item too). Serving is then a lookup, and what is served is exactly what was
+approved.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from django.conf import settings
 
 from articles.citations import format_ama
-from articles.models import Article, PublishedSnapshot, Revision
+from articles.models import Article, PublishedSnapshot, Revision, rendered_snapshot
 from reviewers.models import Review
 
 
@@ -190,6 +191,8 @@ def build(
         "published_at": published_at,
         "last_reviewed_at": article.last_reviewed_at,
         "next_review_due": article.next_review_due,
+        # The response texts themselves, rendered once here (see articles.models.rendered_snapshot).
+        **rendered_snapshot(document, variant_documents, jsonld),
     }
 
 

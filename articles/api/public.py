@@ -1,9 +1,17 @@
 """The public read API: only what was approved and published (PublishedSnapshots), never a
 working revision.
 
-Every article document is rendered once, at publication (governance.snapshots); serving is a
-lookup of the stored JSON. The only thing computed per request is `review_status`, from the
-snapshot's `next_review_due`, which is why it is part of the ETag.
+Every article document is rendered once, at publication (governance.snapshots), down to the
+response text (`PublishedSnapshot.rendered_*`), and so is each entry of the changes feed
+(`ChangeEvent.entry_json`): serving is a lookup of stored text. The only thing computed per
+request is `review_status`, from the snapshot's `next_review_due` (which is why it is part of the
+ETag), spliced into the stored text before its closing brace.
+
+The hot requests (a plain GET of a detail, a list page or a feed page, with a key that verifies
+and within its rate) are answered on a fast path (`PublicView.fast_get`) before DRF's request,
+negotiation and exception machinery, with one hand-written query and the same authentication,
+throttle, bytes and headers. Anything else (another Accept or parameter, an error, a 404/410,
+a snapshot stored before its texts were) goes through DRF as before, which serves the same bytes.
 """
 
 from __future__ import annotations
@@ -11,32 +19,40 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import functools
 import hashlib
-import json
+import re
+from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q
 from django.db.models.fields.json import KeyTransform
-from django.http import HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from articles.models import Article, Topic
+from articles.models import Article, PublishedSnapshot, Topic, api_json
 from governance.models import ChangeEvent, ReviewPolicy
 from governance.selectors import current_editorial_policy
 from reviewers.models import BoardMember
 
 from . import serializers as s
-from .authentication import AnonymousPublicRateThrottle, ApiKeyAuthentication, ApiKeyRateThrottle, PublicReadAccess
+from .authentication import (
+    AnonymousPublicRateThrottle,
+    ApiKeyAuthentication,
+    ApiKeyRateThrottle,
+    PublicReadAccess,
+    verify_key,
+)
 
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 LIST_FIELDS = ("title", "summary", "topic", "audiences", "last_reviewed_at", "next_review_due", "published_at",
@@ -85,6 +101,97 @@ class PublicView(APIView):
     permission_classes = [PublicReadAccess]
     throttle_classes = [ApiKeyRateThrottle, AnonymousPublicRateThrottle]
     renderer_classes = [JSONRenderer]
+    # Off: every request goes through DRF (the tests compare both paths).
+    fast_path = True
+    _throttled_here = False
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.fast_path and request.method == "GET":
+            response = self.fast_get(request, *args, **kwargs)
+            if response is not None:
+                return response
+        return super().dispatch(request, *args, **kwargs)
+
+    def fast_get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse | None:
+        """The response without DRF's machinery, or None to let DRF answer."""
+        return None
+
+    def fast_access(self, request: Any) -> bool:
+        """What DRF's authentication, permission and throttles would let through, answered as they
+        would (same key verification, same throttle classes and counters); False for anything they
+        would refuse, which DRF then answers (401, 403, 429 with Retry-After). Once this returns
+        True the request has been counted by the throttle: DRF does not count it again."""
+        key = ApiKeyAuthentication.parser.get_from_authorization(request)
+        site = None
+        if key is not None:
+            site = verify_key(key.strip())
+            if site is None:
+                return False
+        elif not getattr(settings, "IMPRIMATUR_PUBLIC_API_ANONYMOUS", False):
+            return False
+        shim = SimpleNamespace(auth=site, META=request.META)
+        for throttle_class in self.throttle_classes:
+            throttle = throttle_class()
+            if not throttle.allow_request(shim, self):
+                return False
+        self._throttled_here = True
+        return True
+
+    def check_throttles(self, request: Any) -> None:
+        if not self._throttled_here:  # not counted twice when the fast path handed over
+            super().check_throttles(request)
+
+    def finish(self, response: HttpResponse) -> HttpResponse:
+        """The headers DRF's finalize_response adds (Allow; Vary: Accept with several renderers)."""
+        for name, value in self.default_response_headers.items():
+            if name == "Vary":
+                patch_vary_headers(response, [value])
+            else:
+                response[name] = value
+        return response
+
+
+def _single_params(request: Any, allowed: frozenset[str]) -> dict[str, str] | None:
+    """The query parameters when each is among `allowed` and given once, else None."""
+    if not request.META.get("QUERY_STRING"):
+        return {}
+    params = request.GET
+    if not set(params) <= allowed or any(len(params.getlist(name)) != 1 for name in params):
+        return None
+    return {name: params[name] for name in params}
+
+
+def _small_int(value: str | None, default: int, high: int) -> int | None:
+    """`value` as DRF's IntegerField(min_value=1, max_value=high) would read it, when it is plain
+    ASCII digits within range; None otherwise (DRF then answers, 400 included)."""
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
+        return None
+    number = int(value)
+    return number if 1 <= number <= high else None
+
+
+_CURSOR_TEXT = re.compile(r"[A-Za-z0-9+/_-]{1,500}={0,2}")
+_STATUS_TAIL = {status_: f',"review_status":"{status_}"}}' for status_ in s.REVIEW_STATUS_CHOICES}
+
+
+def with_review_status(text: str, status_: str) -> str:
+    """A stored document or list item (JSON text without `review_status`) with it, last."""
+    return text[:-1] + _STATUS_TAIL[status_]
+
+
+def _today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def _status_from_text(due: str | None, today: str) -> str:
+    # ISO dates compare as text.
+    return "review_overdue" if due is not None and due < today else "approved"
+
+
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 # --- articles -----------------------------------------------------------------------------------
@@ -103,9 +210,40 @@ class ArticlePagination(CursorPagination):
             raise exceptions.ValidationError({"cursor": ["Invalid cursor: use a `next` URL as given."]}) from exc
 
 
-def _weak_etag(payload: Any) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return 'W/"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+def _weak_etag(body: bytes) -> str:
+    return 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _page_response(request: Any, next_link: str | None, previous_link: str | None, items: list[str]) -> HttpResponse:
+    """A list page from its items' texts: the bytes DRF would render for
+    `{"next": …, "previous": …, "results": [...]}`, with a weak ETag over them (304 if it matches)."""
+    body = ('{"next":' + api_json(next_link) + ',"previous":' + api_json(previous_link)
+            + ',"results":[' + ",".join(items) + "]}").encode()
+    etag = _weak_etag(body)
+    if _etag_matches(request.headers.get("If-None-Match", ""), etag.removeprefix("W/")):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    response["Vary"] = "Accept, Authorization"
+    return response
+
+
+def _legacy_list_items(slugs: list[str]) -> dict[str, str]:
+    """List items of snapshots stored without their rendered texts, from their documents."""
+    rows = Article.objects.filter(slug__in=slugs).values(
+        "slug", **{f"doc_{name}": KeyTransform(name, "live_snapshot__document") for name in LIST_FIELDS})
+    return {row["slug"]: api_json({"slug": row["slug"], **{name: row[f"doc_{name}"] for name in LIST_FIELDS}})
+            for row in rows}
+
+
+LIST_PARAMETERS = frozenset({"page_size", "cursor"})
+
+
+def _list_sql(after: bool) -> str:
+    return (f"SELECT a.slug, to_char(s.next_review_due, 'YYYY-MM-DD'), s.rendered_list_item "
+            f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id "
+            + ("WHERE a.slug > %s " if after else "") + "ORDER BY a.slug LIMIT %s")
 
 
 class ArticleListView(PublicView):
@@ -151,25 +289,54 @@ class ArticleListView(PublicView):
             qs = qs.filter(live_snapshot__next_review_due__lt=today)
         elif params.get("review_status") == "approved":
             qs = qs.filter(Q(live_snapshot__next_review_due__isnull=True) | Q(live_snapshot__next_review_due__gte=today))
-        # Only the list fields of each stored document, never its body: a page of 100 stays small.
-        rows = qs.values("slug", due=F("live_snapshot__next_review_due"),
-                         **{f"doc_{name}": KeyTransform(name, "live_snapshot__document") for name in LIST_FIELDS})
+        # Only each snapshot's stored list item, never its documents: a page of 100 stays small.
+        rows = qs.values("slug", "live_snapshot__next_review_due", "live_snapshot__rendered_list_item")
         paginator = ArticlePagination()
         page = paginator.paginate_queryset(rows, request, view=self)
-        results = []
-        for row in page:
-            item = {"slug": row["slug"], **{name: row[f"doc_{name}"] for name in LIST_FIELDS}}
-            item["review_status"] = review_status(row["due"], today)
-            results.append(item)
-        body = {"next": paginator.get_next_link(), "previous": paginator.get_previous_link(), "results": results}
-        etag = _weak_etag(body)
-        if _etag_matches(request.headers.get("If-None-Match", ""), etag.removeprefix("W/")):
-            response = HttpResponseNotModified()
-        else:
-            response = Response(body)
-        response["ETag"] = etag
-        response["Vary"] = "Accept, Authorization"
-        return response
+        legacy = _legacy_list_items([row["slug"] for row in page if not row["live_snapshot__rendered_list_item"]])
+        items = [with_review_status(row["live_snapshot__rendered_list_item"] or legacy[row["slug"]],
+                                    review_status(row["live_snapshot__next_review_due"], today)) for row in page]
+        return _page_response(request, paginator.get_next_link(), paginator.get_previous_link(), items)
+
+    def fast_get(self, request: Any) -> HttpResponse | None:
+        """A page of the whole list (`page_size`, a forward `cursor`): one query on the stored items;
+        the links are DRF's CursorPagination's, built the same way."""
+        params = _single_params(request, LIST_PARAMETERS)
+        if params is None:
+            return None
+        page_size = _small_int(params.get("page_size"), ArticlePagination.page_size, ArticlePagination.max_page_size)
+        if page_size is None:
+            return None
+        paginator = ArticlePagination()
+        position = None
+        if "cursor" in params:
+            if not _CURSOR_TEXT.fullmatch(params["cursor"]):
+                return None
+            try:
+                cursor = paginator.decode_cursor(SimpleNamespace(query_params=params))
+            except exceptions.APIException:
+                return None
+            if cursor.offset or cursor.reverse:
+                return None
+            position = cursor.position
+        if not self.fast_access(request):
+            return None
+        with connection.cursor() as db:
+            db.execute(_list_sql(position is not None),
+                       [position, page_size + 1] if position is not None else [page_size + 1])
+            rows = db.fetchall()
+        if any(not item for _, _, item in rows):
+            return None  # a snapshot stored without its texts: DRF renders it (the request is counted)
+        page = rows[:page_size]
+        paginator.base_url = request.build_absolute_uri()
+        next_link = (paginator.encode_cursor(Cursor(offset=0, reverse=False, position=page[-1][0]))
+                     if len(rows) > page_size else None)
+        previous_link = (paginator.encode_cursor(Cursor(offset=0, reverse=True,
+                                                        position=page[0][0] if page else position))
+                         if position is not None else None)
+        today = _today()
+        items = [with_review_status(item, _status_from_text(due, today)) for _, due, item in page]
+        return self.finish(_page_response(request, next_link, previous_link, items))
 
 
 def _detail_etag(snapshot_etag: str, status_: str, jsonld: bool) -> str:
@@ -193,35 +360,66 @@ def _gone_or_missing(slug: str, row: dict[str, Any] | None) -> Response | None:
 DETAIL_HEAD = {"gone_at": F("withdrawn_at"), "gone_reason": F("withdrawn_reason"),
                "snapshot_etag": F("live_snapshot__etag"), "published_at": F("live_snapshot__published_at"),
                "due": F("live_snapshot__next_review_due")}
-_SLUG_PARAMETER = "\x1fslug\x1f"  # stands for the slug while compiling; no real slug contains it
+DETAIL_PARAMETERS = frozenset({"audience", "format"})
+# (`format`, Accept) → JSON-LD or not, for the requests whose negotiation needs no DRF; any other
+# combination (a 406 included) goes through DRF's content negotiation.
+_NEGOTIATED = {
+    **{(None, accept): False for accept in (None, "*/*", "application/json")},
+    (None, "application/ld+json"): True,
+    **{("json", accept): False for accept in (None, "*/*", "application/json")},
+    **{("jsonld", accept): True for accept in (None, "*/*", "application/ld+json")},
+}
+_STORED_TEXT = {
+    "head": "NULL",
+    "json": "s.rendered_document",
+    "variant": "COALESCE(s.rendered_variants ->> %s, s.rendered_document)",
+    "jsonld": "COALESCE(s.rendered_jsonld ->> %s, s.rendered_jsonld ->> 'general')",
+}
 
 
-@functools.cache
-def _hot_lookup(with_document: bool) -> tuple[str, Any, dict[int, Any], list[str]]:
-    """The two hot detail lookups (revalidation; the plain JSON document) differ per request only
-    by the slug, yet compiling them with the ORM cost more CPU than running them (bench/: about
-    1.4 ms of a 304's 3.8 ms). Their SQL and converters are compiled once per process."""
-    fields = {**DETAIL_HEAD, **({"general": F("live_snapshot__document")} if with_document else {})}
-    compiler = Article.objects.filter(slug=_SLUG_PARAMETER).order_by().values(**fields)[:1].query.get_compiler(
-        connection=connection)
-    sql, params = compiler.as_sql()
-    if list(params) != [_SLUG_PARAMETER]:
-        raise RuntimeError(f"unexpected parameters in the detail lookup: {params!r}")
-    converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
-    return sql, compiler, converters, [alias for _, _, alias in compiler.select]
-
-
-def _detail_row(slug: str, *, with_document: bool) -> dict[str, Any] | None:
-    """`Article.objects.filter(slug=slug).values(**DETAIL_HEAD[, general=document]).first()`, precompiled."""
-    sql, compiler, converters, names = _hot_lookup(with_document)
+def _stored_row(slug: str, kind: str, audience: str | None) -> tuple[Any, ...] | None:
+    """(snapshot ETag, published_at as epoch seconds, next review date as ISO text, whether the
+    texts are stored, the text to serve) of the article's live snapshot; None if it has none."""
+    sql = (f"SELECT s.etag, EXTRACT(EPOCH FROM s.published_at)::float8, to_char(s.next_review_due, 'YYYY-MM-DD'), "
+           f"s.rendered_document <> '', {_STORED_TEXT[kind]} "
+           f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id WHERE a.slug = %s")
+    params = [slug] if kind in ("head", "json") else [audience or "general", slug]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [slug])
-        values = cursor.fetchone()
-    if values is None:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def stored_detail(request: Any, slug: str, *, audience: str | None, jsonld: bool) -> HttpResponse | None:
+    """The detail response from the live snapshot's stored texts (one query; a second only when an
+    If-None-Match does not match), or None when the article has no live snapshot with stored
+    texts (DRF's path then answers 404/410, or renders the documents)."""
+    if_none_match = request.headers.get("If-None-Match")
+    today = _today()
+    if if_none_match:
+        # Revalidation: a few columns, the stored text left in the database.
+        row = _stored_row(slug, "head", None)
+        if row is None or not row[3]:
+            return None
+        etag = _detail_etag(row[0], _status_from_text(row[2], today), jsonld)
+        if _etag_matches(if_none_match, etag):
+            return _detail_headers(HttpResponseNotModified(), etag, row[1])
+    row = _stored_row(slug, "jsonld" if jsonld else "variant" if audience else "json", audience)
+    if row is None or not row[3] or row[4] is None:
         return None
-    if converters:
-        values = next(iter(compiler.apply_converters([values], converters)))
-    return dict(zip(names, values, strict=True))
+    status_ = _status_from_text(row[2], today)
+    if jsonld:
+        response = HttpResponse(row[4].encode(), content_type=JSONLDRenderer.media_type)
+    else:
+        response = HttpResponse(with_review_status(row[4], status_).encode(), content_type=JSONRenderer.media_type)
+    return _detail_headers(response, _detail_etag(row[0], status_, jsonld), row[1])
+
+
+def _detail_headers(response: Any, etag: str, published_at: float) -> Any:
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(published_at)
+    response["Cache-Control"] = CACHE_CONTROL
+    response["Vary"] = "Accept, Authorization"
+    return response
 
 
 class ArticleDetailView(PublicView):
@@ -268,30 +466,27 @@ class ArticleDetailView(PublicView):
         **PUBLIC,
     )
     def get(self, request: Any, slug: str) -> Any:
-        # No query string (the hot case): nothing to validate, and no queryset built before it is needed.
         audience = validated(s.DetailQuerySerializer, request.query_params).get("audience") if request.query_params else None
         jsonld = request.accepted_renderer.format == "jsonld"
-        head = DETAIL_HEAD
+        response = stored_detail(request, slug, audience=audience, jsonld=jsonld)
+        if response is not None:
+            return response
+        # No live snapshot (404, 410), or one stored without its texts: rendered from its documents.
         if_none_match = request.headers.get("If-None-Match")
         if if_none_match:
-            # Revalidation: one query on a few columns, the stored JSON left in the database.
-            row = _detail_row(slug, with_document=False)
+            row = Article.objects.filter(slug=slug).values(**DETAIL_HEAD).first()
             gone = _gone_or_missing(slug, row)
             if gone is not None:
                 return gone
             etag = _detail_etag(row["snapshot_etag"], review_status(row["due"]), jsonld)
             if _etag_matches(if_none_match, etag):
-                return self._headers(HttpResponseNotModified(), etag, row["published_at"])
-        column = "live_snapshot__jsonld" if jsonld else None
-        documents = (
-            {"general": KeyTransform("general", column),
-             **({"variant": KeyTransform(audience, column)} if audience else {})}
-            if jsonld else
-            {"general": F("live_snapshot__document"),
-             **({"variant": KeyTransform(audience, "live_snapshot__variant_documents")} if audience else {})}
-        )
-        row = (_detail_row(slug, with_document=True) if not jsonld and not audience
-               else Article.objects.filter(slug=slug).values(**head, **documents).first())
+                return _detail_headers(HttpResponseNotModified(), etag, row["published_at"].timestamp())
+        column = "live_snapshot__jsonld" if jsonld else "live_snapshot__variant_documents"
+        documents = {
+            "general": KeyTransform("general", column) if jsonld else F("live_snapshot__document"),
+            **({"variant": KeyTransform(audience or "general", column)} if audience else {}),
+        }
+        row = Article.objects.filter(slug=slug).values(**DETAIL_HEAD, **documents).first()
         gone = _gone_or_missing(slug, row)
         if gone is not None:
             return gone
@@ -300,15 +495,20 @@ class ArticleDetailView(PublicView):
         if not jsonld:
             document["review_status"] = status_
         etag = _detail_etag(row["snapshot_etag"], status_, jsonld)
-        return self._headers(Response(document), etag, row["published_at"])
+        return _detail_headers(Response(document), etag, row["published_at"].timestamp())
 
-    @staticmethod
-    def _headers(response: Any, etag: str, published_at: dt.datetime) -> Any:
-        response["ETag"] = etag
-        response["Last-Modified"] = http_date(published_at.timestamp())
-        response["Cache-Control"] = CACHE_CONTROL
-        response["Vary"] = "Accept, Authorization"
-        return response
+    def fast_get(self, request: Any, slug: str) -> HttpResponse | None:
+        params = _single_params(request, DETAIL_PARAMETERS)
+        if params is None:
+            return None
+        audience = params.get("audience")
+        jsonld = _NEGOTIATED.get((params.get("format"), request.META.get("HTTP_ACCEPT")))
+        if jsonld is None or (audience is not None and audience not in s.AUDIENCE_CHOICES):
+            return None
+        if not self.fast_access(request):
+            return None
+        response = stored_detail(request, slug, audience=audience, jsonld=jsonld)
+        return self.finish(response) if response is not None else None
 
 
 # --- the changes feed ---------------------------------------------------------------------------
@@ -347,11 +547,47 @@ class ChangesView(PublicView):
         params = validated(s.ChangesQuerySerializer, request.query_params)
         since = decode_cursor(params["since"]) if params.get("since") else 0
         limit = params.get("page_size", 100)
-        events = list(ChangeEvent.objects.filter(seq__gt=since).order_by("seq")
-                      .values("seq", "type", "slug", "at", "revision")[:limit])
-        results = [{**event, "at": event["at"].isoformat()} for event in events]
-        next_seq = events[-1]["seq"] if events else since
-        return Response({"results": results, "next_cursor": encode_cursor(next_seq)})
+        events = list(ChangeEvent.objects.filter(seq__gt=since).order_by("seq").values_list("seq", "entry_json")[:limit])
+        return _changes_response(events, since)
+
+    def fast_get(self, request: Any) -> HttpResponse | None:
+        params = _single_params(request, CHANGES_PARAMETERS)
+        if params is None:
+            return None
+        limit = _small_int(params.get("page_size"), 100, 1000)
+        token = params.get("since")
+        if limit is None or (token is not None and not _CURSOR_TEXT.fullmatch(token)):
+            return None
+        try:
+            since = decode_cursor(token) if token else 0
+        except exceptions.ValidationError:
+            return None
+        if not self.fast_access(request):
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT seq, entry_json FROM {_table(ChangeEvent)} WHERE seq > %s ORDER BY seq LIMIT %s",
+                           [since, limit])
+            events = cursor.fetchall()
+        return self.finish(_changes_response(events, since))
+
+
+CHANGES_PARAMETERS = frozenset({"since", "page_size"})
+
+
+def _legacy_entries(seqs: list[int]) -> dict[int, str]:
+    """Entries written without their text, rendered from their columns."""
+    return {event.seq: ChangeEvent.public_entry(type=event.type, slug=event.slug, at=event.at, revision=event.revision)
+            for event in ChangeEvent.objects.filter(seq__in=seqs)}
+
+
+def _changes_response(events: list[tuple[int, str]], since: int) -> HttpResponse:
+    """A feed page from its entries' stored texts (`seq` spliced in first): the bytes DRF would
+    render for `{"results": [...], "next_cursor": …}`."""
+    legacy = _legacy_entries([seq for seq, entry in events if not entry])
+    results = ",".join(f'{{"seq":{seq},' + (entry or legacy[seq])[1:] for seq, entry in events)
+    next_cursor = encode_cursor(events[-1][0] if events else since)
+    body = '{"results":[' + results + '],"next_cursor":' + api_json(next_cursor) + "}"
+    return HttpResponse(body.encode(), content_type=JSONRenderer.media_type)
 
 
 # --- board, topics, policy ----------------------------------------------------------------------
