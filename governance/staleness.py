@@ -18,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from articles.models import Article, ArticleState, Revision, RiskTier
-from reviewers.models import ConflictOfInterest, Review, ReviewAssignment
+from articles.models import Article, ArticleState, PublishedSnapshot, Revision, RiskTier
+from reviewers.models import BoardMember, ConflictOfInterest, Review, ReviewAssignment
 
-from . import audit, notifications, services, webhooks
+from . import audit, bulk, notifications, services, webhooks
 from .exceptions import TransitionRefused
 from .models import ChangeEvent, Notification, ReviewPolicy
 
@@ -62,106 +63,154 @@ def policy_table() -> Callable[[int, str], _Policy]:
 
 # --- the set-based flag -------------------------------------------------------------------------
 
-def _update_returning(where: str, params: list[Any]) -> list[int]:
+@dataclass(slots=True)
+class Flagged:
+    """What the consequences of a flag need to know of an article (no model instance is built)."""
+
+    pk: int
+    slug: str
+    title: str
+    topic_id: int
+    risk_tier: str
+    created_by_id: int
+    live_snapshot_id: int | None
+    revision_id: int | None = None
+    content_hash: str = ""
+    published_by_id: int | None = None
+
+    def __str__(self) -> str:  # as str(Article)
+        return self.title
+
+
+_RETURNED = ("id", "slug", "title", "topic_id", "risk_tier", "created_by_id", "live_snapshot_id")
+
+
+def _update_returning(where: str, params: list[Any]) -> list[Flagged]:
     """UPDATE the articles matching `where` (which must require state = 'published') to
-    review_due, returning their ids. PostgreSQL re-checks the WHERE clause of a row another
-    transaction changed meanwhile, so a concurrent run skips what this one flagged."""
-    table = connection.ops.quote_name(Article._meta.db_table)
-    state = connection.ops.quote_name(Article._meta.get_field("state").column)
-    updated_at = connection.ops.quote_name(Article._meta.get_field("updated_at").column)
-    pk = connection.ops.quote_name(Article._meta.pk.column)
-    sql = f"UPDATE {table} SET {state} = %s, {updated_at} = %s WHERE {where} RETURNING {pk}"
+    review_due, returning what the consequences need of each, in primary-key order. PostgreSQL
+    re-checks the WHERE clause of a row another transaction changed meanwhile, so a concurrent
+    run skips what this one flagged."""
+    q = connection.ops.quote_name
+    table = q(Article._meta.db_table)
+    state = q(Article._meta.get_field("state").column)
+    updated_at = q(Article._meta.get_field("updated_at").column)
+    returned = ", ".join(q(Article._meta.get_field(name).column) for name in _RETURNED)
+    sql = f"UPDATE {table} SET {state} = %s, {updated_at} = %s WHERE {where} RETURNING {returned}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [ArticleState.REVIEW_DUE, timezone.now(), *params])
-        return [row[0] for row in cursor.fetchall()]
+        return sorted((Flagged(*row) for row in cursor.fetchall()), key=lambda a: a.pk)
 
 
-def flag_review_due(ids_sql: str, params: list[Any], *, reason_for: Callable[[Article], str]) -> FlagResult:
-    """Flag the published articles selected by `ids_sql` and write every consequence in bulk.
-    Runs in one transaction; the article rows stay locked until it commits."""
+def flag_review_due(ids_sql: str, params: list[Any], *, reason_for: Callable[[Flagged], str]) -> FlagResult:
+    """Flag the published articles selected by `ids_sql` and write every consequence in bulk,
+    set-based (rows built as tuples, written with COPY on PostgreSQL: see governance.bulk).
+    Runs in one transaction; the article rows stay locked until it commits. `reason_for` is
+    given each article as a `Flagged` (pk, slug, title, topic_id, …)."""
     result = FlagResult()
     with transaction.atomic():
         state = connection.ops.quote_name(Article._meta.get_field("state").column)
-        ids = _update_returning(f"{state} = %s AND ({ids_sql})", [ArticleState.PUBLISHED, *params])
-        if not ids:
+        articles = _update_returning(f"{state} = %s AND ({ids_sql})", [ArticleState.PUBLISHED, *params])
+        if not articles:
             return result
-        articles = list(Article.objects.filter(pk__in=ids).select_related("live_snapshot__revision")
-                        .order_by("pk"))
+        live = {pk: rest for pk, *rest in PublishedSnapshot.objects.filter(
+            pk__in=bulk.ids_in([a.live_snapshot_id for a in articles if a.live_snapshot_id])).values_list(
+            "pk", "revision_id", "revision__content_hash", "published_by_id").order_by()}
+        for article in articles:
+            if article.live_snapshot_id in live:
+                article.revision_id, article.content_hash, article.published_by_id = live[article.live_snapshot_id]
         reasons = {a.pk: reason_for(a) for a in articles}
+        label = Article._meta.label_lower
         events = [
-            audit.PendingEvent(action="article.flag_review_due", object_type=Article._meta.label_lower,
-                               object_id=str(a.pk), object_repr=str(a), article_id=a.pk, article_slug=a.slug,
+            audit.PendingEvent(action="article.flag_review_due", object_type=label, object_id=str(a.pk),
+                               object_repr=a.title, article_id=a.pk, article_slug=a.slug,
                                from_state=ArticleState.PUBLISHED, to_state=ArticleState.REVIEW_DUE,
                                reason=reasons[a.pk])
             for a in articles
         ]
-        assignments, assignment_events, notes = _re_review_requests(articles, reasons)
+        assignment_events, notes = _re_review_requests(articles, reasons)
         audit.record_many(events + assignment_events)
-        changes = [(ChangeEvent.Type.REVIEW_DUE, a, a.live_snapshot.revision.content_hash if a.live_snapshot_id
-                    else "") for a in articles]
+        changes = [(ChangeEvent.Type.REVIEW_DUE, a, a.content_hash if a.live_snapshot_id else "") for a in articles]
         audit.record_changes(changes)
         webhooks.enqueue_many(changes)
-        notifications.notify_many(notes)
+        notifications.notify_rows(notes)
         result.flagged = [a.slug for a in articles]
-        result.re_review_requests = len(assignments)
+        result.re_review_requests = len(notes)
     return result
 
 
-def _re_review_requests(articles: list[Article], reasons: dict[int, str]):
+def _re_review_requests(articles: list[Flagged], reasons: dict[int, str]):
     """New open assignments for the approvers of each article's live text who may still review
-    it (active, licence valid, no active conflict of interest on the topic, not an author), with
-    their audit events and notifications. A constant number of queries."""
+    it (active, licence valid, no active conflict of interest on the topic, not an author),
+    written in one statement, with their audit events and notification rows. A constant number
+    of queries, each reading only the columns it needs."""
     today = timezone.localdate()
     now = timezone.now()
-    by_revision = {a.live_snapshot.revision_id: a for a in articles if a.live_snapshot_id}
-    approvals = list(Review.objects.filter(revision_id__in=list(by_revision), decision=Review.Decision.APPROVED,
-                                           voided_at__isnull=True).select_related("reviewer__user"))
-    member_ids = {r.reviewer_id for r in approvals}
-    conflicts = set(ConflictOfInterest.objects.filter(member_id__in=member_ids,
+    by_revision = {a.revision_id: a for a in articles if a.live_snapshot_id and a.revision_id}
+    approvals = list(Review.objects.filter(revision_id__in=bulk.ids_in(list(by_revision)),
+                                           decision=Review.Decision.APPROVED, voided_at__isnull=True)
+                     .values_list("revision_id", "reviewer_id"))
+    if not approvals:
+        return [], []
+    username = f"user__{get_user_model().USERNAME_FIELD}"
+    members = {pk: rest for pk, *rest in BoardMember.objects.filter(pk__in={m for _, m in approvals}).values_list(
+        "pk", "user_id", "is_active", "licence_expires_on", "printed_name", username).order_by()}
+    conflicts = set(ConflictOfInterest.objects.filter(member_id__in=list(members),
                                                       topic_id__in={a.topic_id for a in articles})
                     .filter(ConflictOfInterest.active_q(today)).values_list("member_id", "topic_id"))
+    article_ids = bulk.ids_in([a.pk for a in articles])
     authors: dict[int, set[int]] = {a.pk: {a.created_by_id} for a in articles}
-    for article_id, user_id in Revision.objects.filter(article_id__in=list(authors)).values_list(
-            "article_id", "created_by_id"):
+    # Only whether an approver wrote a revision matters: read just those (article, author) pairs.
+    for article_id, user_id in Revision.objects.filter(
+            article_id__in=article_ids, created_by_id__in={m[0] for m in members.values()}).values_list(
+            "article_id", "created_by_id").order_by():
         authors[article_id].add(user_id)
-    already_open = set(ReviewAssignment.objects.filter(article_id__in=list(authors),
-                                                       status=ReviewAssignment.Status.OPEN)
-                       .values_list("article_id", "reviewer_id"))
+    already_open = set(ReviewAssignment.objects.filter(article_id__in=article_ids, status=ReviewAssignment.Status.OPEN)
+                       .values_list("article_id", "reviewer_id").order_by())
     resolve = policy_table()
     fallback_editor = notifications.managing_editors().values_list("pk", flat=True).first()
-    published_by = {a.pk: a.live_snapshot.published_by_id for a in articles if a.live_snapshot_id}
 
-    assignments: list[ReviewAssignment] = []
-    for review in approvals:
-        article = by_revision[review.revision_id]
-        member = review.reviewer
-        if (not member.is_active or not member.licence_valid(today) or (member.pk, article.topic_id) in conflicts
-                or member.user_id in authors[article.pk] or (article.pk, member.pk) in already_open):
+    picked: list[tuple[Flagged, int, int, dt.datetime]] = []  # (article, member id, assigned by, due at)
+    due_at: dict[tuple[int, str], dt.datetime] = {}
+    for revision_id, member_id in approvals:
+        article = by_revision[revision_id]
+        user_id, is_active, licence_expires_on = members[member_id][:3]
+        if (not is_active or licence_expires_on < today or (member_id, article.topic_id) in conflicts
+                or user_id in authors[article.pk] or (article.pk, member_id) in already_open):
             continue
-        already_open.add((article.pk, member.pk))
-        due_days = resolve(article.topic_id, article.risk_tier or RiskTier.STANDARD).assignment_due_days
+        already_open.add((article.pk, member_id))
+        key = (article.topic_id, article.risk_tier or RiskTier.STANDARD)
+        if key not in due_at:
+            due_at[key] = now + dt.timedelta(days=resolve(*key).assignment_due_days)
         # The system asks on behalf of whoever published the live text (else a managing editor).
-        assigned_by = published_by.get(article.pk) or fallback_editor or article.created_by_id
-        assignments.append(ReviewAssignment(article=article, reviewer=member, assigned_by_id=assigned_by,
-                                            assigned_at=now, due_at=now + dt.timedelta(days=due_days)))
-    ReviewAssignment.objects.bulk_create(assignments, batch_size=1000)
+        assigned_by = article.published_by_id or fallback_editor or article.created_by_id
+        picked.append((article, member_id, assigned_by, due_at[key]))
+    if not picked:
+        return [], []
+    ids = bulk.allocate_ids(ReviewAssignment, len(picked))
+    bulk.insert_rows(ReviewAssignment, ("id", "article_id", "reviewer_id", "assigned_by_id", "assigned_at", "due_at",
+                                        "status", "completed_at"),
+                     [(pk, article.pk, member_id, assigned_by, now, due, ReviewAssignment.Status.OPEN.value, None)
+                      for pk, (article, member_id, assigned_by, due) in zip(ids, picked, strict=True)])
 
+    label = ReviewAssignment._meta.label_lower
+    kind = Notification.Kind.REVIEW_REQUESTED.value
+    url = notifications.admin_url()
+    dates = {due: (due.isoformat(), f"{due:%Y-%m-%d}", f"{due:%d %B %Y}") for due in due_at.values()}
     events, notes = [], []
-    for assignment in assignments:
-        article, member = assignment.article, assignment.reviewer
+    for pk, (article, member_id, _, due) in zip(ids, picked, strict=True):
+        printed_name, user_name = members[member_id][3:]
+        due_iso, due_day, due_text = dates[due]
         reason = reasons[article.pk]
         events.append(audit.PendingEvent(
-            action="assignment.create", object_type=ReviewAssignment._meta.label_lower, object_id=str(assignment.pk),
-            object_repr=str(assignment), article_id=article.pk, article_slug=article.slug,
-            reason=f"re-review requested: {reason}",
-            data={"reviewer": member.user.get_username(), "due_at": assignment.due_at.isoformat(), "system": True}))
-        notes.append(Notification(
-            recipient=member.user, kind=Notification.Kind.REVIEW_REQUESTED, article=article, assignment=assignment,
-            subject=f"Re-review requested: {article.title}",
-            body=(f"Dear {member.printed_name},\n\nYou approved the live text of \"{article.title}\". It needs "
-                  f"re-review: {reason}.\n\nPlease review it by {assignment.due_at:%d %B %Y}. If the text is still "
-                  f"accurate you can re-approve it unchanged.\n\n{notifications.admin_url()}\n")))
-    return assignments, events, notes
+            action="assignment.create", object_type=label, object_id=str(pk),
+            object_repr=f"{printed_name} → {article.slug} (due {due_day})", article_id=article.pk,
+            article_slug=article.slug, reason=f"re-review requested: {reason}",
+            data={"reviewer": user_name, "due_at": due_iso, "system": True}))
+        notes.append((members[member_id][0], kind, f"Re-review requested: {article.title}",
+                      f"Dear {printed_name},\n\nYou approved the live text of \"{article.title}\". It needs "
+                      f"re-review: {reason}.\n\nPlease review it by {due_text}. If the text is still "
+                      f"accurate you can re-approve it unchanged.\n\n{url}\n", article.pk, pk))
+    return events, notes
 
 
 # --- the jobs -----------------------------------------------------------------------------------
