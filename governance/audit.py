@@ -83,7 +83,7 @@ def record(
         return event
 
 
-@dataclass
+@dataclass(slots=True)
 class PendingEvent:
     """One event for `record_many` (the same fields as `record`'s arguments)."""
 
@@ -96,14 +96,14 @@ class PendingEvent:
     from_state: str = ""
     to_state: str = ""
     reason: str = ""
-    data: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None  # or a bulk.JSONText (the JSON text of such a dict)
 
 
 def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
     """Append N events under one chain lock with one statement (COPY on PostgreSQL): the bulk
     path of the background jobs. The chain is exactly what N calls to `record` would have
     written; no model instance is built and each hash is computed from its canonical text
-    directly (`_canonical`). Returns the number of events appended."""
+    directly (see `_canonical`, which this loop inlines). Returns the number of events appended."""
     events = list(events)
     if not events:
         return 0
@@ -113,24 +113,44 @@ def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
         actor_id = actor_user.pk if actor_user else None
         actor_username = actor_user.get_username() if actor_user else "system"
         now = timezone.now()
-        at_text = now.isoformat(timespec="microseconds")
         prev_hash, seq, rows = head.last_hash, head.last_seq, []
-        sha256 = hashlib.sha256
+        sha256, value, encode_data, json_text = hashlib.sha256, _value, _encode_data, bulk.JSONText
+        texts: dict[str, str] = {}  # the JSON text of strings that repeat (action, states, reason…)
+        canonical_data: dict[str, str] = {}
+
+        def text(v: Any) -> str:
+            if type(v) is not str:
+                return value(v)
+            t = texts.get(v)
+            if t is None:
+                t = texts[v] = value(v)
+            return t
+
+        def data_of(data: Any) -> str:
+            if type(data) is not json_text:
+                return encode_data(data)
+            t = canonical_data.get(data)  # JSON text given by the caller: canonicalised once per distinct text
+            if t is None:
+                t = canonical_data[data] = encode_data(json.loads(data))
+            return t
+
+        actor_part = f'"actor_id":{value(actor_id)},"actor_username":{value(actor_username)},'
+        at_part = f'"at":{value(now.isoformat(timespec="microseconds"))},"data":'
         for pending in events:
             seq += 1
             object_id, object_repr = str(pending.object_id), pending.object_repr[:300]
             article_slug, from_state = pending.article_slug or "", pending.from_state or ""
             to_state, reason = pending.to_state or "", pending.reason or ""
-            data_text = _encode_data(pending.data)
-            head_text, tail_text = _canonical(
-                action=pending.action, actor_id=actor_id, actor_username=actor_username, article_id=pending.article_id,
-                article_slug=article_slug, at=at_text, data_text=data_text, from_state=from_state,
-                object_id=object_id, object_repr=object_repr, object_type=pending.object_type, reason=reason,
-                seq=seq, to_state=to_state)
-            event_hash_ = sha256((head_text + prev_hash + tail_text).encode()).hexdigest()
+            data_text = data_of(pending.data)
+            canonical = (f'{{"action":{text(pending.action)},{actor_part}"article_id":{value(pending.article_id)},'
+                         f'"article_slug":{value(article_slug)},{at_part}{data_text},"from_state":{text(from_state)},'
+                         f'"object_id":{value(object_id)},"object_repr":{value(object_repr)},'
+                         f'"object_type":{text(pending.object_type)},"prev_hash":"{prev_hash}","reason":{text(reason)},'
+                         f'"seq":{seq},"to_state":{text(to_state)}}}')
+            event_hash_ = sha256(canonical.encode()).hexdigest()
             rows.append((seq, now, actor_id, actor_username, pending.action, pending.object_type, object_id,
                          object_repr, pending.article_id, article_slug, from_state, to_state, reason,
-                         bulk.JSONText(data_text), prev_hash, event_hash_))
+                         json_text(data_text), prev_hash, event_hash_))
             prev_hash = event_hash_
         bulk.insert_rows(AuditEvent, _ROW_FIELDS, rows)
         AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev_hash)

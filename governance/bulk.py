@@ -14,20 +14,33 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import JSONField, Model
-from django.db.models.expressions import RawSQL
+from django.db.models import F, JSONField, Lookup, Model, Q
 
 
 class JSONText(str):
     """A value for a JSONField that is already its JSON text (written as is, not encoded again)."""
 
 
-def ids_in(ids: Sequence[int]) -> Any:
-    """The right-hand side of a `pk__in=` filter for many ids: one array parameter on PostgreSQL
-    (`IN (SELECT unnest(%s))`) instead of one placeholder per id; the list itself elsewhere."""
+class _AnyOf(Lookup):
+    """`lhs = ANY(%s::bigint[])`: one array parameter, and a plan linear in its length whatever
+    the statistics say (an index scan, or a hashed array on a sequential scan), where
+    `IN (SELECT unnest(…))` can become a nested loop when the table was just bulk-loaded."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs_sql} = ANY(%s::bigint[])", [*lhs_params, self.rhs]
+
+
+def any_of(field: str, ids: Iterable[int]) -> Any:
+    """A filter() argument: `field` is one of `ids` (many of them): one array parameter on
+    PostgreSQL, `field__in` elsewhere."""
+    ids = list(ids)
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
-    return list(ids)
+        return _AnyOf(F(field), ids)
+    return Q(**{f"{field}__in": ids})
 
 
 def allocate_ids(model: type[Model], n: int) -> list[int]:

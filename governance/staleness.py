@@ -14,6 +14,7 @@ due (`services.article_unpublish_overdue`: audited, a tombstone in the feed).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,7 +114,7 @@ def flag_review_due(ids_sql: str, params: list[Any], *, reason_for: Callable[[Fl
         if not articles:
             return result
         live = {pk: rest for pk, *rest in PublishedSnapshot.objects.filter(
-            pk__in=bulk.ids_in([a.live_snapshot_id for a in articles if a.live_snapshot_id])).values_list(
+            bulk.any_of("pk", [a.live_snapshot_id for a in articles if a.live_snapshot_id])).values_list(
             "pk", "revision_id", "revision__content_hash", "published_by_id").order_by()}
         for article in articles:
             if article.live_snapshot_id in live:
@@ -146,7 +147,7 @@ def _re_review_requests(articles: list[Flagged], reasons: dict[int, str]):
     today = timezone.localdate()
     now = timezone.now()
     by_revision = {a.revision_id: a for a in articles if a.live_snapshot_id and a.revision_id}
-    approvals = list(Review.objects.filter(revision_id__in=bulk.ids_in(list(by_revision)),
+    approvals = list(Review.objects.filter(bulk.any_of("revision_id", by_revision),
                                            decision=Review.Decision.APPROVED, voided_at__isnull=True)
                      .values_list("revision_id", "reviewer_id"))
     if not approvals:
@@ -157,14 +158,15 @@ def _re_review_requests(articles: list[Flagged], reasons: dict[int, str]):
     conflicts = set(ConflictOfInterest.objects.filter(member_id__in=list(members),
                                                       topic_id__in={a.topic_id for a in articles})
                     .filter(ConflictOfInterest.active_q(today)).values_list("member_id", "topic_id"))
-    article_ids = bulk.ids_in([a.pk for a in articles])
+    article_ids = [a.pk for a in articles]
     authors: dict[int, set[int]] = {a.pk: {a.created_by_id} for a in articles}
     # Only whether an approver wrote a revision matters: read just those (article, author) pairs.
     for article_id, user_id in Revision.objects.filter(
-            article_id__in=article_ids, created_by_id__in={m[0] for m in members.values()}).values_list(
+            bulk.any_of("article_id", article_ids), created_by_id__in={m[0] for m in members.values()}).values_list(
             "article_id", "created_by_id").order_by():
         authors[article_id].add(user_id)
-    already_open = set(ReviewAssignment.objects.filter(article_id__in=article_ids, status=ReviewAssignment.Status.OPEN)
+    already_open = set(ReviewAssignment.objects.filter(bulk.any_of("article_id", article_ids),
+                                                       status=ReviewAssignment.Status.OPEN)
                        .values_list("article_id", "reviewer_id").order_by())
     resolve = policy_table()
     fallback_editor = notifications.managing_editors().values_list("pk", flat=True).first()
@@ -196,17 +198,20 @@ def _re_review_requests(articles: list[Flagged], reasons: dict[int, str]):
     kind = Notification.Kind.REVIEW_REQUESTED.value
     url = notifications.admin_url()
     dates = {due: (due.isoformat(), f"{due:%Y-%m-%d}", f"{due:%d %B %Y}") for due in due_at.values()}
+    data: dict[tuple[int, dt.datetime], bulk.JSONText] = {}  # one text per (reviewer, due date)
+    re_review = {reason: f"re-review requested: {reason}" for reason in set(reasons.values())}
     events, notes = [], []
     for pk, (article, member_id, _, due) in zip(ids, picked, strict=True):
-        printed_name, user_name = members[member_id][3:]
+        user_id, _, _, printed_name, user_name = members[member_id]
         due_iso, due_day, due_text = dates[due]
         reason = reasons[article.pk]
-        events.append(audit.PendingEvent(
-            action="assignment.create", object_type=label, object_id=str(pk),
-            object_repr=f"{printed_name} → {article.slug} (due {due_day})", article_id=article.pk,
-            article_slug=article.slug, reason=f"re-review requested: {reason}",
-            data={"reviewer": user_name, "due_at": due_iso, "system": True}))
-        notes.append((members[member_id][0], kind, f"Re-review requested: {article.title}",
+        if (member_id, due) not in data:
+            data[member_id, due] = bulk.JSONText(json.dumps({"reviewer": user_name, "due_at": due_iso, "system": True}))
+        # PendingEvent(action, object_type, object_id, object_repr, article_id, article_slug, from_state,
+        # to_state, reason, data)
+        events.append(audit.PendingEvent("assignment.create", label, str(pk), f"{printed_name} → {article.slug} (due {due_day})",
+                                         article.pk, article.slug, "", "", re_review[reason], data[member_id, due]))
+        notes.append((user_id, kind, f"Re-review requested: {article.title}",
                       f"Dear {printed_name},\n\nYou approved the live text of \"{article.title}\". It needs "
                       f"re-review: {reason}.\n\nPlease review it by {due_text}. If the text is still "
                       f"accurate you can re-approve it unchanged.\n\n{url}\n", article.pk, pk))

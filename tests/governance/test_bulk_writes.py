@@ -59,14 +59,19 @@ def test_it_chains_record_many_exactly_as_record_would(make_article, chief):
     assert audit.record_many(pending_events()) == len(AWKWARD)
     audit.record(action="article.note", obj=article, actor=chief, article=article, reason="after the bulk")
     assert audit.record_many(pending_events()[:3], actor=chief) == 3
+    given_as_text = [audit.PendingEvent(action="assignment.create", object_type="reviewers.reviewassignment",
+                                        object_id=str(i), data=bulk.JSONText('{"system": true,  "due_at": "é", "n": 1}'))
+                     for i in range(2)]
+    assert audit.record_many(given_as_text) == 2
 
     assert audit.verify().ok
     written = list(AuditEvent.objects.order_by("seq")[before:])
-    assert len(written) == len(AWKWARD) + 1 + 3
+    assert len(written) == len(AWKWARD) + 1 + 3 + 2
+    assert [e.data for e in written[-2:]] == [{"system": True, "due_at": "é", "n": 1}] * 2
     assert [e.object_repr for e in written[:len(AWKWARD)]] == [text[:300] for text in AWKWARD]
     assert written[2].data == {"reviewer": AWKWARD[2], "due_at": "2026-12-01T10:00:00+00:00", "system": True, "n": 2}
     assert written[3].data["7"] == "int key" and written[3].data["amount"] == "1.10"
-    assert {e.actor_username for e in written[-3:]} == {"chief"} and written[-1].actor_id == chief.pk
+    assert {e.actor_username for e in written[-5:-2]} == {"chief"} and written[-3].actor_id == chief.pk
     assert len({e.at for e in written[:len(AWKWARD)]}) == 1
 
 
