@@ -129,7 +129,7 @@ class PublicView(APIView):
                 return False
         elif not getattr(settings, "IMPRIMATUR_PUBLIC_API_ANONYMOUS", False):
             return False
-        shim = SimpleNamespace(auth=site, META=request.META)
+        shim = SimpleNamespace(auth=site, META=request.META, headers=request.headers)
         for throttle_class in self.throttle_classes:
             throttle = throttle_class()
             if not throttle.allow_request(shim, self):
@@ -194,6 +194,22 @@ def _table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+# The hand-written queries' vendor-specific parts: PostgreSQL, and SQLite (development, tests).
+# `{}` is a column, `%s` the key (an audience, or `general`).
+_SQL = {
+    "postgresql": {"epoch": "EXTRACT(EPOCH FROM s.published_at)::float8",
+                   "date": "to_char(s.next_review_due, 'YYYY-MM-DD')", "key": "({} ->> %s)"},
+    "sqlite": {"epoch": "CAST(strftime('%%s', s.published_at) AS REAL)", "date": "CAST(s.next_review_due AS TEXT)",
+               "key": "json_extract({}, '$.' || %s)"},
+}
+
+
+def _sql(part: str) -> str | None:
+    """This database's SQL for `part`; None on another database (DRF's path then answers)."""
+    vendor = _SQL.get(connection.vendor)
+    return vendor[part] if vendor else None
+
+
 # --- articles -----------------------------------------------------------------------------------
 
 class ArticlePagination(CursorPagination):
@@ -241,7 +257,7 @@ LIST_PARAMETERS = frozenset({"page_size", "cursor"})
 
 
 def _list_sql(after: bool) -> str:
-    return (f"SELECT a.slug, to_char(s.next_review_due, 'YYYY-MM-DD'), s.rendered_list_item "
+    return (f"SELECT a.slug, {_sql('date')}, s.rendered_list_item "
             f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id "
             + ("WHERE a.slug > %s " if after else "") + "ORDER BY a.slug LIMIT %s")
 
@@ -293,7 +309,8 @@ class ArticleListView(PublicView):
         rows = qs.values("slug", "live_snapshot__next_review_due", "live_snapshot__rendered_list_item")
         paginator = ArticlePagination()
         page = paginator.paginate_queryset(rows, request, view=self)
-        legacy = _legacy_list_items([row["slug"] for row in page if not row["live_snapshot__rendered_list_item"]])
+        missing = [row["slug"] for row in page if not row["live_snapshot__rendered_list_item"]]
+        legacy = _legacy_list_items(missing) if missing else {}
         items = [with_review_status(row["live_snapshot__rendered_list_item"] or legacy[row["slug"]],
                                     review_status(row["live_snapshot__next_review_due"], today)) for row in page]
         return _page_response(request, paginator.get_next_link(), paginator.get_previous_link(), items)
@@ -319,7 +336,7 @@ class ArticleListView(PublicView):
             if cursor.offset or cursor.reverse:
                 return None
             position = cursor.position
-        if not self.fast_access(request):
+        if _sql("date") is None or not self.fast_access(request):
             return None
         with connection.cursor() as db:
             db.execute(_list_sql(position is not None),
@@ -372,16 +389,18 @@ _NEGOTIATED = {
 _STORED_TEXT = {
     "head": "NULL",
     "json": "s.rendered_document",
-    "variant": "COALESCE(s.rendered_variants ->> %s, s.rendered_document)",
-    "jsonld": "COALESCE(s.rendered_jsonld ->> %s, s.rendered_jsonld ->> 'general')",
+    "variant": "COALESCE({variant}, s.rendered_document)",
+    "jsonld": "COALESCE({jsonld}, {general})",
 }
 
 
 def _stored_row(slug: str, kind: str, audience: str | None) -> tuple[Any, ...] | None:
     """(snapshot ETag, published_at as epoch seconds, next review date as ISO text, whether the
     texts are stored, the text to serve) of the article's live snapshot; None if it has none."""
-    sql = (f"SELECT s.etag, EXTRACT(EPOCH FROM s.published_at)::float8, to_char(s.next_review_due, 'YYYY-MM-DD'), "
-           f"s.rendered_document <> '', {_STORED_TEXT[kind]} "
+    key = _sql("key")
+    text = _STORED_TEXT[kind].format(variant=key.format("s.rendered_variants"), jsonld=key.format("s.rendered_jsonld"),
+                                     general=key.format("s.rendered_jsonld").replace("%s", "'general'"))
+    sql = (f"SELECT s.etag, {_sql('epoch')}, {_sql('date')}, s.rendered_document <> '', {text} "
            f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id WHERE a.slug = %s")
     params = [slug] if kind in ("head", "json") else [audience or "general", slug]
     with connection.cursor() as cursor:
@@ -393,6 +412,8 @@ def stored_detail(request: Any, slug: str, *, audience: str | None, jsonld: bool
     """The detail response from the live snapshot's stored texts (one query; a second only when an
     If-None-Match does not match), or None when the article has no live snapshot with stored
     texts (DRF's path then answers 404/410, or renders the documents)."""
+    if _sql("key") is None:
+        return None
     if_none_match = request.headers.get("If-None-Match")
     today = _today()
     if if_none_match:
@@ -583,7 +604,8 @@ def _legacy_entries(seqs: list[int]) -> dict[int, str]:
 def _changes_response(events: list[tuple[int, str]], since: int) -> HttpResponse:
     """A feed page from its entries' stored texts (`seq` spliced in first): the bytes DRF would
     render for `{"results": [...], "next_cursor": …}`."""
-    legacy = _legacy_entries([seq for seq, entry in events if not entry])
+    missing = [seq for seq, entry in events if not entry]
+    legacy = _legacy_entries(missing) if missing else {}
     results = ",".join(f'{{"seq":{seq},' + (entry or legacy[seq])[1:] for seq, entry in events)
     next_cursor = encode_cursor(events[-1][0] if events else since)
     body = '{"results":[' + results + '],"next_cursor":' + api_json(next_cursor) + "}"

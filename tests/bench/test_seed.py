@@ -3,6 +3,8 @@ chain verifiable. (The seed is a bench tool; nothing here is timed.)"""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from articles.models import Article
@@ -76,3 +78,20 @@ def test_it_adds_only_what_is_missing(seeded):
     again = seed.seed(12, bulk=True, templates=6, progress=False)
     assert again["existed"] == 12
     assert again["through_services"] == again["bulk"] == 0
+
+
+def test_its_clones_carry_the_response_texts_the_services_store(seeded):
+    from articles.models import rendered_snapshot
+
+    for i in (2, 9):  # a template, published through the services, and a clone
+        article = Article.objects.get(slug=seed.slug_of(i))
+        snapshot = article.live_snapshot
+        texts = rendered_snapshot(snapshot.document, snapshot.variant_documents, snapshot.jsonld)
+        # The same documents (the key order of a template's may differ: read back from jsonb).
+        assert json.loads(snapshot.rendered_document) == json.loads(texts["rendered_document"])
+        assert json.loads(snapshot.rendered_list_item) == json.loads(texts["rendered_list_item"])
+        assert {k: json.loads(v) for k, v in snapshot.rendered_jsonld.items()} == snapshot.jsonld
+        assert snapshot.rendered_variants == texts["rendered_variants"] == {}
+        event = ChangeEvent.objects.get(article_id=article.pk)
+        assert event.entry_json == ChangeEvent.public_entry(type=event.type, slug=event.slug, at=event.at,
+                                                            revision=event.revision)
