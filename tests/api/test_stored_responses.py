@@ -191,3 +191,22 @@ def test_its_migrations_fill_the_texts_of_existing_rows(catalogue):
     snapshot = PublishedSnapshot.objects.get(pk=catalogue[2].live_snapshot_id)
     assert snapshot.rendered_document == rendered_snapshot(snapshot.document, snapshot.variant_documents,
                                                            snapshot.jsonld)["rendered_document"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_it_prepares_the_hot_queries_once_per_connection(site, catalogue, settings):
+    from django.test.utils import CaptureQueriesContext
+
+    url = DETAIL.format(catalogue[1].slug)
+    site.get(url)  # the key verified and cached; the statement prepared (if not yet) with its first EXECUTE
+    with CaptureQueriesContext(connection) as queries:
+        first = site.get(url)
+        second = site.get(DETAIL.format(catalogue[0].slug))
+    assert [q["sql"].split(" ", 1)[0] for q in queries.captured_queries] == ["EXECUTE", "EXECUTE"]
+    assert first.json()["slug"] == catalogue[1].slug and second.json()["slug"] == catalogue[0].slug
+
+    settings.IMPRIMATUR_API_PREPARED_STATEMENTS = False
+    with CaptureQueriesContext(connection) as queries:
+        again = site.get(url)
+    assert [q["sql"].split(" ", 1)[0] for q in queries.captured_queries] == ["SELECT"]
+    assert again.content == first.content
