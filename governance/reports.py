@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +31,10 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
-    IntegerField,
     Max,
     Min,
     OuterRef,
     Q,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
@@ -468,34 +466,50 @@ def evidence_tables(report: dict[str, Any]) -> list[Table]:
 
 # --- conflict-of-interest register -------------------------------------------------------------
 
+def coi_overlapping() -> dict[int, int]:
+    """{declaration id: how many of the member's assignments on an article of the declaration's
+    topic overlap its period} (declarations with none are absent).
+
+    One hash join from the assignments to the declarations on (member, topic), grouped by
+    declaration: the cost is one pass over the assignments, whatever the number of declarations
+    (a correlated COUNT per declaration scanned a topic's articles once per declaration).
+    """
+    status = ReviewAssignment.Status
+    starts_on = F("reviewer__conflicts__starts_on")
+    rows = (
+        ReviewAssignment.objects.filter(  # one filter() call: every condition on the same join to the declarations
+            Q(reviewer__conflicts__topic_id=F("article__topic_id")),
+            Q(assigned_at__date__lte=Coalesce(F("reviewer__conflicts__ends_on"), Value(dt.date(9999, 12, 31)),
+                                              output_field=DateField())),
+            Q(status=status.OPEN) | Q(completed_at__date__gte=starts_on)
+            | Q(completed_at__isnull=True, due_at__date__gte=starts_on),
+        )
+        .order_by().values("reviewer__conflicts").annotate(n=Count("pk"))
+    )
+    return {row["reviewer__conflicts"]: row["n"] for row in rows}
+
+
 def coi_register() -> dict[str, Any]:
     """Every declaration, with how many of the member's assignments on an article of the same
-    topic overlap its period (a correlated COUNT subquery: one query for the whole register)."""
-    overlapping = (
-        ReviewAssignment.objects.filter(
-            reviewer_id=OuterRef("member_id"), article__topic_id=OuterRef("topic_id"),
-            assigned_at__date__lte=Coalesce(OuterRef("ends_on"), Value(dt.date(9999, 12, 31)), output_field=DateField()),
-        )
-        .filter(Q(status=ReviewAssignment.Status.OPEN) | Q(completed_at__date__gte=OuterRef("starts_on"))
-                | Q(completed_at__isnull=True, due_at__date__gte=OuterRef("starts_on")))
-        .order_by().values("reviewer_id").annotate(n=Count("pk")).values("n")[:1]
-    )
+    topic overlap its period (`coi_overlapping`); the chart counts declarations by nature."""
     declarations = list(
-        ConflictOfInterest.objects.annotate(
-            overlapping=Coalesce(Subquery(overlapping, output_field=IntegerField()), 0))
+        ConflictOfInterest.objects
         .values("pk", "member__printed_name", "member__credentials", "topic__name", "nature", "counterparty",
-                "description", "starts_on", "ends_on", "declared_at", "overlapping")
+                "description", "starts_on", "ends_on", "declared_at")
         .order_by("member__printed_name", "-starts_on", "pk")
     )
+    overlapping = coi_overlapping() if declarations else {}
     natures = dict(ConflictOfInterest.Nature.choices)
     today = timezone.localdate()
     for d in declarations:
+        d["overlapping"] = overlapping.get(d["pk"], 0)
         d["nature_label"] = natures.get(d["nature"], d["nature"])
         d["blocks"] = d["nature"] != ConflictOfInterest.Nature.NONE
         d["active"] = d["blocks"] and d["starts_on"] <= today and (d["ends_on"] is None or d["ends_on"] >= today)
-    by_nature = list(ConflictOfInterest.objects.values("nature").annotate(n=Count("pk")).order_by("-n", "nature"))
-    chart = stacked_bar_chart([natures.get(r["nature"], r["nature"])[:34] for r in by_nature],
-                              [("Declarations", "#2f6f9f", [r["n"] for r in by_nature])]) if by_nature else None
+    # Declarations per nature, most first (the register above holds every declaration).
+    by_nature = sorted(Counter(d["nature"] for d in declarations).items(), key=lambda item: (-item[1], item[0]))
+    chart = stacked_bar_chart([natures.get(nature, nature)[:34] for nature, _ in by_nature],
+                              [("Declarations", "#2f6f9f", [n for _, n in by_nature])]) if by_nature else None
     return {"declarations": declarations, "chart": chart}
 
 

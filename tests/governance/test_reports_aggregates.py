@@ -118,3 +118,28 @@ def test_it_lists_live_text_whose_newest_dated_reference_is_older_than_the_cutof
     assert [(a["slug"], a["newest_year"], a["references"]) for a in report["old"]] == [
         ("old-live-text", 2010, 1), ("old-and-undated", 2012, 2), ("one-year-before", 2020, 1)]
     assert report["cutoff_year"] == 2021
+
+
+def test_it_counts_overlapping_assignments_per_declaration_in_one_pass(make_article, chief, board, topic,
+                                                                       django_assert_max_num_queries):
+    # Completed: assigned 1 March, done 5 March. Open: assigned 10 May. Both on the declared topic.
+    _reviewed(make_article(title="Done"), chief=chief, reviewers=[board[0], board[2]],
+              assigned_at=dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC), days=[4, 4])
+    still_open = services.article_submit(article=make_article(title="Open"), actor=chief)
+    with time_machine.travel(dt.datetime(2026, 5, 10, 9, 0, tzinfo=dt.UTC), tick=False):
+        services.assignment_create(article=still_open, actor=chief, reviewer=board[0])
+    other_topic = factories.TopicFactory(slug="diabetes", name="Diabetes")
+    conflict = factories.ConflictFactory
+    both = conflict(member=board[0], topic=topic, starts_on=dt.date(2026, 3, 4))           # done after start; open
+    neither = conflict(member=board[0], topic=topic, starts_on=dt.date(2026, 3, 10),       # done before start,
+                       ends_on=dt.date(2026, 4, 30))                                       # open assigned after end
+    done_only = conflict(member=board[0], topic=topic, starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 3, 1))
+    elsewhere = conflict(member=board[0], topic=other_topic, starts_on=dt.date(2026, 1, 1))
+    colleague = conflict(member=board[1], topic=topic, starts_on=dt.date(2026, 1, 1))
+
+    with django_assert_max_num_queries(2):
+        report = reports.coi_register()
+
+    counts = {d["pk"]: d["overlapping"] for d in report["declarations"]}
+    assert counts == {both.pk: 2, neither.pk: 0, done_only.pk: 1, elsewhere.pk: 0, colleague.pk: 0}
+    assert [(row["label"], row["total"]) for row in report["chart"]["rows"]] == [("Consulting fees", 5)]
