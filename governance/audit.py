@@ -9,8 +9,9 @@ changes feed's `seq` follow commit order.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,9 +104,12 @@ def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
     """Append N events under one chain lock with one statement (COPY on PostgreSQL): the bulk
     path of the background jobs. The chain is exactly what N calls to `record` would have
     written; no model instance is built and each hash is computed from its canonical text
-    directly (see `_canonical`, which this loop inlines). Returns the number of events appended."""
-    events = list(events)
-    if not events:
+    directly (see `_canonical`, which this loop inlines). `events` may be a generator: the rows
+    are hashed as COPY sends them, so PostgreSQL inserts while Python hashes the next ones.
+    Returns the number of events appended."""
+    events = iter(events)
+    first = next(events, None)
+    if first is None:
         return 0
     with transaction.atomic():
         head = lock_chain()
@@ -113,7 +117,7 @@ def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
         actor_id = actor_user.pk if actor_user else None
         actor_username = actor_user.get_username() if actor_user else "system"
         now = timezone.now()
-        prev_hash, seq, rows = head.last_hash, head.last_seq, []
+        prev_hash, seq = head.last_hash, head.last_seq
         sha256, value, encode_data, json_text = hashlib.sha256, _value, _encode_data, bulk.JSONText
         texts: dict[str, str] = {}  # the JSON text of strings that repeat (action, states, reason…)
         canonical_data: dict[str, str] = {}
@@ -136,25 +140,28 @@ def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
 
         actor_part = f'"actor_id":{value(actor_id)},"actor_username":{value(actor_username)},'
         at_part = f'"at":{value(now.isoformat(timespec="microseconds"))},"data":'
-        for pending in events:
-            seq += 1
-            object_id, object_repr = str(pending.object_id), pending.object_repr[:300]
-            article_slug, from_state = pending.article_slug or "", pending.from_state or ""
-            to_state, reason = pending.to_state or "", pending.reason or ""
-            data_text = data_of(pending.data)
-            canonical = (f'{{"action":{text(pending.action)},{actor_part}"article_id":{value(pending.article_id)},'
-                         f'"article_slug":{value(article_slug)},{at_part}{data_text},"from_state":{text(from_state)},'
-                         f'"object_id":{value(object_id)},"object_repr":{value(object_repr)},'
-                         f'"object_type":{text(pending.object_type)},"prev_hash":"{prev_hash}","reason":{text(reason)},'
-                         f'"seq":{seq},"to_state":{text(to_state)}}}')
-            event_hash_ = sha256(canonical.encode()).hexdigest()
-            rows.append((seq, now, actor_id, actor_username, pending.action, pending.object_type, object_id,
-                         object_repr, pending.article_id, article_slug, from_state, to_state, reason,
-                         json_text(data_text), prev_hash, event_hash_))
-            prev_hash = event_hash_
-        bulk.insert_rows(AuditEvent, _ROW_FIELDS, rows)
+        def rows() -> Iterator[tuple[Any, ...]]:
+            nonlocal seq, prev_hash
+            for pending in itertools.chain((first,), events):
+                seq += 1
+                object_id, object_repr = str(pending.object_id), pending.object_repr[:300]
+                article_slug, from_state = pending.article_slug or "", pending.from_state or ""
+                to_state, reason = pending.to_state or "", pending.reason or ""
+                data_text = data_of(pending.data)
+                canonical = (f'{{"action":{text(pending.action)},{actor_part}"article_id":{value(pending.article_id)},'
+                             f'"article_slug":{value(article_slug)},{at_part}{data_text},"from_state":{text(from_state)},'
+                             f'"object_id":{value(object_id)},"object_repr":{value(object_repr)},'
+                             f'"object_type":{text(pending.object_type)},"prev_hash":"{prev_hash}",'
+                             f'"reason":{text(reason)},"seq":{seq},"to_state":{text(to_state)}}}')
+                event_hash_ = sha256(canonical.encode()).hexdigest()
+                yield (seq, now, actor_id, actor_username, pending.action, pending.object_type, object_id,
+                       object_repr, pending.article_id, article_slug, from_state, to_state, reason,
+                       json_text(data_text), prev_hash, event_hash_)
+                prev_hash = event_hash_
+
+        written = bulk.insert_rows(AuditEvent, _ROW_FIELDS, rows())
         AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev_hash)
-        return len(rows)
+        return written
 
 
 _ROW_FIELDS = ("seq", "at", "actor_id", "actor_username", "action", "object_type", "object_id", "object_repr",

@@ -2,9 +2,12 @@
 
 `flag_stale_articles` moves every published article past its `next_review_due` to `review_due`
 in one set-based UPDATE … RETURNING (so two workers running it at once split the rows between
-them and neither flags an article twice), then writes the consequences in bulk: the audit events
-(one chain lock, one INSERT), the changes feed and the webhook outbox, and a re-review request to
-each board member who approved the live text and may still review it. The number of queries does
+them and neither flags an article twice), then writes the consequences set-based: the audit
+events (one chain lock, hashes chained in one pass), the changes feed and the webhook outbox,
+and a re-review request (assignment, audit event, notification) to each board member who
+approved the live text and may still review it. Only the columns needed are read (the UPDATE
+returns them; no model instance is built), rows are built as tuples and written with one COPY
+per table on PostgreSQL (`governance.bulk`; bulk_create on SQLite). The number of queries does
 not grow with the number of articles.
 
 A policy with `unpublish_grace_days` withdraws the live text that many days after the review fell
@@ -14,8 +17,9 @@ due (`services.article_unpublish_overdue`: audited, a tombstone in the feed).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,30 +124,36 @@ def flag_review_due(ids_sql: str, params: list[Any], *, reason_for: Callable[[Fl
             if article.live_snapshot_id in live:
                 article.revision_id, article.content_hash, article.published_by_id = live[article.live_snapshot_id]
         reasons = {a.pk: reason_for(a) for a in articles}
-        label = Article._meta.label_lower
-        events = [
-            audit.PendingEvent(action="article.flag_review_due", object_type=label, object_id=str(a.pk),
-                               object_repr=a.title, article_id=a.pk, article_slug=a.slug,
-                               from_state=ArticleState.PUBLISHED, to_state=ArticleState.REVIEW_DUE,
-                               reason=reasons[a.pk])
-            for a in articles
-        ]
-        assignment_events, notes = _re_review_requests(articles, reasons)
-        audit.record_many(events + assignment_events)
+        requests = _re_review_requests(articles)
+        # Generators: each row is built while COPY sends the previous ones.
+        audit.record_many(itertools.chain(_flag_events(articles, reasons), _request_events(requests, reasons)))
         changes = [(ChangeEvent.Type.REVIEW_DUE, a, a.content_hash if a.live_snapshot_id else "") for a in articles]
         audit.record_changes(changes)
         webhooks.enqueue_many(changes)
-        notifications.notify_rows(notes)
+        notifications.notify_rows(_request_notes(requests, reasons))
         result.flagged = [a.slug for a in articles]
-        result.re_review_requests = len(notes)
+        result.re_review_requests = len(requests)
     return result
 
 
-def _re_review_requests(articles: list[Flagged], reasons: dict[int, str]):
+def _flag_events(articles: list[Flagged], reasons: dict[int, str]) -> Iterator[audit.PendingEvent]:
+    label = Article._meta.label_lower
+    for a in articles:
+        # PendingEvent(action, object_type, object_id, object_repr, article_id, article_slug, from_state,
+        # to_state, reason, data)
+        yield audit.PendingEvent("article.flag_review_due", label, str(a.pk), a.title, a.pk, a.slug,
+                                 ArticleState.PUBLISHED.value, ArticleState.REVIEW_DUE.value, reasons[a.pk])
+
+
+# (assignment pk, article, board member id, (user id, printed name, username), due at)
+Request = tuple[int, Flagged, int, tuple[int, str, str], dt.datetime]
+
+
+def _re_review_requests(articles: list[Flagged]) -> list[Request]:
     """New open assignments for the approvers of each article's live text who may still review
     it (active, licence valid, no active conflict of interest on the topic, not an author),
-    written in one statement, with their audit events and notification rows. A constant number
-    of queries, each reading only the columns it needs."""
+    written in one statement. A constant number of queries, each reading only the columns it
+    needs."""
     today = timezone.localdate()
     now = timezone.now()
     by_revision = {a.revision_id: a for a in articles if a.live_snapshot_id and a.revision_id}
@@ -151,7 +161,7 @@ def _re_review_requests(articles: list[Flagged], reasons: dict[int, str]):
                                            decision=Review.Decision.APPROVED, voided_at__isnull=True)
                      .values_list("revision_id", "reviewer_id"))
     if not approvals:
-        return [], []
+        return []
     username = f"user__{get_user_model().USERNAME_FIELD}"
     members = {pk: rest for pk, *rest in BoardMember.objects.filter(pk__in={m for _, m in approvals}).values_list(
         "pk", "user_id", "is_active", "licence_expires_on", "printed_name", username).order_by()}
@@ -187,35 +197,46 @@ def _re_review_requests(articles: list[Flagged], reasons: dict[int, str]):
         assigned_by = article.published_by_id or fallback_editor or article.created_by_id
         picked.append((article, member_id, assigned_by, due_at[key]))
     if not picked:
-        return [], []
+        return []
     ids = bulk.allocate_ids(ReviewAssignment, len(picked))
     bulk.insert_rows(ReviewAssignment, ("id", "article_id", "reviewer_id", "assigned_by_id", "assigned_at", "due_at",
                                         "status", "completed_at"),
-                     [(pk, article.pk, member_id, assigned_by, now, due, ReviewAssignment.Status.OPEN.value, None)
-                      for pk, (article, member_id, assigned_by, due) in zip(ids, picked, strict=True)])
+                     ((pk, article.pk, member_id, assigned_by, now, due, ReviewAssignment.Status.OPEN.value, None)
+                      for pk, (article, member_id, assigned_by, due) in zip(ids, picked, strict=True)))
+    who = {pk: (user_id, printed_name, user_name) for pk, (user_id, _, _, printed_name, user_name) in members.items()}
+    return [(pk, article, member_id, who[member_id], due)
+            for pk, (article, member_id, _, due) in zip(ids, picked, strict=True)]
 
+
+def _request_events(requests: list[Request], reasons: dict[int, str]) -> Iterator[audit.PendingEvent]:
+    """The `assignment.create` audit event of each re-review request (as services.assignment_create
+    writes it, with `system` in its data)."""
     label = ReviewAssignment._meta.label_lower
-    kind = Notification.Kind.REVIEW_REQUESTED.value
-    url = notifications.admin_url()
-    dates = {due: (due.isoformat(), f"{due:%Y-%m-%d}", f"{due:%d %B %Y}") for due in due_at.values()}
+    dates: dict[dt.datetime, tuple[str, str]] = {}
     data: dict[tuple[int, dt.datetime], bulk.JSONText] = {}  # one text per (reviewer, due date)
     re_review = {reason: f"re-review requested: {reason}" for reason in set(reasons.values())}
-    events, notes = [], []
-    for pk, (article, member_id, _, due) in zip(ids, picked, strict=True):
-        user_id, _, _, printed_name, user_name = members[member_id]
-        due_iso, due_day, due_text = dates[due]
-        reason = reasons[article.pk]
+    for pk, article, member_id, (_, printed_name, user_name), due in requests:
+        if due not in dates:
+            dates[due] = (due.isoformat(), f"{due:%Y-%m-%d}")
+        due_iso, due_day = dates[due]
         if (member_id, due) not in data:
             data[member_id, due] = bulk.JSONText(json.dumps({"reviewer": user_name, "due_at": due_iso, "system": True}))
-        # PendingEvent(action, object_type, object_id, object_repr, article_id, article_slug, from_state,
-        # to_state, reason, data)
-        events.append(audit.PendingEvent("assignment.create", label, str(pk), f"{printed_name} → {article.slug} (due {due_day})",
-                                         article.pk, article.slug, "", "", re_review[reason], data[member_id, due]))
-        notes.append((user_id, kind, f"Re-review requested: {article.title}",
-                      f"Dear {printed_name},\n\nYou approved the live text of \"{article.title}\". It needs "
-                      f"re-review: {reason}.\n\nPlease review it by {due_text}. If the text is still "
-                      f"accurate you can re-approve it unchanged.\n\n{url}\n", article.pk, pk))
-    return events, notes
+        yield audit.PendingEvent("assignment.create", label, str(pk), f"{printed_name} → {article.slug} (due {due_day})",
+                                 article.pk, article.slug, "", "", re_review[reasons[article.pk]], data[member_id, due])
+
+
+def _request_notes(requests: list[Request], reasons: dict[int, str]) -> Iterator[tuple[Any, ...]]:
+    """The notification (rows for notifications.notify_rows) of each re-review request."""
+    kind = Notification.Kind.REVIEW_REQUESTED.value
+    url = notifications.admin_url()
+    dates: dict[dt.datetime, str] = {}
+    for pk, article, _, (user_id, printed_name, _), due in requests:
+        if due not in dates:
+            dates[due] = f"{due:%d %B %Y}"
+        yield (user_id, kind, f"Re-review requested: {article.title}",
+               f"Dear {printed_name},\n\nYou approved the live text of \"{article.title}\". It needs "
+               f"re-review: {reasons[article.pk]}.\n\nPlease review it by {dates[due]}. If the text is still "
+               f"accurate you can re-approve it unchanged.\n\n{url}\n", article.pk, pk)
 
 
 # --- the jobs -----------------------------------------------------------------------------------
