@@ -164,7 +164,7 @@ class ReviewAssignment(models.Model):
             )
         ]
         indexes = [
-            # The board-activity report reads every assignment grouped by reviewer: on PostgreSQL
+            # The board-activity report reads every assignment, member by member: on PostgreSQL
             # this index covers it (index-only scan, already in reviewer order). SQLite ignores
             # `include` and gets a plain reviewer index.
             models.Index(fields=["reviewer"], include=["status", "due_at", "assigned_at", "completed_at"],
