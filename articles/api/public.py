@@ -220,7 +220,7 @@ def _hot_query(name: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
             cursor.execute(sql, params)
             return cursor.fetchall()
         prepared = _PREPARED.setdefault(connection.connection, set())
-        execute = f"EXECUTE imprimatur_{name}({', '.join(['%s'] * len(params))})"
+        execute = f"EXECUTE imprimatur_{name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
         if name in prepared:
             cursor.execute(execute, params)
         else:
@@ -284,10 +284,12 @@ def _legacy_list_items(slugs: list[str]) -> dict[str, str]:
 LIST_PARAMETERS = frozenset({"page_size", "cursor"})
 
 
-def _list_sql(after: bool) -> str:
+def _list_sql(after: bool, limit: int) -> str:
+    # The limit is written in the statement: with a parameter instead, PostgreSQL would plan each
+    # execution anew (a generic plan for an unknown limit costs more than the custom one).
     return (f"SELECT a.slug, {_sql('date')}, s.rendered_list_item "
             f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id "
-            + ("WHERE a.slug > %s " if after else "") + "ORDER BY a.slug LIMIT %s")
+            + ("WHERE a.slug > %s " if after else "") + f"ORDER BY a.slug LIMIT {int(limit)}")
 
 
 class ArticleListView(PublicView):
@@ -367,9 +369,9 @@ class ArticleListView(PublicView):
         if _sql("date") is None or not self.fast_access(request):
             return None
         if position is None:
-            rows = _hot_query("list", _list_sql(after=False), [page_size + 1])
+            rows = _hot_query(f"list_{page_size}", _list_sql(False, page_size + 1), [])
         else:
-            rows = _hot_query("list_after", _list_sql(after=True), [position, page_size + 1])
+            rows = _hot_query(f"list_after_{page_size}", _list_sql(True, page_size + 1), [position])
         if any(not item for _, _, item in rows):
             return None  # a snapshot stored without its texts: DRF renders it (the request is counted)
         page = rows[:page_size]
