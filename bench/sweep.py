@@ -59,8 +59,8 @@ def _statement_kind(sql: str) -> str:
     """'INSERT governance_auditevent', 'SELECT articles_article', … (the first table named)."""
     words = sql.replace('"', "").split()
     verb = words[0].upper() if words else "?"
-    if verb == "UPDATE" and len(words) > 1:
-        return f"UPDATE {words[1]}"
+    if verb in ("UPDATE", "COPY") and len(words) > 1:
+        return f"{verb} {words[1]}"
     marker = {"INSERT": "INTO", "DELETE": "FROM", "SELECT": "FROM"}.get(verb)
     if marker and marker in words[1:-1]:
         return f"{verb} {words[words.index(marker, 1) + 1].split('.')[0]}"
@@ -69,23 +69,45 @@ def _statement_kind(sql: str) -> str:
 
 def _timed(func, *args: Any, **kwargs: Any) -> tuple[Any, float, dict[str, Any]]:
     """Run func, returning its value, wall seconds and the statements it sent (counted by an
-    execute wrapper: Django's query log keeps only the last 9,000)."""
+    execute wrapper: Django's query log keeps only the last 9,000), with the seconds spent in
+    each kind of statement and in COMMIT (where PostgreSQL checks the deferred foreign keys of
+    every row written)."""
     from django.db import connection
 
     kinds: dict[str, int] = {}
+    spent: dict[str, float] = {"COMMIT": 0.0}
 
     def count(execute, sql, params, many, context):
         kind = _statement_kind(sql)
         kinds[kind] = kinds.get(kind, 0) + 1
-        return execute(sql, params, many, context)
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent[kind] = spent.get(kind, 0.0) + time.perf_counter() - began
 
-    with connection.execute_wrapper(count):
-        started = time.perf_counter()
-        value = func(*args, **kwargs)
-        seconds = time.perf_counter() - started
+    commit = connection._commit
+
+    def timed_commit() -> None:
+        began = time.perf_counter()
+        try:
+            commit()
+        finally:
+            spent["COMMIT"] += time.perf_counter() - began
+
+    connection._commit = timed_commit
+    try:
+        with connection.execute_wrapper(count):
+            started = time.perf_counter()
+            value = func(*args, **kwargs)
+            seconds = time.perf_counter() - started
+    finally:
+        del connection._commit  # back to the class's method
     savepoints = sum(n for kind, n in kinds.items() if kind in ("SAVEPOINT", "RELEASE", "ROLLBACK"))
+    by_seconds = {kind: round(s, 2) for kind, s in sorted(spent.items(), key=lambda item: -item[1]) if s >= 0.01}
     return value, seconds, {"queries": sum(kinds.values()) - savepoints, "savepoint_statements": savepoints,
-                            "by_statement": dict(sorted(kinds.items(), key=lambda item: -item[1]))}
+                            "by_statement": dict(sorted(kinds.items(), key=lambda item: -item[1])),
+                            "seconds_by_statement": by_seconds}
 
 
 def bench_articles():
@@ -351,6 +373,10 @@ def markdown(result: dict[str, Any]) -> str:
         if flag.get("by_statement"):
             top = ", ".join(f"{kind}: {n}" for kind, n in list(flag["by_statement"].items())[:5])
             lines.append(f"| … its statements at {flag['due_articles']:,} | {top} | |")
+        if flag.get("seconds_by_statement"):
+            top = ", ".join(f"{kind}: {s:.1f} s" for kind, s in list(flag["seconds_by_statement"].items())[:8])
+            lines.append(f"| … its seconds by statement (a COPY includes building the rows it streams; COMMIT checks "
+                         f"the deferred foreign keys) | {top} | |")
     elif flag:
         lines.append(f"| flag_stale_articles | {flag.get('skipped') or flag} | ≤ 10 s |")
     rem = result.get("reminders")
