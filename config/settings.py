@@ -270,6 +270,9 @@ IMPRIMATUR_PUBLIC_API_ANONYMOUS = env_bool("IMPRIMATUR_PUBLIC_API_ANONYMOUS", Fa
 # How long a checked API key is trusted by one process (a revoked key works at most this long in
 # processes other than the one that revoked it); 0 checks the key on every request.
 IMPRIMATUR_API_KEY_CACHE_SECONDS = env_int("IMPRIMATUR_API_KEY_CACHE_SECONDS", 30)
+# The public API's hot queries run as prepared statements of the connection on PostgreSQL; turn it off
+# behind a pooler that does not keep them (PgBouncer in transaction mode).
+IMPRIMATUR_API_PREPARED_STATEMENTS = env_bool("IMPRIMATUR_API_PREPARED_STATEMENTS", True)
 IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE = env_bool("IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE", False)
 # Webhook delivery (governance.delivery): socket timeouts per attempt, and how long a worker's
 # claim on a delivery lasts before the sweep may hand it to another worker (must exceed both).
