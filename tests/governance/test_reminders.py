@@ -8,7 +8,9 @@ import threading
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from governance import reminders
@@ -95,9 +97,9 @@ def test_it_follows_the_policy(clock, assignment, topic):
     assert sent(assignment) == [("before_due", 0), ("due", 0), ("overdue", 1), ("escalation", 0), ("overdue", 4)]
 
 
-class BrokenBackend:
-    def __init__(self, *args, **kwargs):
-        pass
+class BrokenBackend(BaseEmailBackend):
+    """A mail server that refuses every message (opening the connection works, as with SMTP
+    servers that accept the connection and then fail the delivery)."""
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("mail server down")
@@ -142,3 +144,28 @@ def test_two_workers_at_once_send_each_reminder_once(live_db, writer, chief, boa
     assert len(mail.outbox) == 6
     assert ReviewReminder.objects.filter(sent_at__isnull=False).count() == 6
     assert len(articles) == 3
+
+
+def test_the_statements_do_not_grow_with_the_number_of_reminders(clock, make_article, drive):
+    """Batched: the run that sends 4 reminders and the one that sends 12 issue the same
+    statements (one claim, one mark, one notifications INSERT per batch of SEND_BATCH)."""
+
+    def articles_due_in_a_week(n: int, first: int) -> None:
+        for i in range(n):
+            drive(make_article(title=f"Batch article {first + i}"), "in_review")
+        ReviewAssignment.objects.filter(status="open").update(due_at=START + dt.timedelta(days=10))
+
+    def run() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            count = on_day(clock, 3)
+        return count, len(queries)
+
+    articles_due_in_a_week(2, 0)
+    few, few_queries = run()
+    articles_due_in_a_week(6, 2)
+    many, many_queries = run()
+    assert (few, many) == (4, 12)  # the first 4 are not sent again
+    assert many_queries == few_queries
+    assert ReviewReminder.objects.filter(sent_at__isnull=False).count() == 16
+    assert Notification.objects.filter(kind="reminder").count() == 16
+    assert len(mail.outbox) == 16
