@@ -43,6 +43,27 @@ def any_of(field: str, ids: Iterable[int]) -> Any:
     return Q(**{f"{field}__in": ids})
 
 
+def claim(model: type[Model], pks: Sequence[int], *, done: str, lease: str, attempts: str, now: Any,
+          until: Any) -> set[int]:
+    """Claim rows to work on outside a transaction (sending mail): of `pks`, those whose `done`
+    column is NULL and whose `lease` is free or expired get `lease = until` and one more
+    `attempts`, in one conditional UPDATE … RETURNING (PostgreSQL and SQLite ≥ 3.35): the ids
+    returned are this caller's alone, whatever other workers run the same claim at once."""
+    if not pks:
+        return set()
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        where, params = "id = ANY(%s::bigint[])", [list(pks)]
+    else:
+        where, params = f"id IN ({', '.join(['%s'] * len(pks))})", list(pks)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} SET {quote(lease)} = %s, {quote(attempts)} = {quote(attempts)} + 1 "
+            f"WHERE {where} AND {quote(done)} IS NULL AND ({quote(lease)} IS NULL OR {quote(lease)} < %s) RETURNING id",
+            [until, *params, now])
+        return {row[0] for row in cursor.fetchall()}
+
+
 def allocate_ids(model: type[Model], n: int) -> list[int]:
     """Primary keys for `n` new rows: from the table's sequence on PostgreSQL (safe with any
     number of concurrent writers); on SQLite after the current maximum (the caller's transaction

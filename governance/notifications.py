@@ -9,6 +9,7 @@ server is talked to.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Iterable
@@ -16,9 +17,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import bulk, policies
@@ -71,7 +72,7 @@ def notify_rows(rows: Iterable[tuple[int, str, str, str, int | None, int | None]
     """`notify_many` for the background jobs' volumes: rows of (recipient_id, kind, subject, body,
     article_id, assignment_id) written in one statement (COPY on PostgreSQL) with no model
     instance built; the same rows, and the same single email task queued after commit (the
-    emails then go exactly as for `notify`: claimed one by one by `send_pending_emails`).
+    emails then go exactly as for `notify`: claimed in batches by `send_pending_emails`).
     Returns the number of notifications written."""
     now = timezone.now()
     written = bulk.insert_rows(
@@ -99,31 +100,64 @@ def pending_emails(now: dt.datetime | None = None) -> QuerySet[Notification]:
             .filter(Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lt=now)))
 
 
-def send_pending_emails(*, limit: int = 500) -> int:
-    """Send the email copy of every notification not yet emailed; returns how many went."""
+SEND_BATCH = 200  # claimed together, sent over one mail connection well within EMAIL_LEASE
+EMAILS_PER_RUN = 5000
+
+
+def send_pending_emails(*, limit: int = EMAILS_PER_RUN) -> int:
+    """Send the email copy of up to `limit` notifications not yet emailed, oldest first, in
+    batches (one claim, one mail connection, one marking UPDATE each); returns how many went."""
+    pks = list(pending_emails().order_by("created_at", "pk").values_list("pk", flat=True)[:limit])
     sent = 0
-    for pk in list(pending_emails().order_by("created_at").values_list("pk", flat=True)[:limit]):
-        sent += send_email(pk)
+    for start in range(0, len(pks), SEND_BATCH):
+        sent += send_emails(pks[start:start + SEND_BATCH])
     return sent
 
 
 def send_email(notification_id: int) -> int:
     """Claim, send and mark one notification's email (1 if this call sent it, else 0)."""
+    return send_emails([notification_id])
+
+
+def send_emails(notification_ids: list[int]) -> int:
+    """Claim these notifications' emails, send them over one connection, mark the ones that
+    went; a failed one is released with its error for the next run. Returns how many went."""
     now = timezone.now()
-    claimed = pending_emails(now).filter(pk=notification_id).update(
-        email_claimed_until=now + EMAIL_LEASE, email_attempts=F("email_attempts") + 1)
-    if not claimed:
-        return 0  # sent already, or another worker holds it
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    mine = bulk.claim(Notification, notification_ids, done="emailed_at", lease="email_claimed_until",
+                      attempts="email_attempts", now=now, until=now + EMAIL_LEASE)
+    if not mine:
+        return 0  # sent already, or another worker holds them
+    sent: list[int] = []
+    failed: dict[str, list[int]] = {}
+    connection = get_connection()
     try:
-        EmailMessage(notification.subject, notification.body, to=[notification.recipient.email]).send()
-    except Exception as exc:  # any transport error: leave it unsent for the next run
-        logger.warning("email for notification %s failed: %s", notification_id, exc)
-        Notification.objects.filter(pk=notification_id).update(email_claimed_until=None, email_error=str(exc)[:500])
-        return 0
-    Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now(), email_claimed_until=None,
-                                                           email_error="")
-    return 1
+        connection.open()
+        for notification in Notification.objects.filter(bulk.any_of("pk", mine)).select_related("recipient"):
+            if not notification.recipient.email:  # their address was removed since: nothing to send
+                failed.setdefault("the recipient has no email address", []).append(notification.pk)
+                continue
+            message = EmailMessage(notification.subject, notification.body, to=[notification.recipient.email],
+                                   connection=connection)
+            try:
+                connection.send_messages([message])
+            except Exception as exc:  # any transport error: left unsent for the next run
+                logger.warning("email for notification %s failed: %s", notification.pk, exc)
+                failed.setdefault(str(exc)[:500], []).append(notification.pk)
+                continue
+            sent.append(notification.pk)
+    except Exception as exc:  # the connection itself failed: every claimed email waits for the next run
+        logger.warning("mail connection failed: %s", exc)
+        failed.setdefault(str(exc)[:500], []).extend(set(mine) - set(sent) - {pk for pks in failed.values() for pk in pks})
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+    with transaction.atomic():
+        for error, pks in failed.items():
+            Notification.objects.filter(bulk.any_of("pk", pks)).update(email_claimed_until=None, email_error=error)
+        if sent:
+            Notification.objects.filter(bulk.any_of("pk", sent)).update(
+                emailed_at=timezone.now(), email_claimed_until=None, email_error="")
+    return len(sent)
 
 
 def inbox(user: Any) -> QuerySet[Notification]:

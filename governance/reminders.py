@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article
@@ -164,24 +164,11 @@ def _message(assignment: ReviewAssignment, kind: str, repetition: int, today: dt
 SEND_BATCH = 200  # claimed together: sent well within CLAIM_LEASE even by a slow mail server
 
 
-def _claim(pks: list[int], now: dt.datetime) -> set[int]:
-    """Claim the rows not sent and not held by another worker's lease; the ids this call won."""
-    table = connection.ops.quote_name(ReviewReminder._meta.db_table)
-    if connection.vendor == "postgresql":
-        where, params = "id = ANY(%s)", [pks]
-    else:
-        where, params = f"id IN ({', '.join(['%s'] * len(pks))})", list(pks)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET claimed_until = %s, attempts = attempts + 1 WHERE {where} AND sent_at IS NULL "
-            f"AND (claimed_until IS NULL OR claimed_until < %s) RETURNING id",
-            [now + CLAIM_LEASE, *params, now])
-        return {row[0] for row in cursor.fetchall()}
-
-
 def _send_batch(batch: list[Pending], editors: list[Any], today: dt.date) -> int:
     """Claim a batch, send its emails over one connection, then mark what went (one transaction)."""
-    mine = _claim([item.pk for item in batch], timezone.now())
+    now = timezone.now()
+    mine = bulk.claim(ReviewReminder, [item.pk for item in batch], done="sent_at", lease="claimed_until",
+                      attempts="attempts", now=now, until=now + CLAIM_LEASE)
     if not mine:
         return 0  # other workers are sending them, or have sent them
     done: list[tuple[Pending, list[Any], str, str]] = []

@@ -52,10 +52,15 @@ def send_review_reminders() -> int:
 
 @shared_task(name="governance.send_notification_emails")
 def send_notification_emails() -> int:
-    """Send the email copy of notifications not yet emailed (after commit, and as a sweep)."""
+    """Send the email copy of notifications not yet emailed (after commit, and as a sweep). A run
+    that sent a full page queues the next page at once (a staleness sweep can notify hundreds of
+    thousands); one with failures leaves the rest to the periodic sweep."""
     from . import notifications
 
-    return notifications.send_pending_emails()
+    sent = notifications.send_pending_emails(limit=notifications.EMAILS_PER_RUN)
+    if sent == notifications.EMAILS_PER_RUN:
+        send_notification_emails.apply_async()
+    return sent
 
 
 @shared_task(name="governance.check_reference_integrity")

@@ -7,6 +7,9 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from governance import notifications
@@ -81,3 +84,41 @@ def test_emails_go_once_and_a_failure_is_retried(board, note, settings):
     assert notifications.send_pending_emails() == 1
     assert notifications.send_pending_emails() == 0
     assert [m.to for m in mail.outbox] == [[board[0].user.email]]
+
+
+class CountingBackend(BaseEmailBackend):
+    """locmem-like: counts the connections opened and the messages sent over them."""
+
+    opened: list[int] = []
+
+    def open(self):
+        CountingBackend.opened.append(0)
+        return True
+
+    def send_messages(self, messages):
+        CountingBackend.opened[-1] += len(messages)
+        mail.outbox.extend(messages)
+        return len(messages)
+
+
+def test_emails_go_in_batches_over_one_connection(board, note, settings):
+    """3 emails and 12 emails: the same statements (claim, read, mark) and one mail connection."""
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    CountingBackend.opened = []
+
+    def run() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            count = notifications.send_pending_emails()
+        return count, len(queries)
+
+    for member in board[:3]:
+        note(member.user)
+    few, few_queries = run()
+    for i in range(12):
+        note(board[i % len(board)].user, subject=f"Re-review requested: article {i}")
+    many, many_queries = run()
+    assert (few, many) == (3, 12)
+    assert many_queries == few_queries
+    assert CountingBackend.opened == [3, 12]
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
+    assert notifications.send_pending_emails() == 0
