@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The public API under load against the framework floor (see bench/apibench.py and
-# docs/README-performance.md). Rerun from the repository root:
+# the "Performance" section of README.md). Rerun from the repository root:
 #
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/imprimatur_bench bench/api.sh
 #

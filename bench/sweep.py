@@ -1,7 +1,7 @@
 """Background work at catalogue scale, on PostgreSQL. Rerun from the repository root:
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/imprimatur_bench_big REDIS_URL=redis://127.0.0.1:6379/8
-    .venv/bin/python bench/seed.py --n 100000 --bulk      # once (about half an hour on 2 cores)
+    .venv/bin/python bench/seed.py --n 100000 --bulk      # once (about 8.5 minutes on 2 idle cores)
     .venv/bin/python bench/sweep.py                       # add --reset-flags on every later run
 
 Parts (`--parts`, default all, in this order):
