@@ -243,6 +243,83 @@ def transition_options(user: Any, article: Article) -> list[TransitionOption]:
 
 
 @dataclass
+class UndecidedReviewer:
+    assignment: ReviewAssignment
+    specialties: list[str]
+    covers_missing: list[str]
+    refusal: rules.RuleResult | None
+
+
+@dataclass
+class ApprovalProgress:
+    """Where the review stands against the `approve` rules (a system transition, so not among the
+    transition options): approvals so far, required specialties still missing, reviewers who have
+    not decided yet, and what to do about each gap."""
+
+    approvals: int
+    required: int
+    checklist: list[rules.RuleResult]
+    approved_by: list[Review]
+    missing_specialties: list[str]
+    undecided: list[UndecidedReviewer]
+    hints: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return all(item.ok for item in self.checklist)
+
+    @property
+    def summary(self) -> str:
+        text = f"{self.approvals} of {self.required} approval{'s' if self.required != 1 else ''}"
+        if self.missing_specialties:
+            text += f"; needs an approval from {', '.join(self.missing_specialties)}"
+        return text
+
+
+def approval_progress(article: Article) -> ApprovalProgress:
+    """The approvals checklist shown while an article is submitted or under review."""
+    policy = governance_selectors.policy_for(article)
+    checklist = rules.checklist(article, "approve")
+    cycle = governance_selectors.open_cycle(article)
+    approvals = (list(governance_selectors.approvals_in_cycle(cycle).order_by("signed_at"))
+                 if cycle is not None and cycle.revision_id == article.current_revision_id else [])
+    covered = {s.slug for review in approvals for s in review.reviewer.specialties.all()}
+    missing_slugs = sorted(policy.required_specialties - covered)
+    missing = [policy.required_specialty_names[s] for s in missing_slugs]
+    authors = governance_selectors.author_ids(article)
+    undecided = []
+    for assignment in governance_selectors.open_assignments(article).order_by("due_at"):
+        member = assignment.reviewer
+        slugs = {s.slug: s.name for s in member.specialties.all()}
+        undecided.append(UndecidedReviewer(
+            assignment=assignment, specialties=sorted(slugs.values()),
+            covers_missing=[slugs[s] for s in missing_slugs if s in slugs],
+            refusal=rules.reviewer_refusal(member, article, authors=authors)))
+    eligible = [u for u in undecided if u.refusal is None]
+    hints = []
+    still_needed = max(policy.approvals_required - len(approvals), 0)
+    if still_needed:
+        if len(eligible) < still_needed:
+            short = still_needed - len(eligible)
+            hints.append(f"Only {len(eligible)} eligible reviewer(s) still to decide for {still_needed} missing "
+                         f"approval(s): assign {short} more board member(s).")
+        else:
+            hints.append(f"Waiting for {still_needed} more signed approval(s) from the assigned reviewers.")
+    for name in missing:
+        if not any(name in u.covers_missing for u in eligible):
+            hints.append(f"No reviewer still to decide specialises in {name}: assign one.")
+    for u in undecided:
+        if u.refusal is not None:
+            hints.append(f"{u.refusal.message} Their decision will not count; cancel the assignment "
+                         f"and assign someone else.")
+        elif u.assignment.is_overdue:
+            hints.append(f"{u.assignment.reviewer.printed_name}'s review was due "
+                         f"{timezone.localtime(u.assignment.due_at):%d %b %Y}: send a reminder or reassign.")
+    return ApprovalProgress(approvals=len(approvals), required=policy.approvals_required, checklist=checklist,
+                            approved_by=approvals, missing_specialties=missing, undecided=undecided, hints=hints)
+
+
+@dataclass
 class ReviewerSuggestion:
     member: BoardMember
     open_load: int

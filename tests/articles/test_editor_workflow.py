@@ -5,6 +5,8 @@ audit timeline; the dashboard and the filtered list."""
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
+import re
 
 import pytest
 import time_machine
@@ -266,3 +268,50 @@ def test_it_previews_the_working_revision_as_not_approved(client, writer, make_a
     assert "This text is not approved" in html
     assert "Pending medical review" in html
     assert Article.objects.get(pk=article.pk).live_snapshot is None
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", "", response.content.decode())))
+
+
+def test_it_shows_the_approval_progress_while_the_article_is_under_review(client, chief, make_article, drive, topic,
+                                                                          board, password):
+    policy = factories.ReviewPolicyFactory(topic=topic, approvals_required=3)
+    policy.required_specialties.add(board[0].specialties.first())  # cardiology
+    second_gp = factories.BoardMemberFactory(user__username="reviewer4", specialties=[board[1].specialties.first()])
+    article = drive(make_article(), "submitted")
+    assignments = [services.assignment_create(article=article, actor=chief, reviewer=m)
+                   for m in (board[1], second_gp, board[0])]
+    article = services.article_start_review(article=article, actor=chief)
+    for assignment in assignments[:2]:  # the two general practitioners approve
+        services.review_record(assignment=assignment, actor=assignment.reviewer.user, decision="approve",
+                               password=password)
+    client.force_login(chief)
+    text = _text(client.get(f"/editor/articles/{article.slug}/"))
+    assert "2 of 3 approvals; needs an approval from Cardiology." in text
+    assert "2 of 3 approvals." in text and "Needs 1 more signed approval(s)." in text
+    assert "No approval yet from: Cardiology." in text
+    assert f"Approved by: {board[1].printed_name} (General practice); {second_gp.printed_name} (General practice)." in text
+    assert f"Not decided yet: {board[0].printed_name} (Cardiology), due" in text
+    assert "covers Cardiology" in text
+    assert "Waiting for 1 more signed approval(s) from the assigned reviewers." in text
+
+
+def test_it_shows_a_submitted_article_which_specialty_no_reviewer_covers(client, chief, make_article, drive, topic,
+                                                                          board):
+    policy = factories.ReviewPolicyFactory(topic=topic, approvals_required=3)
+    policy.required_specialties.add(board[0].specialties.first())
+    article = drive(make_article(), "submitted")
+    services.assignment_create(article=article, actor=chief, reviewer=board[1])
+    client.force_login(chief)
+    text = _text(client.get(f"/editor/articles/{article.slug}/"))
+    assert "0 of 3 approvals; needs an approval from Cardiology." in text
+    assert f"Not decided yet: {board[1].printed_name} (General practice)" in text
+    assert "Only 1 eligible reviewer(s) still to decide for 3 missing approval(s): assign 2 more board member(s)." in text
+    assert "No reviewer still to decide specialises in Cardiology: assign one." in text
+
+
+def test_it_shows_no_approval_progress_on_a_draft(client, writer, make_article):
+    article = make_article()
+    client.force_login(writer)
+    assert 'id="approval-progress"' not in client.get(f"/editor/articles/{article.slug}/").content.decode()
