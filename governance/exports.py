@@ -16,6 +16,8 @@ from typing import Any
 from django.http import HttpResponse
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A spreadsheet may run a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -38,7 +40,7 @@ def _csv_cell(value: Any) -> Any:
     value = _cell(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value[:1] in FORMULA_TRIGGERS:
         return "'" + value  # never let a spreadsheet run a title as a formula
     return "" if value is None else value
 
@@ -54,6 +56,21 @@ def csv_response(tables: list[Table], *, filename: str, table: str | None = None
     name = filename if table is None else f"{filename}-{chosen.slug}"
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A value for a write-only sheet. openpyxl stores any string starting with "=" as a formula:
+    a title or counterparty like `=HYPERLINK(...)` would be live in Excel. Such strings (and the
+    other formula triggers) are written as text cells with Excel's quote prefix, value unchanged."""
+    from openpyxl.cell import WriteOnlyCell
+
+    value = _cell(value)
+    if isinstance(value, str) and value[:1] in FORMULA_TRIGGERS:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
 
 
 def xlsx_bytes(tables: list[Table]) -> bytes:
@@ -76,7 +93,7 @@ def xlsx_bytes(tables: list[Table]) -> bytes:
             header.append(cell)
         sheet.append(header)
         for row in table.rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([_xlsx_cell(sheet, v) for v in row])
     if not tables:
         workbook.create_sheet("Empty")
     buffer = io.BytesIO()

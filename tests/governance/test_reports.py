@@ -281,6 +281,27 @@ def test_it_renders_and_exports_the_coi_register(client, chief, board, topic):
     assert sheet.cell(row=2, column=1).value == board[0].printed_name
 
 
+@pytest.mark.parametrize("payload", ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
+def test_it_never_writes_a_formula_into_an_xlsx_export(client, chief, board, topic, writer, payload):
+    factories.ConflictFactory(member=board[0], topic=topic, counterparty=payload)
+    live_article("evil", topic=topic, writer=writer, due=TODAY,
+                 references=[factories.ReferenceFactory(year=1990, retraction_status="retracted", title=payload)])
+    Article.objects.filter(slug="evil").update(title=payload)
+    client.force_login(chief)
+
+    coi = load_workbook(io.BytesIO(client.get(reverse("reports:coi"), {"export": "xlsx"}).content))["COI register"]
+    flagged = load_workbook(io.BytesIO(client.get(reverse("reports:evidence"), {"export": "xlsx"}).content))[
+        "Flagged references"]
+
+    cells = [coi.cell(row=2, column=5), flagged.cell(row=2, column=2), flagged.cell(row=2, column=9)]
+    assert [(c.value, c.data_type) for c in cells] == [(payload, "s")] * 3  # text, exactly as entered
+    assert all(c.quotePrefix for c in cells)
+    for sheet in (coi, flagged):
+        assert not [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    as_csv = list(csv.reader(io.StringIO(client.get(reverse("reports:coi"), {"export": "csv"}).content.decode())))
+    assert as_csv[1][4] == "'" + payload
+
+
 # --- permissions -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", REPORT_URLS)
