@@ -107,21 +107,34 @@ class Dashboard:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+DASHBOARD_ITEMS = 10  # rows listed per dashboard card; the card's count is the full total
+
+
+def _total(shown: list[Any], qs: QuerySet) -> int:
+    """How many rows `qs` has: the length of the list shown, unless the list was cut off."""
+    return len(shown) if len(shown) < DASHBOARD_ITEMS else qs.order_by().count()
+
+
 def dashboard(user: Any, *, today: dt.date | None = None) -> Dashboard:
     """Everything the editor's landing page shows, in a constant number of queries."""
     today = today or timezone.localdate()
     now = timezone.now()
     visible = policies.visible_articles(user)
     base = visible.select_related("topic", "created_by")
-    my_drafts = list(base.filter(created_by=user, state=ArticleState.DRAFT).order_by("-updated_at")[:10])
-    waiting = list(base.filter(state__in=IN_REVIEW_STATES).order_by("updated_at")[:10])
-    overdue_assignments = list(
-        ReviewAssignment.objects.filter(article__in=visible.values("pk"), status=ReviewAssignment.Status.OPEN,
-                                        due_at__lt=now)
-        .select_related("article", "reviewer").order_by("due_at")[:10]
-    )
-    overdue_articles = list(base.filter(live_snapshot__isnull=False, next_review_due__lt=today)
-                            .order_by("next_review_due")[:10])
+    drafts_qs = base.filter(created_by=user, state=ArticleState.DRAFT)
+    waiting_qs = base.filter(state__in=IN_REVIEW_STATES)
+    overdue_assignments_qs = ReviewAssignment.objects.filter(
+        article__in=visible.values("pk"), status=ReviewAssignment.Status.OPEN, due_at__lt=now)
+    overdue_articles_qs = base.filter(live_snapshot__isnull=False, next_review_due__lt=today)
+    my_drafts = list(drafts_qs.order_by("-updated_at")[:DASHBOARD_ITEMS])
+    waiting = list(waiting_qs.order_by("updated_at")[:DASHBOARD_ITEMS])
+    overdue_assignments = list(overdue_assignments_qs.select_related("article", "reviewer")
+                               .order_by("due_at")[:DASHBOARD_ITEMS])
+    overdue_articles = list(overdue_articles_qs.order_by("next_review_due")[:DASHBOARD_ITEMS])
+    counts = {"my_drafts": _total(my_drafts, drafts_qs), "waiting_for_review": _total(waiting, waiting_qs),
+              "overdue_assignments": _total(overdue_assignments, overdue_assignments_qs),
+              "overdue_articles": _total(overdue_articles, overdue_articles_qs)}
+    counts["overdue"] = counts["overdue_assignments"] + counts["overdue_articles"]
     upcoming = list(base.filter(live_snapshot__isnull=False, next_review_due__gte=today,
                                 next_review_due__lte=today + dt.timedelta(days=DUE_WINDOWS[-1]))
                     .order_by("next_review_due"))
@@ -176,7 +189,7 @@ def dashboard(user: Any, *, today: dt.date | None = None) -> Dashboard:
         my_drafts=my_drafts, waiting_for_review=waiting, overdue_assignments=overdue_assignments,
         overdue_articles=overdue_articles, coming_due=coming_due, retracted=retracted,
         state_chart=state_chart, due_chart=due_chart,
-        counts={"total": sum(by_state.values())},
+        counts={"total": sum(by_state.values()), **counts},
     )
 
 

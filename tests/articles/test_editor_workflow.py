@@ -315,3 +315,23 @@ def test_it_shows_no_approval_progress_on_a_draft(client, writer, make_article):
     article = make_article()
     client.force_login(writer)
     assert 'id="approval-progress"' not in client.get(f"/editor/articles/{article.slug}/").content.decode()
+
+
+def test_it_counts_every_overdue_review_on_the_dashboard(client, chief, make_article, drive, board):
+    late = drive(make_article(title="Late review"), "in_review")
+    ReviewAssignment.objects.filter(article=late).update(due_at=timezone.now() - dt.timedelta(days=3))
+    stale = drive(make_article(title="Stale text"), "published")
+    Article.objects.filter(pk=stale.pk).update(next_review_due=timezone.localdate() - dt.timedelta(days=1))
+    client.force_login(chief)
+    text = _text(client.get("/editor/"))
+    assert "Reviews overdue (3)" in text  # two late assignments and one article past its re-review date
+
+
+def test_it_counts_overdue_assignments_beyond_the_ten_listed(client, chief, make_article, drive, board):
+    for i in range(6):
+        drive(make_article(title=f"Late review {i}"), "in_review")
+    ReviewAssignment.objects.update(due_at=timezone.now() - dt.timedelta(days=3))
+    client.force_login(chief)
+    response = client.get("/editor/")
+    assert len(response.context["board"].overdue_assignments) == 10
+    assert "Reviews overdue (12)" in _text(response)
