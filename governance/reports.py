@@ -549,8 +549,11 @@ class SpreadPlan:
 
 
 def _load_queryset(today: dt.date):
+    """Live articles due from today to the end of the 26th week. Week 0 starts on Monday but
+    holds only the reviews due from today on: those due earlier this week are overdue, counted
+    once, in `overdue`."""
     first = week_start(today)
-    return Article.objects.filter(LIVE, next_review_due__gte=first,
+    return Article.objects.filter(LIVE, next_review_due__gte=today,
                                   next_review_due__lt=first + dt.timedelta(weeks=HORIZON_WEEKS))
 
 

@@ -61,6 +61,20 @@ def test_it_counts_reviews_due_per_week_against_capacity(crowded, writer, topic,
     assert report["total"] == 8 and report["overdue"] == 1 and report["overloaded"] == 1
 
 
+def test_it_counts_a_review_due_earlier_this_week_as_overdue_only(writer, topic):
+    wednesday = TODAY + dt.timedelta(days=2)  # TODAY is a Monday: "today" here is not
+    live_article("due-monday", topic=topic, writer=writer, due=TODAY)
+    live_article("due-tuesday", topic=topic, writer=writer, due=TODAY + dt.timedelta(days=1))
+    live_article("due-wednesday", topic=topic, writer=writer, due=wednesday)
+    live_article("due-friday", topic=topic, writer=writer, due=TODAY + dt.timedelta(days=4))
+
+    report = reports.review_load(today=wednesday)
+
+    assert report["weeks"][0]["week"] == TODAY and report["weeks"][0]["n"] == 2  # Wednesday and Friday
+    assert report["overdue"] == 2  # Monday and Tuesday, not also in week 0
+    assert report["total"] + report["overdue"] == 4
+
+
 def test_it_proposes_earlier_dates_that_keep_every_week_within_capacity(crowded):
     before = _dues()
 
