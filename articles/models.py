@@ -105,6 +105,16 @@ class Reference(models.Model):
             return f"pmid:{self.pmid}"
         return f"ref{self.pk}"
 
+    def reviewed_citations(self) -> models.QuerySet[Citation]:
+        """Citations of this reference by revisions handed over for review: submitted (the working
+        revision of an article past draft), reviewed (a review cycle or a signature) or published.
+        Their reviewers read these bibliographic details, so they no longer change in place."""
+        handed_over = Article.objects.filter(current_revision=models.OuterRef("revision")).exclude(
+            state__in=[ArticleState.DRAFT])
+        return Citation.objects.filter(reference=self).filter(
+            Q(revision__review_cycles__isnull=False) | Q(revision__reviews__isnull=False)
+            | Q(revision__snapshots__isnull=False) | Q(models.Exists(handed_over))).distinct()
+
     def clean(self) -> None:
         if self.doi:
             self.doi = normalize_doi(self.doi)

@@ -309,8 +309,10 @@ def load_template(cast: Cast, i: int) -> Template:
     revision = article.current_revision
     citations = list(revision.citations.select_related("reference").order_by("number"))
     policy = selectors.policy_for(article)
-    hash_part = [{"key": c.key, "number": c.number, "doi": c.reference.doi, "pmid": c.reference.pmid,
-                  "title": c.reference.title, "year": c.reference.year} for c in citations]
+    from governance.services import REFERENCE_FIELDS, reference_hash_entry
+
+    hash_part = [reference_hash_entry(c.key, c.number, {n: getattr(c.reference, n) for n in REFERENCE_FIELDS})
+                 for c in citations]
     return Template(article, revision, citations, reviewers_of(cast, i), article.live_snapshot.document,
                     hash_part, policy.review_interval_days, policy.assignment_due_days)
 

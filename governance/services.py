@@ -74,6 +74,7 @@ class _Prepared:
     references: list[tuple[str, Reference | None, dict[str, Any]]]  # (key, existing, fields)
     numbers: dict[str, int]
     hash: str
+    legacy_hash: str = ""  # the same content under the narrower hash of revisions before 2026-12
 
 
 def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def _same_unidentified_reference(fields: dict[str, Any]) -> Reference | None:
     return next((ref for ref in candidates if ref.authors == fields["authors"]), None)
 
 
-def _prepare(data: ArticleContent) -> _Prepared:
+def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
     """Validate content and resolve its references; raise ContentInvalid with field errors."""
     errors: dict[str, list[str]] = {}
     if not data.title.strip():
@@ -152,6 +153,8 @@ def _prepare(data: ArticleContent) -> _Prepared:
             existing = Reference.objects.filter(pmid=fields["pmid"]).first()
         if existing is None and not fields["doi"] and not fields["pmid"]:
             existing = _same_unidentified_reference(fields)
+        if existing is not None:
+            fields = _effective_fields(i, existing, raw, fields, article, errors)
         keys.append(key)
         resolved.append((key, existing, fields))
     identities = [ref.pk if ref else (f.get("doi"), f.get("pmid"), f.get("title")) for _, ref, f in resolved]
@@ -166,7 +169,37 @@ def _prepare(data: ArticleContent) -> _Prepared:
     if errors:
         raise ContentInvalid(errors)
 
-    digest = content.content_hash({
+    digest = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f) for k, _, f in resolved])
+    legacy = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f, names=LEGACY_HASH_FIELDS)
+                                  for k, _, f in resolved])
+    return _Prepared(data, resolved, check.numbers, digest, legacy)
+
+
+# Every reference field a reader is shown is part of the signed text. Revisions hashed before
+# 2026-12 covered only these (`LEGACY_HASH_FIELDS`); their stored hashes are kept as signed.
+LEGACY_HASH_FIELDS = ("doi", "pmid", "title", "year")
+
+
+def reference_hash_entry(key: str, number: int, fields: dict[str, Any],
+                         *, names: tuple[str, ...] = REFERENCE_FIELDS) -> dict[str, Any]:
+    """One cited reference as the revision hash covers it: its key, its number and every
+    bibliographic field shown to readers (cleaned as `_clean_reference` cleans them)."""
+    entry: dict[str, Any] = {"key": key, "number": number}
+    for name in names:
+        value = fields.get(name)
+        if name == "authors":
+            value = list(value or [])
+        elif name in ("container", "pmcid", "url", "title", "kind"):
+            value = value or ""
+        elif name in ("doi", "pmid"):
+            value = value or None
+        entry[name] = value
+    return entry
+
+
+def revision_hash(data: ArticleContent, references: list[dict[str, Any]]) -> str:
+    """The content hash signatures bind to (bench/seed.py computes its clones' hashes with it)."""
+    return content.content_hash({
         "title": data.title.strip(),
         "summary": data.summary.strip(),
         "body_markdown": data.body_markdown,
@@ -174,11 +207,8 @@ def _prepare(data: ArticleContent) -> _Prepared:
         "variants": sorted(
             ({"audience": v.audience, "summary": v.summary.strip(), "body_markdown": v.body_markdown}
              for v in data.variants), key=lambda v: v["audience"]),
-        "references": sorted(
-            ({"key": k, "number": check.numbers[k], **{n: f[n] for n in ("doi", "pmid", "title", "year")}}
-             for k, _, f in resolved), key=lambda r: r["number"]),
+        "references": sorted(references, key=lambda r: r["number"]),
     })
-    return _Prepared(data, resolved, check.numbers, digest)
 
 
 def content_of(article: Article) -> ArticleContent:
@@ -221,6 +251,8 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
         if reference is None:
             reference = Reference.objects.create(**fields)
             audit.record(action="reference.create", obj=reference, actor=actor, article=article)
+        else:
+            _update_reference(reference, fields, actor=actor, article=article)
         Citation.objects.create(revision=revision, reference=reference, key=key, number=prepared.numbers[key])
     article.current_revision = revision
     article.title = revision.title
@@ -230,6 +262,67 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
                  data={"number": number, "content_hash": revision.content_hash,
                        "change_note": revision.change_note, "major": is_major_change})
     return revision
+
+
+def _reference_changes(reference: Reference, fields: dict[str, Any]) -> dict[str, list[Any]]:
+    """The bibliographic fields an edit gives differently from the shared Reference row."""
+    mine = reference_hash_entry("", 0, {n: getattr(reference, n) for n in REFERENCE_FIELDS})
+    given = reference_hash_entry("", 0, fields)
+    return {n: [mine[n], given[n]] for n in REFERENCE_FIELDS if mine[n] != given[n]}
+
+
+def _effective_fields(index: int, reference: Reference, raw: dict[str, Any], fields: dict[str, Any],
+                      article: Article | None, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """The fields an existing (shared) reference is cited with. Differences are corrections of the
+    row, applied by `_write_revision`, unless another article's submitted, signed or published
+    revision cites it (its reviewers read those details): then fields left blank take the row's
+    values and a field given differently is refused."""
+    if not _reference_changes(reference, fields):
+        return fields
+    others = reference.reviewed_citations()
+    if article is not None:
+        others = others.exclude(revision__article=article)
+    if not others.exists():
+        return fields
+    blank = {n for n in REFERENCE_FIELDS if fields[n] in (None, "", []) or (n == "kind" and not raw.get("kind"))}
+    merged = {n: getattr(reference, n) if n in blank else fields[n] for n in REFERENCE_FIELDS}
+    changes = _reference_changes(reference, merged)
+    if changes:
+        errors.setdefault(f"references[{index}]", []).append(
+            f"'{reference.title}' is cited by another article's reviewed text, so its "
+            f"{', '.join(changes)} cannot be changed here; ask the managing editor for a corrected reference.")
+    return merged
+
+
+def _update_reference(reference: Reference, fields: dict[str, Any], *, actor: Any, article: Article) -> None:
+    """An edit that corrects a cited reference (authors, kind, journal...) corrects the shared row,
+    audited; `_effective_fields` already refused it if another article's reviewed text cites it
+    (the new revision of this article voids the approvals of its own)."""
+    changes = _reference_changes(reference, fields)
+    if not changes:
+        return
+    for name in changes:
+        setattr(reference, name, fields[name])
+    reference.save(update_fields=list(changes))
+    audit.record(action="reference.update", obj=reference, actor=actor, article=article,
+                 data={"changed": changes})
+
+
+def _unchanged(article: Article, prepared: _Prepared) -> bool:
+    """True if `prepared` is the working revision's content. A revision hashed before every
+    reference field was covered matches on its legacy hash plus the very same reference rows
+    with the very same fields."""
+    revision = article.current_revision
+    if revision is None:
+        return False
+    if revision.content_hash == prepared.hash:
+        return True
+    if revision.content_hash != prepared.legacy_hash:
+        return False
+    if any(existing is None or _reference_changes(existing, fields) for _, existing, fields in prepared.references):
+        return False
+    cited = set(revision.citations.values_list("key", "reference_id"))
+    return cited == {(key, existing.pk) for key, existing, _ in prepared.references}
 
 
 def _unique_slug(title: str, wanted: str | None) -> str:
@@ -346,7 +439,7 @@ def article_edit(
     newer one meanwhile the edit is refused (`stale_revision`) instead of silently replacing it."""
     if not policies.may_edit(article=article, user=actor):
         raise NotPermitted("You may not edit this article.", rule="may_edit")
-    prepared = _prepare(content)
+    prepared = _prepare(content, article)
     with transaction.atomic():
         locked = _lock(article)
         if locked.state == ArticleState.ARCHIVED:
@@ -355,7 +448,7 @@ def article_edit(
             raise TransitionRefused(
                 "Someone saved a newer version while you were editing; reload it and apply your changes again.",
                 rule="stale_revision")
-        if locked.current_revision and locked.current_revision.content_hash == prepared.hash:
+        if _unchanged(locked, prepared):
             return locked  # nothing changed: no new revision, nothing voided
         if locked.state != ArticleState.DRAFT:
             reason = reason or (
@@ -549,6 +642,7 @@ def _take_down(locked: Article, *, actor: Any, reason: str) -> None:
     locked.withdrawn_at = timezone.now()
     locked.withdrawn_reason = reason
     locked.save()
+    snapshots.relink(locked, None)  # the live articles related to it stop linking it
     _emit(locked, ChangeEvent.Type.WITHDRAWN, revision_hash)
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from articles.models import ArticleState
 from governance import services
-from governance.exceptions import NotPermitted, TransitionRefused
+from governance.exceptions import ContentInvalid, NotPermitted, TransitionRefused
 from governance.models import AuditEvent
 from reviewers.models import Review
 from tests.conftest import article_content
@@ -187,3 +187,70 @@ def test_it_accepts_an_edit_based_on_the_current_revision(make_article, writer):
                                     base_revision_id=article.current_revision_id)
 
     assert article.current_revision.number == 2
+
+
+def _with_reference(index, **changes):
+    data = article_content()
+    data.references[index] = {**data.references[index], **changes}
+    return data
+
+
+@pytest.mark.parametrize("changes", [
+    {"authors": ["Smith J", "Okafor A", "Lee K"]},
+    {"kind": "systematic_review"},
+    {"container": "Lancet"},
+    {"pmcid": "PMC7745181"},
+])
+def test_it_makes_a_new_revision_and_voids_approvals_when_only_a_cited_reference_changes(
+        make_article, drive, writer, changes):
+    article = drive(make_article(), "approved")
+    approved = article.current_revision
+
+    article = services.article_edit(article=article, actor=writer, content=_with_reference(0, **changes))
+
+    assert article.state == ArticleState.DRAFT
+    assert article.current_revision_id != approved.pk
+    assert article.current_revision.content_hash != approved.content_hash
+    assert not Review.objects.filter(revision=approved, voided_at__isnull=True).exists()
+    reference = article.current_revision.citations.get(key="trial2021").reference
+    (name, value), = changes.items()
+    assert getattr(reference, name) == value
+    assert services.content_of(article).references[0][name] == value
+    update = AuditEvent.objects.get(action="reference.update")
+    assert list(update.data["changed"]) == [name]
+
+
+def test_it_hashes_a_url_change_of_an_unidentified_reference(make_article, writer):
+    article = make_article()
+    first = article.current_revision
+
+    article = services.article_edit(article=article, actor=writer,
+                                    content=_with_reference(1, url="https://www.nice.org.uk/guidance/ng106/2"))
+
+    assert article.current_revision.content_hash != first.content_hash
+
+
+def test_it_refuses_to_change_a_reference_another_articles_signed_text_cites(make_article, drive, writer):
+    drive(make_article(), "approved")
+    other = make_article(title="Heart failure and exercise")
+
+    with pytest.raises(ContentInvalid) as refused:
+        services.article_edit(article=other, actor=writer, content=_with_reference(0, authors=["Someone Else"]))
+
+    assert "references[0]" in refused.value.errors
+
+
+def test_it_still_sees_no_change_in_a_revision_hashed_before_references_were_covered(
+        make_article, drive, writer, monkeypatch):
+    narrow = services.reference_hash_entry
+    with monkeypatch.context() as before_2026_12:  # revisions hashed then covered fewer reference fields
+        before_2026_12.setattr(services, "reference_hash_entry",
+                               lambda k, n, f, names=None: narrow(k, n, f, names=services.LEGACY_HASH_FIELDS))
+        article = drive(make_article(), "approved")
+    revision = article.current_revision
+    assert revision.content_hash == services._prepare(article_content()).legacy_hash
+
+    article = services.article_edit(article=article, actor=writer, content=article_content())
+
+    assert article.state == ArticleState.APPROVED
+    assert article.current_revision_id == revision.pk
