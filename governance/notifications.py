@@ -2,8 +2,9 @@
 
 The row is written in the transaction of the change that caused it; the email goes after commit
 (`send_pending_emails`, queued on commit and run by the periodic sweep). Each email is claimed
-with a conditional UPDATE before sending and marked sent after, so two workers never send the
-same one and a failed send is retried on the next run. No transaction is open while the mail
+with a conditional UPDATE before sending (its lease is the claim token) and marked sent after only
+if the claim is still held, with no send started when the lease is about to run out, so two
+workers never send the same one and a failed send is retried on the next run. No transaction is open while the mail
 server is talked to.
 """
 
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from . import bulk, policies
@@ -121,18 +122,31 @@ def send_email(notification_id: int) -> int:
 
 def send_emails(notification_ids: list[int]) -> int:
     """Claim these notifications' emails, send them over one connection, mark the ones that
-    went; a failed one is released with its error for the next run. Returns how many went."""
+    went; a failed one is released with its error for the next run. Returns how many went.
+
+    The lease is the claim token: only rows still holding it are marked or released, and no send
+    starts once less than `reminders.send_margin()` of it is left (the rest are released untried,
+    their attempt not counted), so another worker never reclaims and resends one."""
+    from .reminders import send_margin
+
     now = timezone.now()
+    until = now + EMAIL_LEASE
+    last_start = until - send_margin()
     mine = bulk.claim(Notification, notification_ids, done="emailed_at", lease="email_claimed_until",
-                      attempts="email_attempts", now=now, until=now + EMAIL_LEASE)
+                      attempts="email_attempts", now=now, until=until)
     if not mine:
         return 0  # sent already, or another worker holds them
     sent: list[int] = []
     failed: dict[str, list[int]] = {}
+    untried: list[int] = []
     connection = get_connection()
     try:
         connection.open()
-        for notification in Notification.objects.filter(bulk.any_of("pk", mine)).select_related("recipient"):
+        for notification in (Notification.objects.filter(bulk.any_of("pk", mine)).select_related("recipient")
+                             .order_by("pk")):
+            if untried or timezone.now() >= last_start:  # the lease is about to run out: stop here
+                untried.append(notification.pk)
+                continue
             if not notification.recipient.email:  # their address was removed since: nothing to send
                 failed.setdefault("the recipient has no email address", []).append(notification.pk)
                 continue
@@ -147,15 +161,20 @@ def send_emails(notification_ids: list[int]) -> int:
             sent.append(notification.pk)
     except Exception as exc:  # the connection itself failed: every claimed email waits for the next run
         logger.warning("mail connection failed: %s", exc)
-        failed.setdefault(str(exc)[:500], []).extend(set(mine) - set(sent) - {pk for pks in failed.values() for pk in pks})
+        failed.setdefault(str(exc)[:500], []).extend(
+            set(mine) - set(sent) - set(untried) - {pk for pks in failed.values() for pk in pks})
     finally:
         with contextlib.suppress(Exception):
             connection.close()
     with transaction.atomic():
+        mine_still = Notification.objects.filter(email_claimed_until=until, emailed_at__isnull=True)
         for error, pks in failed.items():
-            Notification.objects.filter(bulk.any_of("pk", pks)).update(email_claimed_until=None, email_error=error)
+            mine_still.filter(bulk.any_of("pk", pks)).update(email_claimed_until=None, email_error=error)
+        if untried:
+            mine_still.filter(bulk.any_of("pk", untried)).update(
+                email_claimed_until=None, email_attempts=F("email_attempts") - 1)
         if sent:
-            Notification.objects.filter(bulk.any_of("pk", sent)).update(
+            mine_still.filter(bulk.any_of("pk", sent)).update(
                 emailed_at=timezone.now(), email_claimed_until=None, email_error="")
     return len(sent)
 

@@ -12,9 +12,10 @@ For each open assignment, by calendar day (in settings.TIME_ZONE):
 Missed reminders are not sent in a burst: each run sends only the latest reviewer reminder that
 applies (and the escalation, which goes to someone else). Each (assignment, kind, repetition)
 is one `ReviewReminder` row, inserted with ON CONFLICT DO NOTHING, claimed with a conditional
-UPDATE, sent, then marked sent: two workers or two beat processes never send it twice, and a
-failed send leaves it unsent, to be retried by the next run. No transaction is open while the
-mail server is talked to.
+UPDATE (a lease whose expiry is the claim token), sent while enough of the lease is left, then
+marked sent only if the claim is still ours: two workers or two beat processes never send it
+twice, and a failed or untried send leaves it unsent, to be retried by the next run. No
+transaction is open while the mail server is talked to.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
@@ -110,7 +112,9 @@ def send_review_reminders(*, now: dt.datetime | None = None) -> int:
         timing = resolve(assignment.article)
         due_on = timezone.localdate(assignment.due_at)
         reminder = reviewer_reminder_due(due_on, today, timing)
-        if reminder is not None:
+        # An inactive board member (or login) is not reminded; the escalation still goes, so the
+        # managing editor reassigns their review.
+        if reminder is not None and assignment.reviewer.is_active and assignment.reviewer.user.is_active:
             wanted[(assignment.pk, *reminder)] = assignment
         if escalation_due(due_on, today, timing):
             wanted[(assignment.pk, Kind.ESCALATION, 0)] = assignment
@@ -164,19 +168,36 @@ def _message(assignment: ReviewAssignment, kind: str, repetition: int, today: dt
 SEND_BATCH = 200  # claimed together: sent well within CLAIM_LEASE even by a slow mail server
 
 
+def send_margin() -> dt.timedelta:
+    """How much of the lease must be left to start one more send: a send can take the mail
+    connection's timeout (EMAIL_TIMEOUT) twice (connect, then the exchange), and the marking
+    transaction must commit before the lease runs out."""
+    return dt.timedelta(seconds=2 * (getattr(settings, "EMAIL_TIMEOUT", None) or 10) + 10)
+
+
 def _send_batch(batch: list[Pending], editors: list[Any], today: dt.date) -> int:
-    """Claim a batch, send its emails over one connection, then mark what went (one transaction)."""
+    """Claim a batch, send its emails over one connection, then mark what went (one transaction).
+
+    The lease is the claim token: only rows still holding it are marked sent or released, and no
+    send starts once less than `send_margin()` of it is left (the rest are released untried, for
+    the next run), so a slow mail server cannot let another worker reclaim and resend them."""
     now = timezone.now()
+    until = now + CLAIM_LEASE
+    last_start = until - send_margin()
     mine = bulk.claim(ReviewReminder, [item.pk for item in batch], done="sent_at", lease="claimed_until",
-                      attempts="attempts", now=now, until=now + CLAIM_LEASE)
+                      attempts="attempts", now=now, until=until)
     if not mine:
         return 0  # other workers are sending them, or have sent them
     done: list[tuple[Pending, list[Any], str, str]] = []
     failed: dict[str, list[int]] = {}
+    untried: list[int] = []
     mailer = None
     try:
         for item in batch:
             if item.pk not in mine:
+                continue
+            if untried or timezone.now() >= last_start:  # the lease is about to run out: stop here
+                untried.append(item.pk)
                 continue
             recipients = editors if item.kind == Kind.ESCALATION else [item.assignment.reviewer.user]
             if not recipients:
@@ -200,13 +221,22 @@ def _send_batch(batch: list[Pending], editors: list[Any], today: dt.date) -> int
         if mailer is not None:
             with contextlib.suppress(Exception):
                 mailer.close()
+    if untried:
+        logger.warning("reminder batch stopped with %s unsent: its claim was about to expire", len(untried))
     sent_at = timezone.now()
     with transaction.atomic():
+        mine_still = ReviewReminder.objects.filter(claimed_until=until, sent_at__isnull=True)
         for error, pks in failed.items():
-            ReviewReminder.objects.filter(bulk.any_of("pk", pks)).update(claimed_until=None, last_error=error)
+            mine_still.filter(bulk.any_of("pk", pks)).update(claimed_until=None, last_error=error)
+        if untried:
+            mine_still.filter(bulk.any_of("pk", untried)).update(claimed_until=None)
+        marked = bulk.settle(ReviewReminder, [item.pk for item, *_ in done], done="sent_at", lease="claimed_until",
+                             until=until, values={"sent_at": sent_at, "claimed_until": None, "last_error": ""})
+        if len(marked) < len(done):
+            logger.error("reminders %s were sent after their claim ran out; not marked by this worker",
+                         sorted({item.pk for item, *_ in done} - marked))
+        done = [entry for entry in done if entry[0].pk in marked]
         if done:
-            ReviewReminder.objects.filter(bulk.any_of("pk", [item.pk for item, *_ in done])).update(
-                sent_at=sent_at, claimed_until=None, last_error="")
             Notification.objects.bulk_create([
                 Notification(recipient=user,
                              kind=Notification.Kind.ESCALATION if item.kind == Kind.ESCALATION

@@ -122,3 +122,58 @@ def test_emails_go_in_batches_over_one_connection(board, note, settings):
     assert CountingBackend.opened == [3, 12]
     assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
     assert notifications.send_pending_emails() == 0
+
+
+class SlowBackend(BaseEmailBackend):
+    """A minute per message (the clock is moved); once a claim could have run out, a second
+    worker sends the pending emails in the middle of the batch."""
+
+    clock = None
+    started = None
+    armed = False
+    second_run: list[int] = []
+
+    def send_messages(self, messages):
+        mail.outbox.extend(messages)
+        SlowBackend.clock.shift(dt.timedelta(minutes=1))
+        if SlowBackend.armed and timezone.now() > SlowBackend.started + notifications.EMAIL_LEASE:
+            SlowBackend.armed = False
+            SlowBackend.second_run.append(notifications.send_pending_emails())
+        return len(messages)
+
+
+def test_a_batch_outlasting_its_lease_sends_no_email_twice_and_loses_none(board, note, settings):
+    import time_machine
+
+    for i in range(12):
+        note(board[i % len(board)].user, subject=f"Re-review requested: article {i}")
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        SlowBackend.clock, SlowBackend.started, SlowBackend.second_run = clock, timezone.now(), []
+        SlowBackend.armed = True
+        first = notifications.send_pending_emails()
+        SlowBackend.armed = False
+        assert 0 < first < 12
+        total = first
+        while count := notifications.send_pending_emails():
+            total += count
+    assert total == 12 and SlowBackend.second_run == []
+    assert len(mail.outbox) == 12 == len({m.subject for m in mail.outbox})
+    assert not Notification.objects.filter(emailed_at__isnull=True).exists()
+    assert set(Notification.objects.values_list("email_attempts", flat=True)) == {1}  # untried ones not counted
+
+
+class StolenClaimBackend(BaseEmailBackend):
+    """Fails after another worker has claimed the email: the failure must not free that claim."""
+
+    def send_messages(self, messages):
+        Notification.objects.update(email_claimed_until=timezone.now() + dt.timedelta(days=1))
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_a_release_does_not_clear_another_workers_email_claim(board, note, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.StolenClaimBackend"
+    notification = note(board[0].user)
+    assert notifications.send_pending_emails() == 0
+    notification.refresh_from_db()
+    assert notification.emailed_at is None and notification.email_claimed_until is not None

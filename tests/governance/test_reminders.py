@@ -169,3 +169,89 @@ def test_the_statements_do_not_grow_with_the_number_of_reminders(clock, make_art
     assert ReviewReminder.objects.filter(sent_at__isnull=False).count() == 16
     assert Notification.objects.filter(kind="reminder").count() == 16
     assert len(mail.outbox) == 16
+
+
+class SlowBackend(BaseEmailBackend):
+    """A mail server that takes a minute per message (the test's clock is moved), and, once a
+    claim could have run out, lets a second worker run the job in the middle of the batch."""
+
+    clock = None
+    armed = False
+    second_run: list[int] = []
+
+    def send_messages(self, messages):
+        mail.outbox.extend(messages)
+        SlowBackend.clock.shift(dt.timedelta(minutes=1))
+        if SlowBackend.armed and timezone.now() > START + dt.timedelta(days=3, hours=1) + reminders.CLAIM_LEASE:
+            SlowBackend.armed = False
+            SlowBackend.second_run.append(reminders.send_review_reminders())  # another worker, lease expired
+        return len(messages)
+
+
+def test_a_batch_outlasting_its_lease_sends_nothing_twice_and_loses_nothing(clock, make_article, drive, settings):
+    for i in range(6):
+        drive(make_article(title=f"Slow article {i}"), "in_review")
+    ReviewAssignment.objects.update(due_at=START + dt.timedelta(days=10))
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    SlowBackend.clock, SlowBackend.second_run, SlowBackend.armed = clock, [], True
+    first = on_day(clock, 3)
+    SlowBackend.armed = False
+    assert 0 < first < 12  # stopped before its 5-minute lease ran out, the rest released
+    assert ReviewReminder.objects.filter(sent_at__isnull=True, claimed_until__isnull=False).count() == 0
+    total = first
+    while count := reminders.send_review_reminders():  # the next runs send the rest
+        total += count
+    assert total == 12 and SlowBackend.second_run == []
+    assert sorted((m.to[0], m.subject) for m in mail.outbox) == sorted({(m.to[0], m.subject) for m in mail.outbox})
+    assert len(mail.outbox) == 12
+    assert ReviewReminder.objects.filter(sent_at__isnull=False).count() == 12
+    assert Notification.objects.filter(kind="reminder").count() == 12
+
+
+class StolenClaimBackend(BaseEmailBackend):
+    """Fails, after another worker has (by then) claimed the row: the failure must not free it."""
+
+    def send_messages(self, messages):
+        ReviewReminder.objects.update(claimed_until=START + dt.timedelta(days=30))
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_a_release_does_not_clear_another_workers_claim(clock, assignment, settings):
+    ReviewAssignment.objects.exclude(pk=assignment.pk).update(status="completed")
+    settings.EMAIL_BACKEND = f"{__name__}.StolenClaimBackend"
+    assert on_day(clock, 3) == 0
+    row = ReviewReminder.objects.get()
+    assert row.sent_at is None and row.claimed_until == START + dt.timedelta(days=30)
+
+
+class StolenSendBackend(BaseEmailBackend):
+    """Sends, but another worker holds the row by the time it is marked."""
+
+    def send_messages(self, messages):
+        mail.outbox.extend(messages)
+        ReviewReminder.objects.update(claimed_until=START + dt.timedelta(days=30))
+        return len(messages)
+
+
+def test_a_send_is_marked_only_while_the_claim_is_held(clock, assignment, settings):
+    ReviewAssignment.objects.exclude(pk=assignment.pk).update(status="completed")
+    settings.EMAIL_BACKEND = f"{__name__}.StolenSendBackend"
+    assert on_day(clock, 3) == 0
+    row = ReviewReminder.objects.get()
+    assert row.sent_at is None and row.claimed_until == START + dt.timedelta(days=30)
+    assert not Notification.objects.exists()
+
+
+def test_inactive_reviewers_are_not_reminded(clock, assignment, board):
+    others = ReviewAssignment.objects.exclude(pk=assignment.pk)
+    other = others.get()
+    other.reviewer.user.is_active = False
+    other.reviewer.user.save()
+    board[0].is_active = False
+    board[0].save()
+    assert on_day(clock, 3) == 0
+    assert mail.outbox == []
+    board[0].is_active = True
+    board[0].save()
+    assert on_day(clock, 4) == 1
+    assert [m.to for m in mail.outbox] == [[board[0].user.email]]
