@@ -5,19 +5,28 @@ the body HTML of each audience variant, the AMA-formatted references, the signed
 change history and the JSON-LD, both as documents and as the very response texts the public API
 sends (its list item too). Serving is then a lookup, and what is served is exactly what was
 approved.
+
+Two parts of a stored document are facts about other things than the approved text, and are
+rewritten in place on the live snapshots when those facts change (`relink`, `refresh_retractions`,
+through `_rewrite`, which re-derives the JSON-LD, the response texts and the ETag, so that caches
+revalidate): the `related` links (each related article's live, approved title; gone when it is
+withdrawn) and each reference's retraction status.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 
 from articles.citations import format_ama
-from articles.models import Article, PublishedSnapshot, Revision, rendered_snapshot
+from articles.models import Article, Citation, PublishedSnapshot, Reference, Revision, rendered_snapshot
 from reviewers.models import Review
 
 
@@ -82,11 +91,19 @@ def change_history(article: Article, revision: Revision, published_at: dt.dateti
     return sorted(history, key=lambda item: item["at"], reverse=True)
 
 
+def related_entry(slug: str, title: str) -> dict[str, Any]:
+    return {"slug": slug, "title": title, "url": article_api_url(slug)}
+
+
+def _by_title(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(entries, key=lambda entry: (entry["title"], entry["slug"]))
+
+
 def related_documents(article: Article) -> list[dict[str, Any]]:
-    return [
-        {"slug": other.slug, "title": other.title, "url": article_api_url(other.slug)}
-        for other in article.related.filter(live_snapshot__isnull=False).order_by("title")
-    ]
+    """The related articles that are live, each with its live snapshot's title: the approved,
+    published text, never a working revision's (which may be an unreviewed draft)."""
+    rows = article.related.filter(live_snapshot__isnull=False).values_list("slug", "live_snapshot__revision__title")
+    return _by_title([related_entry(slug, title) for slug, title in rows])
 
 
 def jsonld_document(doc: dict[str, Any], topic_name: str) -> dict[str, Any]:
@@ -200,4 +217,100 @@ def create(*, article: Article, revision: Revision, approvals: list[Review], pub
            published_by: Any) -> PublishedSnapshot:
     fields = build(article=article, revision=revision, approvals=approvals, published_at=published_at,
                    first_published_at=article.first_published_at or published_at)
-    return PublishedSnapshot.objects.create(article=article, revision=revision, published_by=published_by, **fields)
+    snapshot = PublishedSnapshot.objects.create(article=article, revision=revision, published_by=published_by,
+                                                **fields)
+    relink(article, snapshot)
+    return snapshot
+
+
+# --- rewriting the live snapshots' documents when a fact they show changes ------------------------
+
+REWRITTEN_FIELDS = ["document", "variant_documents", "jsonld", "etag", "rendered_document", "rendered_variants",
+                    "rendered_jsonld", "rendered_list_item"]
+BATCH = 500
+
+
+def _rederive(snapshot: PublishedSnapshot) -> None:
+    """The JSON-LD, response texts and ETag of a snapshot from its (edited) documents, as build() makes them."""
+    topic_name = snapshot.document.get("topic_name", "")
+    # A document stored before the JSON-LD's fields were keeps its JSON-LD as stored.
+    with contextlib.suppress(KeyError):
+        snapshot.jsonld = {"general": jsonld_document(snapshot.document, topic_name),
+                           **{audience: jsonld_document(doc, topic_name)
+                              for audience, doc in snapshot.variant_documents.items()}}
+    snapshot.etag = etag_for([snapshot.document, snapshot.variant_documents])
+    for name, value in rendered_snapshot(snapshot.document, snapshot.variant_documents, snapshot.jsonld).items():
+        setattr(snapshot, name, value)
+
+
+def _rewrite(snapshots: list[PublishedSnapshot], edit: Callable[[PublishedSnapshot, dict[str, Any]], bool]) -> int:
+    """Apply `edit` (True if it changed the document) to every document of these snapshots and
+    save those changed, re-derived, in one UPDATE. Returns how many changed."""
+    changed = []
+    for snapshot in snapshots:
+        edits = [edit(snapshot, doc) for doc in (snapshot.document, *snapshot.variant_documents.values())]
+        if any(edits):
+            _rederive(snapshot)
+            changed.append(snapshot)
+    if changed:
+        PublishedSnapshot.objects.bulk_update(changed, REWRITTEN_FIELDS, batch_size=BATCH)
+    return len(changed)
+
+
+def _locked(snapshot_ids: Any) -> list[PublishedSnapshot]:
+    # Locked (in id order) so that two rewrites of the same snapshot do not lose each other's change.
+    return list(PublishedSnapshot.objects.filter(pk__in=snapshot_ids).select_for_update().order_by("pk"))
+
+
+def relink(article: Article, snapshot: PublishedSnapshot | None) -> int:
+    """`article`'s entry in the `related` links of the live snapshots of the articles related to
+    it, now that its live snapshot is `snapshot` (published or updated: its approved title) or
+    none (withdrawn: the link is dropped). Two queries and one UPDATE; run in the transaction that
+    changes the live snapshot."""
+    entry = related_entry(article.slug, snapshot.document["title"]) if snapshot is not None else None
+    live = (article.related.filter(live_snapshot__isnull=False).exclude(pk=article.pk)
+            .values("live_snapshot_id"))
+
+    def edit(_: PublishedSnapshot, doc: dict[str, Any]) -> bool:
+        before = doc.get("related") or []
+        after = _by_title([e for e in before if e.get("slug") != article.slug] + ([entry] if entry else []))
+        if after == before:
+            return False
+        doc["related"] = after
+        return True
+
+    return _rewrite(_locked(live), edit)
+
+
+def _set_retraction_statuses(statuses: dict[tuple[int, int], str], snapshot: PublishedSnapshot,
+                             doc: dict[str, Any]) -> bool:
+    changed = False
+    for ref in doc.get("references") or []:
+        status = statuses.get((snapshot.revision_id, ref.get("number")))
+        retracted = status == Reference.RetractionStatus.RETRACTED
+        if status is None or (ref.get("retraction_status"), ref.get("retracted")) == (status, retracted):
+            continue
+        ref["retraction_status"], ref["retracted"] = status, retracted
+        changed = True
+    return changed
+
+
+def refresh_retractions(reference_ids: list[int]) -> int:
+    """The `retracted` / `retraction_status` of every reference in the live snapshots citing one of
+    these references, from the references as they now are (e.g. after a retraction import), in
+    the caller's transaction. Per batch of BATCH snapshots: two queries and one UPDATE."""
+    if not reference_ids:
+        return 0
+    ids = sorted(set(reference_ids))
+    snapshot_ids = sorted({pk for start in range(0, len(ids), BATCH) for pk in Article.objects.filter(
+        live_snapshot__revision__citations__reference_id__in=ids[start:start + BATCH]).values_list(
+        "live_snapshot_id", flat=True)})
+    total = 0
+    for start in range(0, len(snapshot_ids), BATCH):
+        snapshots = _locked(snapshot_ids[start:start + BATCH])
+        statuses = {(revision_id, number): status for revision_id, number, status in Citation.objects.filter(
+            revision_id__in={snap.revision_id for snap in snapshots}).values_list(
+            "revision_id", "number", "reference__retraction_status")}
+
+        total += _rewrite(snapshots, functools.partial(_set_retraction_statuses, statuses))
+    return total
