@@ -21,7 +21,7 @@ from articles.models import Article, ArticleState, Citation, Reference, Revision
 from governance import policies, rules
 from governance import selectors as governance_selectors
 from governance.models import AuditEvent
-from reviewers.models import BoardMember, Review, ReviewAssignment
+from reviewers.models import BoardMember, Review, ReviewAssignment, ReviewCycle
 
 IN_REVIEW_STATES = (ArticleState.SUBMITTED, ArticleState.IN_REVIEW)
 DUE_WINDOWS = (30, 60, 90)
@@ -511,6 +511,28 @@ def review_steps(current: str | None) -> list[dict[str, Any]]:
              "current": i == position} for i, (key, label) in enumerate(STEPS)]
 
 
+APPROVED_TEXT_STATES = (ArticleState.APPROVED, ArticleState.SCHEDULED, ArticleState.PUBLISHED,
+                        ArticleState.REVIEW_DUE)
+
+
+def signatures_of_working_revision(article: Article) -> tuple[list[Review], ReviewCycle | None]:
+    """The signed, unvoided approvals of the working revision, and the approved review cycle that
+    holds them if the revision is the approved text. While the board is reviewing it, the approvals
+    so far in the open cycle (and no approved cycle); the open cycle closes on approval, so an
+    approved, scheduled, published or review-due text takes its signatures from its approved cycle."""
+    cycle = governance_selectors.open_cycle(article)
+    if cycle is not None and cycle.revision_id == article.current_revision_id:
+        return list(governance_selectors.approvals_in_cycle(cycle).order_by("signed_at")), None
+    if article.state not in APPROVED_TEXT_STATES:
+        return [], None
+    approved = (ReviewCycle.objects.filter(article=article, revision_id=article.current_revision_id,
+                                           outcome=ReviewCycle.Outcome.APPROVED)
+                .order_by("-closed_at", "-pk").first())
+    if approved is None:
+        return [], None
+    return list(governance_selectors.approvals_in_cycle(approved).order_by("signed_at")), approved
+
+
 def working_document(article: Article, audience: str = "general") -> dict[str, Any]:
     """The working revision rendered like a published document, for the editors' preview. It is
     built on the fly and never served publicly."""
@@ -519,8 +541,9 @@ def working_document(article: Article, audience: str = "general") -> dict[str, A
     revision = article.current_revision
     variants = {v.audience: v for v in revision.variants.all()}
     variant = variants.get(audience)
-    cycle = governance_selectors.open_cycle(article)
-    approvals = list(governance_selectors.approvals_in_cycle(cycle)) if cycle else []
+    approvals, approved_cycle = signatures_of_working_revision(article)
+    approved_text = approved_cycle is not None
+    last_reviewed = (article.last_reviewed_at or approved_cycle.closed_at) if approved_text else None
     return {
         "slug": article.slug,
         "title": revision.title,
@@ -531,8 +554,9 @@ def working_document(article: Article, audience: str = "general") -> dict[str, A
         "body_html": variant.body_html if variant else revision.body_html,
         "references": snapshots.reference_documents(revision),
         "reviewed_by": snapshots.reviewer_documents(approvals),
-        "last_reviewed_at": None,
-        "next_review_due": None,
+        "last_reviewed_at": last_reviewed.isoformat() if last_reviewed else None,
+        "next_review_due": article.next_review_due.isoformat() if approved_text and article.next_review_due else None,
+        "approved_text": approved_text,
         "published_at": None,
         "updated_at": revision.created_at.isoformat(),
         "origin": revision.origin,

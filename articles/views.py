@@ -403,11 +403,19 @@ def article_preview(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     audience = request.GET.get("audience", "general")
     document = selectors.working_document(article, audience)
-    approved = article.state in (ArticleState.APPROVED, ArticleState.SCHEDULED, ArticleState.PUBLISHED) and (
-        article.state != ArticleState.PUBLISHED or article.live_snapshot_id is not None)
-    return render(request, "articles/public/article.html", _page_context(
-        document, article=article, step=selectors.STEP_OF_STATE.get(article.state), preview=True,
-        approved=approved, overdue=False, audience=audience))
+    # Approved means the text shown is the one the board signed (its approved review cycle), so
+    # the banner, the review steps and "Medically reviewed by" all say the same thing.
+    approved = document["approved_text"]
+    review_due = approved and article.state == ArticleState.REVIEW_DUE
+    overdue = review_due and article.next_review_due is not None and article.next_review_due < timezone.localdate()
+    step = selectors.STEP_OF_STATE.get(article.state)
+    if step == "approved" and not approved:
+        step = None  # never the "Approved" step beside "Pending medical review"
+    context = _page_context(document, article=article, step=step, preview=True, approved=approved,
+                            overdue=overdue, audience=audience)
+    context["review_due"] = review_due
+    context["rereview"] = review_due and not overdue
+    return render(request, "articles/public/article.html", context)
 
 
 # --- public pages ------------------------------------------------------------------------------

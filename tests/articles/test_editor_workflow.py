@@ -270,8 +270,12 @@ def test_it_previews_the_working_revision_as_not_approved(client, writer, make_a
     assert Article.objects.get(pk=article.pk).live_snapshot is None
 
 
+def _text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", "", html)))
+
+
 def _text(response) -> str:
-    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", "", response.content.decode())))
+    return _text_of(response.content.decode())
 
 
 def test_it_shows_the_approval_progress_while_the_article_is_under_review(client, chief, make_article, drive, topic,
@@ -335,3 +339,41 @@ def test_it_counts_overdue_assignments_beyond_the_ten_listed(client, chief, make
     response = client.get("/editor/")
     assert len(response.context["board"].overdue_assignments) == 10
     assert "Reviews overdue (12)" in _text(response)
+
+
+@pytest.mark.parametrize("state", ["approved", "published"])
+def test_it_previews_approved_text_with_its_signatures_and_dates(client, chief, make_article, drive, board, state):
+    article = drive(make_article(), state)
+    client.force_login(chief)
+    text = _text(client.get(f"/editor/articles/{article.slug}/preview/"))
+    assert "This text is approved" in text
+    assert "No board member has approved this text yet." not in text
+    assert "Pending medical review" not in text
+    for member in board[:2]:
+        assert member.printed_name in text
+    article.refresh_from_db()
+    assert f"Last reviewed {timezone.localtime(article.last_reviewed_at):%-d %B %Y}" in text
+    assert f"Next review {article.next_review_due:%-d %B %Y}" in text
+
+
+def test_it_previews_review_due_text_as_approved_and_due_for_re_review(client, chief, make_article, drive, board):
+    article = drive(make_article(), "review_due")
+    client.force_login(chief)
+    html = client.get(f"/editor/articles/{article.slug}/preview/").content.decode()
+    text = _text_of(html)
+    assert "is due for re-review" in text
+    assert "Pending medical review" not in text and "This text is not approved" not in text
+    assert 'id="caution-rereview"' in html
+    assert board[0].printed_name in text
+
+
+def test_it_previews_a_revision_under_review_with_the_approvals_so_far(client, chief, make_article, drive, board,
+                                                                      password):
+    article = drive(make_article(), "in_review")
+    assignment = ReviewAssignment.objects.filter(article=article, reviewer=board[0]).get()
+    services.review_record(assignment=assignment, actor=board[0].user, decision="approve", password=password)
+    client.force_login(chief)
+    text = _text(client.get(f"/editor/articles/{article.slug}/preview/"))
+    assert "This text is not approved" in text and "Pending medical review" in text
+    assert board[0].printed_name in text and board[1].printed_name not in text
+    assert "Last reviewed not yet" in text
