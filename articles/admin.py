@@ -418,7 +418,18 @@ class ReferenceAdmin(PolicyAdmin):
     search_fields = ("title", "doi", "pmid", "pmcid", "container")
     deletable = True
     empty_state = "No reference yet: references are added with an article's text in the editor, or here."
-    readonly_fields = ("retraction_updated_at", "created_at")
+    # The retraction fields change through the retraction import, which audits them.
+    readonly_fields = ("retraction_status", "retraction_notice", "retraction_updated_at", "created_at")
+    bibliographic_fields = ("kind", "title", "authors", "container", "year", "doi", "pmid", "pmcid", "url")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Reference | None = None):
+        """Once a revision handed over for review cites the reference, its reviewers have read
+        these details (and the revision hash covers them): a correction goes through a new
+        revision of the article, never through an edit here of the shared row."""
+        fields = tuple(self.readonly_fields)
+        if obj is not None and obj.pk and obj.reviewed_citations().exists():
+            fields = (*self.bibliographic_fields, *fields)
+        return fields
 
     @admin.display(description="DOI", ordering="doi")
     def doi_link(self, obj: Reference) -> str:
