@@ -26,7 +26,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.db.models.fields.json import KeyTransform
 from django.http import HttpResponse, HttpResponseNotModified
@@ -173,7 +173,10 @@ def _small_int(value: str | None, default: int, high: int) -> int | None:
     return number if 1 <= number <= high else None
 
 
-_CURSOR_TEXT = re.compile(r"[A-Za-z0-9+/_-]{1,500}={0,2}")
+# Within the lengths DRF's path accepts (ArticleListQuerySerializer.cursor, ChangesQuerySerializer.since):
+# anything longer goes to DRF, which answers 400.
+_CURSOR_TEXT = re.compile(r"(?=.{1,500}\Z)[A-Za-z0-9+/_-]+={0,2}")
+_SINCE_TEXT = re.compile(r"(?=.{1,200}\Z)[A-Za-z0-9+/_-]+={0,2}")
 _STATUS_TAIL = {status_: f',"review_status":"{status_}"}}' for status_ in s.REVIEW_STATUS_CHOICES}
 
 
@@ -222,14 +225,34 @@ def _hot_query(name: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         prepared = _PREPARED.setdefault(connection.connection, set())
         execute = f"EXECUTE imprimatur_{name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
         if name in prepared:
-            cursor.execute(execute, params)
+            try:
+                cursor.execute(execute, params)
+            except DatabaseError as exc:
+                if _sqlstate(exc) == _NO_SUCH_STATEMENT:
+                    prepared.discard(name)  # the next request prepares it again
+                raise
         else:
             numbers = iter(range(1, len(params) + 1))
             body = _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
-            cursor.execute(f"PREPARE imprimatur_{name} AS {body}; {execute}", params)
+            try:
+                cursor.execute(f"PREPARE imprimatur_{name} AS {body}; {execute}", params)
+            except DatabaseError:
+                # The EXECUTE failed after its PREPARE (or the PREPARE found the statement already
+                # there): either way the statement exists in the session, and neither the failure nor a
+                # rollback undoes a PREPARE. Preparing it again would fail "already exists"; should the
+                # PREPARE itself have failed, the next EXECUTE says so and is forgotten above.
+                prepared.add(name)
+                raise
             cursor.nextset()
             prepared.add(name)
         return cursor.fetchall()
+
+
+_NO_SUCH_STATEMENT = "26000"  # invalid_sql_statement_name: "prepared statement … does not exist"
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None) or getattr(exc, "sqlstate", None)
 
 
 def _sql(part: str) -> str | None:
@@ -567,11 +590,16 @@ def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
 
 
+# `seq` is a bigint: a cursor beyond it was never given out (and would overflow the query).
+MAX_SEQ = 2**63 - 1
+
+
 def decode_cursor(token: str) -> int:
+    """The `seq` of a `next_cursor`; a 400 naming `since` for anything else (on both paths)."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         label, _, number = raw.partition(":")
-        if label != "seq" or not number.isdigit():
+        if label != "seq" or not (number.isascii() and number.isdigit()) or len(number) > 19 or int(number) > MAX_SEQ:
             raise ValueError(raw)
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
@@ -606,7 +634,7 @@ class ChangesView(PublicView):
             return None
         limit = _small_int(params.get("page_size"), 100, 1000)
         token = params.get("since")
-        if limit is None or (token is not None and not _CURSOR_TEXT.fullmatch(token)):
+        if limit is None or (token is not None and not _SINCE_TEXT.fullmatch(token)):
             return None
         try:
             since = decode_cursor(token) if token else 0
