@@ -133,7 +133,7 @@ class ArticleCollectionView(EditorialView):
     )
     def get(self, request: Any) -> Any:
         page_size = request.query_params.get("page_size")
-        if page_size is not None and not (page_size.isdigit() and 1 <= int(page_size) <= 100):
+        if page_size is not None and not (page_size.isascii() and page_size.isdigit() and 1 <= int(page_size) <= 100):
             raise ContentInvalid({"page_size": ["Give a whole number from 1 to 100."]})
         paginator = ArticlePagination()
         queryset = policies.visible_articles(request.user).select_related("topic", "current_revision")

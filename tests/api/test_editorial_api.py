@@ -266,3 +266,12 @@ def test_it_lists_the_audit_trail_oldest_first(as_chief, make_article, drive):
     assert "article.publish" in [e["action"] for e in events]
     assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
     assert set(events[0]) == {"seq", "at", "actor", "action", "from_state", "to_state", "reason", "hash"}
+
+
+def test_it_refuses_a_page_size_that_is_not_plain_digits(as_writer, make_article):
+    make_article()
+    for page_size in ("\u00b2", "\u0663", "0", "101", "-1", "ten"):  # superscript two, Arabic-Indic three
+        response = as_writer.get("/api/v1/editorial/articles/", {"page_size": page_size})
+        assert response.status_code == 400, page_size
+        assert "page_size" in response.json()["errors"]
+    assert len(as_writer.get("/api/v1/editorial/articles/", {"page_size": "1"}).json()["results"]) == 1
