@@ -173,8 +173,12 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
             for f in formset.forms if not f.data.get(f.add_prefix("DELETE"))]
     rows = [row for row in rows if any(str(row.get(n) or "").strip() for n in ("key", "title", "doi", "pmid", "url"))]
     if action == "import_ris":
-        upload = request.FILES.get("ris_file")
-        if upload is None:
+        # Through the form's own validation (clean_ris_file holds the size limit), not request.FILES.
+        form.is_valid()
+        upload = form.cleaned_data.get("ris_file") if "ris_file" not in form.errors else None
+        if "ris_file" in form.errors:
+            messages.error(request, form.errors["ris_file"][0])
+        elif upload is None:
             messages.error(request, "Choose a .ris file to import first.")
         else:
             try:
@@ -182,13 +186,7 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
             except ValidationError as exc:
                 messages.error(request, exc.messages[0])
             else:
-                known = {(r.get("doi") or "").lower() for r in rows} | {r.get("pmid") for r in rows}
-                fresh = [r for r in imported if not ((r["doi"] and r["doi"] in known) or (r["pmid"] and r["pmid"] in known))]
-                rows.extend(fresh)
-                skipped = len(imported) - len(fresh)
-                messages.success(request, f"Imported {len(fresh)} reference(s) from {upload.name}"
-                                          + (f"; {skipped} already listed were skipped." if skipped else ".")
-                                          + " Give each a key and cite it in the body.")
+                _import_rows(request, rows, imported, upload.name)
     new_formset = ReferenceFormSet(prefix="refs", initial=rows)
     if action == "add_reference":
         new_formset.extra = 1
@@ -196,9 +194,55 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
         new_formset.extra = 0 if rows else 1
     # An unbound form initialised with what was typed: the text comes back, without error marks
     # for fields the author has not finished yet.
-    kept = ArticleForm(initial={name: request.POST.get(name) for name in form.fields if name in request.POST},
-                       creating=article is None)
+    kept = ArticleForm(initial={name: _posted(request, form.fields[name], name) for name in form.fields
+                                if name in request.POST}, creating=article is None)
     return _render_form(request, kept, new_formset, article=article)
+
+
+def _posted(request: HttpRequest, field: Any, name: str) -> Any:
+    """A posted value as a form's initial: every selected value of a multi-select, else the value."""
+    if getattr(field.widget, "allow_multiple_selected", False):
+        return request.POST.getlist(name)
+    return request.POST.get(name)
+
+
+def _identity(ref: dict[str, Any]) -> set[tuple[str, str]]:
+    """What makes two references the same: DOI, PMID; failing both, title and year."""
+    keys = set()
+    if ref.get("doi"):
+        keys.add(("doi", normalize_doi(str(ref["doi"]))))
+    if str(ref.get("pmid") or "").strip():
+        keys.add(("pmid", str(ref["pmid"]).strip()))
+    if not keys and str(ref.get("title") or "").strip():
+        keys.add(("title", f"{str(ref['title']).strip().casefold()}|{ref.get('year') or ''}"))
+    return keys
+
+
+def _import_rows(request: HttpRequest, rows: list[dict[str, Any]], imported: list[dict[str, Any]],
+                 filename: str) -> None:
+    """Append the imported references to `rows`, skipping those already listed on the form and
+    those the RIS file itself repeats; say how many of each were skipped."""
+    known = {key for row in rows for key in _identity(row) if key[0] != "title"}
+    in_file: set[tuple[str, str]] = set()
+    fresh, listed, repeated = [], 0, 0
+    for ref in imported:
+        keys = _identity(ref)
+        if keys & known:
+            listed += 1
+        elif keys & in_file:
+            repeated += 1
+        else:
+            fresh.append(ref)
+            in_file |= keys
+    rows.extend(fresh)
+    message = f"Imported {len(fresh)} reference(s) from {filename}"
+    skipped = []
+    if listed:
+        skipped.append(f"{listed} already listed")
+    if repeated:
+        skipped.append(f"{repeated} repeated within the file")
+    message += (f"; skipped {' and '.join(skipped)}." if skipped else ".") + " Give each a key and cite it in the body."
+    messages.success(request, message)
 
 
 @editor_required

@@ -210,3 +210,60 @@ def test_it_does_not_let_a_colleague_edit_someone_elses_draft(client, colleague,
     client.force_login(colleague)
     assert client.get(f"/editor/articles/{article.slug}/").status_code == 404
     assert client.get(f"/editor/articles/{article.slug}/edit/").status_code == 404
+
+
+def test_it_refuses_a_ris_file_over_the_size_limit(client, writer, topic):
+    from articles.forms import MAX_RIS_BYTES
+
+    client.force_login(writer)
+    upload = io.BytesIO(RIS.encode() + b"\n" * (MAX_RIS_BYTES + 1 - len(RIS.encode())))
+    upload.name = "huge.ris"
+    data = form_data(topic, action="import_ris")
+    data["ris_file"] = upload
+    response = client.post("/editor/articles/new/", data)
+    html = response.content.decode()
+    assert f"the limit is {MAX_RIS_BYTES:,}" in html
+    assert "Imported" not in html
+    assert len([f for f in response.context["formset"].forms if f.initial]) == 2  # only the two typed by hand
+
+
+def test_it_skips_references_a_ris_file_repeats(client, writer, topic):
+    client.force_login(writer)
+    first = RIS.split("ER  -\n")[0] + "ER  -\n"
+    upload = io.BytesIO((RIS + first).encode())
+    upload.name = "pubmed.ris"
+    data = form_data(topic, action="import_ris", **{"refs-TOTAL_FORMS": "1", "refs-0-key": "", "refs-0-title": "",
+                                                     "refs-0-doi": "", "refs-0-url": ""})
+    data["ris_file"] = upload
+    response = client.post("/editor/articles/new/", data)
+    imported = [f.initial for f in response.context["formset"].forms if f.initial]
+    assert [r["doi"] for r in imported] == ["10.1056/nejmoa1911303", ""]
+    assert "Imported 2 reference(s) from pubmed.ris; skipped 1 repeated within the file." in response.content.decode()
+
+
+def test_it_skips_imported_references_already_on_the_form(client, writer, topic):
+    client.force_login(writer)
+    upload = io.BytesIO(RIS.encode())
+    upload.name = "pubmed.ris"
+    data = form_data(topic, action="import_ris", **{"refs-0-doi": "https://doi.org/10.1056/NEJMoa1911303"})
+    data["ris_file"] = upload
+    response = client.post("/editor/articles/new/", data)
+    assert "Imported 1 reference(s) from pubmed.ris; skipped 1 already listed." in response.content.decode()
+
+
+@pytest.mark.parametrize("action", ["add_reference", "import_ris"])
+def test_it_keeps_every_related_article_when_adding_references(client, writer, chief, topic, make_article, drive,
+                                                               action):
+    first = drive(make_article(title="Heart failure medicines"), "published")
+    second = drive(make_article(title="Salt and heart failure"), "published")
+    client.force_login(writer)
+    data = form_data(topic, action=action, related=[str(first.pk), str(second.pk)])
+    if action == "import_ris":
+        upload = io.BytesIO(RIS.encode())
+        upload.name = "pubmed.ris"
+        data["ris_file"] = upload
+    response = client.post("/editor/articles/new/", data)
+    assert sorted(int(v) for v in response.context["form"]["related"].value()) == sorted([first.pk, second.pk])
+    html = response.content.decode()
+    for article in (first, second):
+        assert f'<option value="{article.pk}" selected>' in html
