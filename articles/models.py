@@ -292,6 +292,18 @@ class Article(ConcurrentTransitionMixin, models.Model):
         """Retire the article for good; its live text, if any, is withdrawn."""
 
 
+class RevisionQuerySet(models.QuerySet):
+    """Revisions are never updated nor deleted on their own, in bulk either (PostgreSQL refuses it
+    too: articles migration 0005). Deleting an unsigned article still cascades to its revisions
+    (the deletion collector does not go through this queryset)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ValidationError("Revisions are immutable; save the article to make a new revision.")
+
+    def delete(self) -> Any:
+        raise ValidationError("Revisions are immutable and are never deleted on their own.")
+
+
 class Revision(models.Model):
     """An immutable version of an article's content. Every content save makes a new one."""
 
@@ -307,6 +319,8 @@ class Revision(models.Model):
     content_hash = models.CharField(max_length=64, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "number"]

@@ -179,6 +179,22 @@ class ReviewAssignment(models.Model):
         return self.status == self.Status.OPEN and self.due_at < timezone.now()
 
 
+VOID_FIELDS = frozenset({"voided_at", "void_reason"})
+
+
+class ReviewQuerySet(models.QuerySet):
+    """Signed reviews change only to be voided, and are never deleted, in bulk either
+    (PostgreSQL refuses it too: reviewers migration 0004)."""
+
+    def update(self, **kwargs: Any) -> int:
+        if not kwargs or set(kwargs) - VOID_FIELDS:
+            raise ValidationError("A signed review cannot be changed; it can only be voided.")
+        return super().update(**kwargs)
+
+    def delete(self) -> Any:
+        raise ValidationError("A signed review is never deleted; void it instead.")
+
+
 class Review(models.Model):
     """A signed review decision: an electronic signature over one revision.
 
@@ -213,6 +229,8 @@ class Review(models.Model):
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=500, blank=True)
 
+    objects = ReviewQuerySet.as_manager()
+
     class Meta:
         ordering = ["signed_at"]
         constraints = [
@@ -226,6 +244,9 @@ class Review(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             update_fields = kwargs.get("update_fields")
-            if not update_fields or set(update_fields) - {"voided_at", "void_reason"}:
+            if not update_fields or set(update_fields) - VOID_FIELDS:
                 raise ValidationError("A signed review cannot be changed; it can only be voided.")
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any):
+        raise ValidationError("A signed review is never deleted; void it instead.")
