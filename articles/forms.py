@@ -11,6 +11,7 @@ import rispy
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.text import slugify
 
 from articles.models import (
     PMID_PATTERN,
@@ -28,6 +29,19 @@ from governance.services import ArticleContent, VariantInput
 from reviewers.models import BoardMember
 
 MAX_RIS_BYTES = 2 * 1024 * 1024
+
+# Slugs the editor's own routes take: /editor/articles/new/ is the create page, so an article
+# with the slug "new" could never be opened. Refused as an explicit slug; a title that slugifies
+# to one of these gets a numbered slug instead.
+RESERVED_SLUGS = frozenset({"new"})
+
+
+def free_slug(base: str) -> str:
+    """`base`, or `base-2`, `base-3`… : the first that is neither reserved nor taken."""
+    slug, n = base, 2
+    while slug in RESERVED_SLUGS or Article.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
 
 # RIS type tags → our reference kinds (PubMed exports JOUR; Zotero/EndNote use the rest).
 RIS_KINDS = {
@@ -90,6 +104,20 @@ class ArticleForm(forms.Form):
     def variant_fields(self) -> list[dict[str, Any]]:
         return [{"audience": audience, "label": label, "summary": self[f"variant_{audience}_summary"],
                  "body": self[f"variant_{audience}_body"]} for audience, label in Audience.choices]
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug") or ""
+        if slugify(slug) in RESERVED_SLUGS:
+            raise ValidationError(f"“{slug}” is reserved for the editor's own pages; choose another slug.")
+        return slug
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.creating and not data.get("slug") and "slug" not in self.errors:
+            base = slugify(data.get("title") or "")[:180]
+            if base in RESERVED_SLUGS:  # left to the services, the title would give a reserved slug
+                data["slug"] = free_slug(base)
+        return data
 
     def clean_ris_file(self):
         upload = self.cleaned_data.get("ris_file")

@@ -267,3 +267,19 @@ def test_it_keeps_every_related_article_when_adding_references(client, writer, c
     html = response.content.decode()
     for article in (first, second):
         assert f'<option value="{article.pk}" selected>' in html
+
+
+def test_it_never_derives_the_reserved_slug_new_from_a_title(client, writer, topic):
+    client.force_login(writer)
+    response = client.post("/editor/articles/new/", form_data(topic, title="New!"))
+    article = Article.objects.get()
+    assert article.slug == "new-2"
+    assert response.url == f"/editor/articles/{article.slug}/"
+    assert client.get(response.url).context["article"] == article
+
+
+def test_it_refuses_the_reserved_slug_new(client, writer, topic):
+    client.force_login(writer)
+    response = client.post("/editor/articles/new/", form_data(topic, slug="new"))
+    assert response.status_code == 200 and not Article.objects.exists()
+    assert "reserved for the editor" in response.context["form"].errors["slug"][0]
