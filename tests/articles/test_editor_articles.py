@@ -283,3 +283,19 @@ def test_it_refuses_the_reserved_slug_new(client, writer, topic):
     response = client.post("/editor/articles/new/", form_data(topic, slug="new"))
     assert response.status_code == 200 and not Article.objects.exists()
     assert "reserved for the editor" in response.context["form"].errors["slug"][0]
+
+
+@pytest.mark.parametrize(("query", "level"), [({"refs-0-pmid": "12ab"}, "error"),
+                                              ({"refs-0-pmid": "33301246"}, "ok")])
+def test_it_colours_the_reference_check_note_it_swaps_in(client, writer, query, level):
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    client.force_login(writer)
+    html = client.get("/editor/references/check/", query).content.decode()
+    assert re.search(rf'<span class="{level}">', html)
+    # The note is swapped into the (otherwise unstyled) div.ref-note: a rule must reach the span inside it.
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "imprimatur.css").read_text()
+    assert re.search(rf"\.ref-note \.{level}\s*\{{", css)
