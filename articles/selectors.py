@@ -364,8 +364,61 @@ def reviewer_suggestions(article: Article) -> list[ReviewerSuggestion]:
     return suggestions
 
 
-def audit_timeline(article: Article) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(article_id=article.pk).order_by("-seq")
+AUDIT_LABELS = {
+    "article.create": "Article created",
+    "revision.create": "New revision saved",
+    "reference.create": "Reference added to the library",
+    "reference.update": "Reference details updated",
+    "reference.retraction_status": "Reference retraction status changed",
+    "article.submit": "Submitted for review",
+    "article.start_review": "Review started",
+    "assignment.create": "Reviewer assigned",
+    "assignment.cancel": "Reviewer assignment cancelled",
+    "review.sign": "Review decision signed",
+    "review.void": "Review decision voided",
+    "article.request_changes": "Changes requested",
+    "article.approve": "Approved by the board",
+    "article.publish": "Published",
+    "article.schedule": "Publication scheduled",
+    "article.schedule_failed": "Scheduled publication failed",
+    "article.revise": "Back to draft for revision",
+    "article.void": "Approval voided for revision",
+    "article.flag_review_due": "Flagged as due for re-review",
+    "article.review_date_spread": "Re-review date moved (load spreading)",
+    "article.withdraw": "Withdrawn from publication",
+    "article.archive": "Archived",
+}
+TIMELINE_LIMIT = 50
+
+
+def audit_label(action: str) -> str:
+    """A readable label for an audit action code ("article.submit" → "Submitted for review")."""
+    if action in AUDIT_LABELS:
+        return AUDIT_LABELS[action]
+    subject, _, verb = action.partition(".")
+    return f"{subject.replace('_', ' ').capitalize()}: {verb.replace('_', ' ')}" if verb else action
+
+
+@dataclass
+class Timeline:
+    events: list[AuditEvent]
+    total: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.events)
+
+
+def audit_timeline(article: Article, limit: int = TIMELINE_LIMIT) -> Timeline:
+    """The article's latest `limit` audit events, newest first, each with a readable `label`, and
+    how many there are in all (the full trail is in the audit dossier)."""
+    qs = AuditEvent.objects.filter(article_id=article.pk)
+    events = list(qs.order_by("-seq")[:limit + 1])
+    total = len(events) if len(events) <= limit else qs.count()
+    events = events[:limit]
+    for event in events:
+        event.label = audit_label(event.action)
+    return Timeline(events=events, total=total)
 
 
 def signed_reviews(article: Article) -> QuerySet[Review]:

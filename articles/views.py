@@ -341,7 +341,8 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "suggestions": selectors.reviewer_suggestions(article) if may_assign and assignable else [],
         "assignments": selectors.assignments_of(article),
         "reviews": selectors.signed_reviews(article),
-        "timeline": selectors.audit_timeline(article)[:50],
+        "timeline": selectors.audit_timeline(article),
+        "may_read_audit": policies.may_read_audit(request.user, article),
         "assign_form": AssignForm(),
         "now": timezone.now(),
     })

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from articles.models import Article, Reference
 from governance import services
+from governance.models import AuditEvent
 from reviewers.models import ReviewAssignment
 from tests import factories
 from tests.conftest import BODY, article_content
@@ -377,3 +378,29 @@ def test_it_previews_a_revision_under_review_with_the_approvals_so_far(client, c
     assert "This text is not approved" in text and "Pending medical review" in text
     assert board[0].printed_name in text and board[1].printed_name not in text
     assert "Last reviewed not yet" in text
+
+
+def test_it_labels_the_audit_timeline_and_links_the_dossier(client, chief, make_article, drive, board):
+    article = drive(make_article(), "published")
+    client.force_login(chief)
+    html = client.get(f"/editor/articles/{article.slug}/").content.decode()
+    assert '<strong title="article.submit">Submitted for review</strong>' in html
+    assert '<strong title="assignment.create">Reviewer assigned</strong>' in html
+    assert f'href="/editor/articles/{article.slug}/dossier.pdf"' in html
+    assert f'href="/editor/articles/{article.slug}/dossier.json"' in html
+    assert 'id="timeline-cut"' not in html
+    assert client.get(f"/editor/articles/{article.slug}/dossier.json").status_code == 200
+
+
+def test_it_says_when_the_audit_timeline_is_cut_and_points_to_the_dossier(client, writer, make_article):
+    article = make_article()
+    for n in range(50):
+        article = services.article_edit(article=article, actor=writer, content=article_content(
+            summary=f"Summary, take {n}"), change_note=f"Take {n}")
+    total = AuditEvent.objects.filter(article_id=article.pk).count()
+    assert total > 50
+    client.force_login(writer)
+    response = client.get(f"/editor/articles/{article.slug}/")
+    assert len(response.context["timeline"].events) == 50
+    text = _text(response)
+    assert f"Showing the latest 50 of {total} events. The full trail is in the audit dossier (PDF)." in text
