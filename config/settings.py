@@ -231,6 +231,17 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled in by governance.schedules
 
+# --- Cache ----------------------------------------------------------------------------------
+# The public API's rate-limit counters and verified keys. With REDIS_URL they live in Redis, shared
+# by every worker process (a per-process cache would give each gunicorn worker its own limit);
+# without it, in the process's memory (one process: `make run`, the tests).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "imprimatur-cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -3,18 +3,23 @@
 Downstream sites send `Authorization: Api-Key <prefix>.<secret>` (djangorestframework-api-key:
 only a hash is stored). A verified key is remembered in the cache for a few seconds
 (`IMPRIMATUR_API_KEY_CACHE_SECONDS`, default 30) so that a conditional GET answered with 304
-costs one query, not two; a revoked key therefore stops working within that delay (at once in
-the process that revoked it).
+costs one query, not two; a revoked key is forgotten from the cache at once (in every worker when
+the cache is Redis, settings.CACHES; else within that delay in the other processes).
+
+Rates are fixed-window counters in the same cache (FixedWindowRateThrottle): shared by all the
+workers when it is Redis.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -100,15 +105,67 @@ class PublicReadAccess(permissions.BasePermission):
         return bool(getattr(settings, "IMPRIMATUR_PUBLIC_API_ANONYMOUS", False))
 
 
-class _SettingsRateThrottle(throttling.SimpleRateThrottle):
-    """Reads its rate from the settings on every request (DRF's default reads them once, at
-    import), so a deployment or a test can change it."""
+def count_request(key: str, timeout: int) -> int:
+    """Add one to the counter `key` (created expiring after `timeout` seconds) and return it.
+
+    On Redis one round trip: SET NX (the counter at 0, with its expiry, if there is none) and INCR,
+    pipelined (Django's RedisCache.incr would make two: EXISTS, then INCR). Elsewhere incr first,
+    add when the counter is new, incr again if another request added it first. The counter is an
+    int stored as Django's Redis serializer stores ints (raw), so `cache.get(key)` reads it."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        raw_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(raw_key, write=True)
+        with client.pipeline(transaction=False) as pipe:
+            pipe.set(raw_key, 0, ex=timeout, nx=True)
+            pipe.incr(raw_key)
+            return int(pipe.execute()[1])
+    try:
+        return backend.incr(key)
+    except ValueError:
+        if backend.add(key, 1, timeout):
+            return 1
+        return backend.incr(key)
+
+
+class FixedWindowRateThrottle(throttling.BaseThrottle):
+    """At most N requests per window (`N/s|m|h|d`, rate setting `scope`, read on every request so
+    a deployment or a test can change it) for each identity, counted in the cache: one counter
+    per identity and window (not DRF's list of every request's timestamp, re-pickled on each
+    request), so every worker sharing the cache (Redis) shares the limit. Windows start at
+    multiples of their length since the epoch; a refused request answers 429 with `Retry-After`
+    the seconds to the window's end."""
+
+    scope = ""
+    cache_format = "throttle:%(scope)s:%(ident)s"
+    _wait: float | None = None
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        raise NotImplementedError
 
-class ApiKeyRateThrottle(_SettingsRateThrottle):
+    def allow_request(self, request: Any, view: Any) -> bool:
+        rate = self.get_rate()
+        if rate is None:
+            return True
+        ident = self.get_cache_key(request, view)
+        if ident is None:
+            return True
+        limit, duration = throttling.SimpleRateThrottle.parse_rate(self, rate)
+        now = time.time()
+        window = int(now // duration)
+        if count_request(f"{ident}:{window}", duration + 1) <= limit:
+            return True
+        self._wait = (window + 1) * duration - now
+        return False
+
+    def wait(self) -> float | None:
+        return self._wait
+
+
+class ApiKeyRateThrottle(FixedWindowRateThrottle):
     """Per downstream site: rate setting `api_key` (default 1200/min)."""
 
     scope = "api_key"
@@ -119,7 +176,7 @@ class ApiKeyRateThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.auth.key_id}
 
 
-class AnonymousPublicRateThrottle(_SettingsRateThrottle):
+class AnonymousPublicRateThrottle(FixedWindowRateThrottle):
     """Anonymous readers (when allowed), per client address: rate setting `anon_public`."""
 
     scope = "anon_public"

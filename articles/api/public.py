@@ -105,6 +105,7 @@ class PublicView(APIView):
     # Off: every request goes through DRF (the tests compare both paths).
     fast_path = True
     _throttled_here = False
+    _refused_wait: float | None = None
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if self.fast_path and request.method == "GET":
@@ -120,8 +121,9 @@ class PublicView(APIView):
     def fast_access(self, request: Any) -> bool:
         """What DRF's authentication, permission and throttles would let through, answered as they
         would (same key verification, same throttle classes and counters); False for anything they
-        would refuse, which DRF then answers (401, 403, 429 with Retry-After). Once this returns
-        True the request has been counted by the throttle: DRF does not count it again."""
+        would refuse, which DRF then answers (401, 403, 429 with Retry-After). Once the key is
+        verified the request has been counted by the throttles: DRF does not count it again (a
+        refusal here is DRF's 429, with this Retry-After)."""
         key = ApiKeyAuthentication.parser.get_from_authorization(request)
         site = None
         if key is not None:
@@ -131,15 +133,19 @@ class PublicView(APIView):
         elif not getattr(settings, "IMPRIMATUR_PUBLIC_API_ANONYMOUS", False):
             return False
         shim = SimpleNamespace(auth=site, META=request.META, headers=request.headers)
+        self._throttled_here = True
         for throttle_class in self.throttle_classes:
             throttle = throttle_class()
             if not throttle.allow_request(shim, self):
+                self._refused_wait = throttle.wait()
                 return False
-        self._throttled_here = True
         return True
 
     def check_throttles(self, request: Any) -> None:
-        if not self._throttled_here:  # not counted twice when the fast path handed over
+        # Not counted twice when the fast path handed over: its refusal (429) stands as counted.
+        if self._refused_wait is not None:
+            self.throttled(request, self._refused_wait)
+        if not self._throttled_here:
             super().check_throttles(request)
 
     def finish(self, response: HttpResponse) -> HttpResponse:

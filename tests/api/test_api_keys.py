@@ -1,4 +1,13 @@
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+
 import pytest
+import time_machine
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
@@ -90,3 +99,57 @@ def test_it_refuses_a_key_without_a_name(db):
 
     with pytest.raises(CommandError):
         call_command("create_api_key", "  ")
+
+
+def _counter(key_id: str, window: int):
+    return cache.get(f"throttle:api_key:{key_id}:{window}")
+
+
+@time_machine.travel(dt.datetime(2026, 3, 2, 12, 0, 45, tzinfo=dt.UTC), tick=False)
+def test_it_counts_each_key_once_per_request_in_a_fixed_window_in_the_cache(site, api_key, settings, make_article,
+                                                                             drive):
+    _with_rates(settings, api_key="3/min")
+    drive(make_article(), "published")
+    key_id = str(APIKey.objects.get_from_key(api_key).pk)
+    window = int(time.time() // 60)
+
+    assert site.get("/api/v1/articles/").status_code == 200  # fast path
+    assert site.get("/api/v1/articles/", {"q": "heart"}).status_code == 200  # DRF only
+    assert site.get("/api/v1/articles/no-such-article/").status_code == 404  # counted on the fast path, DRF answers
+    assert _counter(key_id, window) == 3  # one int per key and window, not a list of timestamps
+
+    refused = [site.get("/api/v1/articles/"), site.get("/api/v1/topics/")]
+
+    assert [r.status_code for r in refused] == [429, 429]
+    assert [r["Retry-After"] for r in refused] == ["15", "15"]  # seconds to the end of the minute
+    assert _counter(key_id, window) == 5  # a refusal on the fast path is counted once, not again by DRF
+    with time_machine.travel(dt.datetime(2026, 3, 2, 12, 1, 0, tzinfo=dt.UTC), tick=False):
+        assert site.get("/api/v1/articles/").status_code == 200  # a new window
+
+
+def test_it_reads_the_rate_left_from_the_shared_cache(site, api_key, settings, db):
+    # What another worker counted is in the cache every worker reads: here, two requests' worth.
+    _with_rates(settings, api_key="3/min")
+    key_id = str(APIKey.objects.get_from_key(api_key).pk)
+    window = int(time.time() // 60)
+    cache.set(f"throttle:api_key:{key_id}:{window}", 2, 61)
+    cache.set(f"throttle:api_key:{key_id}:{window + 1}", 2, 121)  # should the minute turn meanwhile
+
+    assert [site.get("/api/v1/articles/").status_code for _ in range(2)] == [200, 429]
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the shared Redis cache needs REDIS_URL (CI sets it)")
+def test_it_shares_the_limit_between_processes_through_redis(site, api_key, settings, db):
+    assert isinstance(caches["default"], RedisCache)
+    _with_rates(settings, api_key="3/d")
+    key_id = str(APIKey.objects.get_from_key(api_key).pk)
+    counter = f"throttle:api_key:{key_id}:{int(time.time() // 86400)}"
+    another_worker = ("import django; django.setup(); from articles.api.authentication import count_request; "
+                      f"print([count_request({counter!r}, 86401) for _ in range(2)])")
+
+    done = subprocess.run([sys.executable, "-c", another_worker], capture_output=True, text=True, check=True,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}, timeout=60)
+
+    assert done.stdout.strip() == "[1, 2]"
+    assert [site.get("/api/v1/articles/").status_code for _ in range(2)] == [200, 429]
+    assert cache.get(counter) == 4
