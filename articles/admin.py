@@ -70,7 +70,7 @@ class ReviseForm(forms.Form):
 
 class ArchiveForm(forms.Form):
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-                             help_text="Archiving is final; a live text is withdrawn.")
+                             help_text="Archiving is final; a live text is withdrawn, and then a reason is required.")
 
 
 class ScheduleForm(forms.Form):

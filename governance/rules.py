@@ -174,6 +174,18 @@ def reason_required_to_void(article: Article, ctx: dict[str, Any]) -> RuleResult
                       "" if ok else "Say why the approved text must change.")
 
 
+@_needs_context
+def reason_required_to_archive_live(article: Article, ctx: dict[str, Any]) -> RuleResult:
+    """Archiving takes a live text down for good, like a withdrawal: readers and API clients get a
+    tombstone with its reason. A never-published article archives without one."""
+    if article.live_snapshot_id is None:
+        return RuleResult("reason_required_to_archive_live", True, "Nothing live is taken down.")
+    ok = bool((ctx.get("reason") or "").strip())
+    return RuleResult("reason_required_to_archive_live", ok, "A reason for taking the live text down is given."
+                      if ok else "Archiving a live article takes its text down and needs a reason.",
+                      "" if ok else "Say why readers no longer get this article; the reason is shown with it.")
+
+
 def has_live_text(article: Article, ctx: dict[str, Any]) -> RuleResult:
     ok = article.live_snapshot_id is not None
     return RuleResult("has_live_text", ok, "The article is live." if ok else "Nothing is published to withdraw.",
@@ -190,7 +202,7 @@ TRANSITION_RULES: dict[str, list[Rule]] = {
     "flag_review_due": [],
     "withdraw": [has_live_text, reason_required],
     "revise": [reason_required_to_void],
-    "archive": [],
+    "archive": [reason_required_to_archive_live],
 }
 
 

@@ -675,7 +675,7 @@ def article_unpublish_overdue(*, article: Article, reason: str) -> Article:
 
 
 def article_archive(*, article: Article, actor: Any, reason: str = "") -> Article:
-    """Retire the article for good; a live text is withdrawn."""
+    """Retire the article for good; a live text is withdrawn (then a reason is required)."""
     _authorize(actor, "archive", article)
     with transaction.atomic():
         locked = _lock(article)
@@ -685,7 +685,7 @@ def article_archive(*, article: Article, actor: Any, reason: str = "") -> Articl
         old = _run(locked, "archive", actor)
         audit.record(action="article.archive", obj=locked, actor=actor, article=locked, from_state=old,
                      to_state=locked.state, reason=reason)
-        _take_down(locked, actor=actor, reason=reason or "Archived")
+        _take_down(locked, actor=actor, reason=reason.strip())  # required when live (rules)
     return locked
 
 

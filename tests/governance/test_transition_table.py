@@ -217,3 +217,41 @@ def test_it_renders_the_committed_state_diagram_from_the_state_machine(tmp_path)
     assert (tmp_path / "diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for name in TRANSITIONS:
         assert f"[label={name}]" in committed.read_text()
+
+
+# Archiving without a reason: refused exactly where a live text would be taken down.
+ARCHIVE_WITHOUT_REASON = {"draft": "ok", "submitted": "ok", "in_review": "ok", "approved": "ok", "scheduled": "ok",
+                          "published": "reason_required_to_archive_live",
+                          "review_due": "reason_required_to_archive_live", "withdrawn": "ok",
+                          "archived": STATE}
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_it_requires_a_reason_to_archive_only_a_live_article(state, article_in, chief):
+    article = article_in(state)
+    expected = ARCHIVE_WITHOUT_REASON[state]
+
+    if expected == "ok":
+        assert services.article_transition(article=article, actor=chief, name="archive", reason="  ").state == "archived"
+    else:
+        with pytest.raises(TransitionRefused) as refused:
+            services.article_transition(article=article, actor=chief, name="archive", reason="  ")
+        assert refused.value.rule == expected
+        assert Article.objects.get(pk=article.pk).state == state
+        assert Article.objects.get(pk=article.pk).live_snapshot_id == article.live_snapshot_id
+
+
+def test_it_requires_a_reason_to_archive_a_live_article_edited_back_to_draft(article_in, chief, writer):
+    from tests.conftest import article_content
+
+    article = services.article_edit(article=article_in("published"), actor=writer,
+                                    content=article_content(summary="Edited while live."))
+    assert article.state == "draft" and article.live_snapshot_id is not None
+
+    with pytest.raises(TransitionRefused) as refused:
+        services.article_archive(article=article, actor=chief)
+    assert refused.value.rule == "reason_required_to_archive_live"
+
+    archived = services.article_archive(article=article, actor=chief, reason="Superseded by a new article")
+    assert archived.live_snapshot_id is None
+    assert archived.withdrawn_reason == "Superseded by a new article"
