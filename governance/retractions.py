@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from articles.models import Article, Citation, Reference, normalize_doi
 
-from . import audit, staleness
+from . import audit, snapshots, staleness
 from .models import RetractionImport
 
 Status = Reference.RetractionStatus
@@ -148,6 +148,8 @@ def apply_notices(notices: Iterable[Notice]) -> ImportResult:
                                data={"from": old, "to": new, "doi": ref.doi or "", "pmid": ref.pmid or ""})
             for ref, old, new in result.changed
         ])
+        # The live snapshots' stored documents say whether each cited source is retracted: kept current.
+        snapshots.refresh_retractions([ref.pk for ref, old, new in result.changed if old != new])
     result.flagged = flag_articles_citing_retracted().flagged
     return result
 
