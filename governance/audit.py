@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -253,11 +253,29 @@ class ChainCheck:
 
 
 def verify(events: Iterable[AuditEvent] | None = None) -> ChainCheck:
-    """Walk the whole chain in `seq` order; the first event whose link or hash fails is named."""
+    """Walk the whole chain in `seq` order; the first event whose link or hash fails is named.
+
+    On a running system events keep arriving while the walk runs. Called on its own (the
+    verify_audit command), the chain and its head are read in one snapshot: one transaction,
+    REPEATABLE READ on PostgreSQL, and they must agree exactly. Called inside a caller's
+    transaction (whose isolation is set), the head is read first: events past it that continue
+    the chain correctly were appended since and are not a break."""
+    if events is not None or connection.in_atomic_block:
+        return _verify(events, strict=False)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return _verify(None, strict=True)
+
+
+def _verify(events: Iterable[AuditEvent] | None, *, strict: bool) -> ChainCheck:
+    head = AuditChainHead.objects.filter(pk=1).first()
     events = AuditEvent.objects.order_by("seq").iterator(chunk_size=2000) if events is None else events
     prev_hash = GENESIS
     expected_seq = 1
     count = 0
+    hash_at_head = GENESIS if head is None or head.last_seq == 0 else None
     for event in events:
         if event.seq != expected_seq:
             why = "missing event(s) before it" if event.seq > expected_seq else "sequence out of order"
@@ -269,8 +287,12 @@ def verify(events: Iterable[AuditEvent] | None = None) -> ChainCheck:
         prev_hash = event.hash
         expected_seq += 1
         count += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_seq != count or head.last_hash != prev_hash):
+        if head is not None and event.seq == head.last_seq:
+            hash_at_head = event.hash
+    if head is None:
+        return ChainCheck(True, count)
+    past_head_ok = not strict and count > head.last_seq and hash_at_head == head.last_hash
+    if not past_head_ok and (head.last_seq != count or head.last_hash != prev_hash):
         return ChainCheck(False, count, count + 1 if head.last_seq > count else count,
                           f"chain ends at seq {count} but the head records seq {head.last_seq} (events removed)")
     return ChainCheck(True, count)

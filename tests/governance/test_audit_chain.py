@@ -149,3 +149,70 @@ def test_it_names_a_broken_event_of_one_article(make_article):
         cursor.execute("UPDATE governance_auditevent SET reason = 'x' WHERE seq = %s", [seq])
 
     assert broken("--article", str(article.pk)) == f"audit chain broken at seq {seq}: content does not match its hash (edited)"
+
+
+def test_it_reports_no_break_when_an_event_is_appended_during_the_walk(chain, make_article, monkeypatch):
+    """On a running system events keep arriving while verify_audit walks the chain; the walk
+    checks the chain up to the head it read first, so a newcomer is not taken for a break."""
+    original = audit.event_hash
+    appended = []
+
+    def hash_then_append(event, prev_hash):
+        digest = original(event, prev_hash)
+        if not appended and event.seq == chain:  # the walk reached the last event: another commits
+            appended.append(True)
+            article = make_article(title="Another article")
+            audit.record(action="article.note", obj=article, article=article)
+        return digest
+
+    monkeypatch.setattr(audit, "event_hash", hash_then_append)
+    check = audit.verify()
+
+    assert appended and AuditEvent.objects.count() > chain
+    assert check.ok, str(check)
+    assert check.count == chain
+    monkeypatch.setattr(audit, "event_hash", original)
+    assert audit.verify().count == AuditEvent.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reads_the_chain_and_its_head_in_one_snapshot(live_db, make_article, monkeypatch):
+    """verify_audit on its own reads the chain and the head in one transaction (REPEATABLE READ
+    on PostgreSQL): an event another connection commits meanwhile is in neither."""
+    import threading
+
+    make_article()
+    total = AuditEvent.objects.count()
+    original = audit.event_hash
+    seen: dict[str, object] = {}
+
+    def append_elsewhere():
+        from django.db import connections
+
+        try:
+            article = make_article(title="Another article")
+            audit.record(action="article.note", obj=article, article=article)
+        finally:
+            connections.close_all()
+
+    def hash_and_look(event, prev_hash):
+        if event.seq == total and "in_transaction" not in seen:
+            seen["in_transaction"] = connection.in_atomic_block
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SHOW transaction_isolation")
+                    seen["isolation"] = cursor.fetchone()[0]
+                writer = threading.Thread(target=append_elsewhere)  # another connection commits
+                writer.start()
+                writer.join()
+                seen["appended"] = True
+        return original(event, prev_hash)
+
+    monkeypatch.setattr(audit, "event_hash", hash_and_look)
+    check = audit.verify()
+
+    assert seen["in_transaction"] is True
+    assert check.ok, str(check)
+    if connection.vendor == "postgresql":
+        assert seen["isolation"] == "repeatable read"
+        assert AuditEvent.objects.count() > total and check.count == total
