@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 
 from articles.citations import format_ama
 from articles.models import Article, Citation, PublishedSnapshot, Reference, Revision, rendered_snapshot
@@ -81,12 +82,14 @@ def reviewer_documents(approvals: list[Review]) -> list[dict[str, Any]]:
 
 
 def change_history(article: Article, revision: Revision, published_at: dt.datetime) -> list[dict[str, Any]]:
-    """Every published revision whose change note is major, newest first (this one included)."""
+    """Every published revision whose change note is major, newest first (this one included), and
+    the first published revision whatever its note: the article's publication."""
     first_published: dict[int, dt.datetime] = {}
-    for snap in article.snapshots.select_related("revision").order_by("published_at"):
-        first_published.setdefault(snap.revision_id, snap.published_at)
+    for revision_id, at in article.snapshots.order_by("published_at", "pk").values_list("revision_id", "published_at"):
+        first_published.setdefault(revision_id, at)
     first_published.setdefault(revision.pk, published_at)
-    revisions = Revision.objects.filter(pk__in=first_published, is_major_change=True)
+    first = min(first_published, key=first_published.__getitem__)
+    revisions = Revision.objects.filter(Q(pk__in=first_published, is_major_change=True) | Q(pk=first))
     history = [{"at": _iso(first_published[r.pk]), "note": r.change_note or "Published"} for r in revisions]
     return sorted(history, key=lambda item: item["at"], reverse=True)
 

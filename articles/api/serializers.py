@@ -129,7 +129,7 @@ class ArticleDetailSerializer(ArticleListItemSerializer):
     related = RelatedArticleSerializer(many=True)
     revision = serializers.CharField(help_text="The content hash of the published revision.")
     origin = serializers.ChoiceField(Origin.values)
-    change_history = ChangeNoteSerializer(many=True, help_text="Major changes, newest first.")
+    change_history = ChangeNoteSerializer(many=True, help_text="Major changes and the first publication, newest first.")
 
 
 class JsonLdSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@ import datetime as dt
 import time_machine
 from django.utils import timezone
 
+from articles.api import public
 from governance import services
 from tests.conftest import article_content
 
@@ -217,3 +218,25 @@ def test_it_marks_an_overdue_review(site, make_article, drive):
 
     assert detail["review_status"] == "review_overdue"
     assert [item["slug"] for item in overdue] == [article.slug]
+
+
+def test_it_lists_the_first_publication_in_the_change_history_even_when_its_note_is_minor(
+        site, writer, topic, drive, monkeypatch):
+    article = services.article_create(actor=writer, topic=topic, content=article_content(),
+                                      change_note="Imported from the old site", is_major_change=False)
+    article = drive(article, "published")
+    assert [c["note"] for c in site.get(DETAIL.format(article.slug)).json()["change_history"]] == [
+        "Imported from the old site"]
+
+    article = services.article_edit(article=article, actor=writer, content=article_content(summary="Typo fixed"),
+                                    change_note="Typo", is_major_change=False)
+    article = drive(article, "published")
+    article = services.article_edit(article=article, actor=writer, content=article_content(summary="New dosing"),
+                                    change_note="New dosing guidance", is_major_change=True)
+    article = drive(article, "published")
+
+    for fast in (True, False):
+        monkeypatch.setattr(public.PublicView, "fast_path", fast)
+        history = site.get(DETAIL.format(article.slug)).json()["change_history"]
+        assert [c["note"] for c in history] == ["New dosing guidance", "Imported from the old site"]
+        assert history[1]["at"] == site.get(DETAIL.format(article.slug)).json()["published_at"]
