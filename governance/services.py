@@ -249,8 +249,7 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
     for key, existing, fields in prepared.references:
         reference = existing
         if reference is None:
-            reference = Reference.objects.create(**fields)
-            audit.record(action="reference.create", obj=reference, actor=actor, article=article)
+            reference = _create_reference(fields, actor=actor, article=article)
         else:
             _update_reference(reference, fields, actor=actor, article=article)
         Citation.objects.create(revision=revision, reference=reference, key=key, number=prepared.numbers[key])
@@ -262,6 +261,27 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
                  data={"number": number, "content_hash": revision.content_hash,
                        "change_note": revision.change_note, "major": is_major_change})
     return revision
+
+
+def _create_reference(fields: dict[str, Any], *, actor: Any, article: Article) -> Reference:
+    """A new reference, or the one another save citing the same DOI or PMID created since
+    `_prepare` looked (its lookup runs before the transaction): reused, not a 500."""
+    try:
+        with transaction.atomic():
+            reference = Reference.objects.create(**fields)
+    except IntegrityError:
+        reference = (fields["doi"] and Reference.objects.filter(doi__iexact=fields["doi"]).first()) or (
+            fields["pmid"] and Reference.objects.filter(pmid=fields["pmid"]).first())
+        if not reference:
+            raise
+        changes = _reference_changes(reference, fields)
+        if changes:
+            raise ContentInvalid({"references": [
+                f"'{reference.title}' was just added by someone else with other details ({', '.join(changes)}); "
+                "reload and check the reference."]}) from None
+        return reference
+    audit.record(action="reference.create", obj=reference, actor=actor, article=article)
+    return reference
 
 
 def _reference_changes(reference: Reference, fields: dict[str, Any]) -> dict[str, list[Any]]:

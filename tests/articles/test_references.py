@@ -153,3 +153,47 @@ def test_it_keeps_references_without_identifiers_apart_when_a_field_differs(make
     make_article(**cited(title="Local guideline", url="https://example.org/b"))
 
     assert Reference.objects.filter(title="Local guideline").count() == 2
+
+
+def _concurrent_save_creates(monkeypatch, **reference_overrides):
+    """Another save citing the same new DOI commits between this save's lookup (outside the
+    transaction) and its insert."""
+    from governance import services
+    from tests.conftest import article_content
+
+    original = services._prepare
+    made = []
+
+    def prepare_then_other_save(data, article=None):
+        prepared = original(data, article)
+        fields = {**prepared.references[0][2], **reference_overrides}
+        made.append(Reference.objects.create(**fields))
+        return prepared
+
+    monkeypatch.setattr(services, "_prepare", prepare_then_other_save)
+    return made, article_content
+
+
+def test_it_reuses_a_reference_another_save_created_meanwhile(make_article, monkeypatch):
+    from governance.models import AuditEvent
+
+    made, _ = _concurrent_save_creates(monkeypatch)
+
+    article = make_article()
+
+    cited = article.current_revision.citations.get(key="trial2021").reference
+    assert cited == made[0]
+    assert Reference.objects.filter(doi__iexact="10.1056/NEJMoa0000001").count() == 1
+    assert not AuditEvent.objects.filter(action="reference.create", object_id=str(made[0].pk)).exists()
+
+
+def test_it_refuses_cleanly_when_the_reference_created_meanwhile_differs(make_article, monkeypatch):
+    from articles.models import Article
+
+    _concurrent_save_creates(monkeypatch, authors=["Someone Else"])
+
+    with pytest.raises(ContentInvalid) as refused:
+        make_article()
+
+    assert "someone else" in str(refused.value.errors["references"])
+    assert not Article.objects.exists()
