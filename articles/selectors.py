@@ -316,6 +316,8 @@ def approval_progress(article: Article) -> ApprovalProgress:
             short = still_needed - len(eligible)
             hints.append(f"Only {len(eligible)} eligible reviewer(s) still to decide for {still_needed} missing "
                          f"approval(s): assign {short} more board member(s).")
+        elif article.state == ArticleState.SUBMITTED:
+            hints.append(f"Start the review: the assigned reviewers then sign {still_needed} approval(s).")
         else:
             hints.append(f"Waiting for {still_needed} more signed approval(s) from the assigned reviewers.")
     for name in missing:

@@ -404,3 +404,14 @@ def test_it_says_when_the_audit_timeline_is_cut_and_points_to_the_dossier(client
     assert len(response.context["timeline"].events) == 50
     text = _text(response)
     assert f"Showing the latest 50 of {total} events. The full trail is in the audit dossier (PDF)." in text
+
+
+def test_it_tells_the_managing_editor_to_start_the_review_once_enough_reviewers_are_assigned(
+        client, chief, make_article, drive, board):
+    article = drive(make_article(), "submitted")
+    for member in board[:2]:
+        services.assignment_create(article=article, actor=chief, reviewer=member)
+    client.force_login(chief)
+    text = _text(client.get(f"/editor/articles/{article.slug}/"))
+    assert "0 of 2 approvals." in text
+    assert "Start the review: the assigned reviewers then sign 2 approval(s)." in text
