@@ -6,6 +6,7 @@ reviewers and the numbered references; an edit afterwards leaves the public page
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import shutil
@@ -30,18 +31,52 @@ BODY = (
 )
 
 
-def sign_in(page, username: str, *, admin: bool = False) -> None:
+# The screenshots README.md embeds (docs/screenshots/…); only these are copied there.
+README_SCREENSHOTS = {"dashboard-demo", "editor", "article-detail", "public-page"}
+
+
+def sign_in(page, username: str, *, admin: bool = False, password: str = PASSWORD) -> None:
     page.goto("/admin/login/" if admin else "/editor/login/")
     page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.click("input[type=submit]" if admin else "button[type=submit]")
 
 
 def shoot(page, artifacts: Path, name: str) -> None:
     path = artifacts / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("IMPRIMATUR_UPDATE_SCREENSHOTS") == "1":  # refresh the README's copies on purpose only
+    # Refresh the README's copies on purpose only, and only the ones it embeds.
+    if os.environ.get("IMPRIMATUR_UPDATE_SCREENSHOTS") == "1" and name in README_SCREENSHOTS:
         shutil.copy(path, DOCS_SCREENSHOTS / path.name)
+
+
+def test_it_embeds_only_screenshots_the_browser_tests_write():
+    readme = (DOCS_SCREENSHOTS.parents[1] / "README.md").read_text()
+    embedded = set(re.findall(r"!\[[^\]]*\]\(docs/screenshots/([\w-]+)\.png\)", readme))
+    source = Path(__file__).read_text()
+    written_here = {name for name in README_SCREENSHOTS if f'"{name}")' in source}
+    assert written_here == README_SCREENSHOTS
+    assert embedded >= README_SCREENSHOTS  # every screenshot this test copies to docs/ is one README shows
+
+
+def test_it_shows_the_demo_dashboard(open_session, artifacts, settings):
+    """The dashboard the README shows: the demo data (`manage.py seed_demo`) as the managing editor."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    for name in ("Writers", "Managing editors"):  # a transactional test may start without the migration's groups
+        Group.objects.get_or_create(name=name)
+    settings.IMPRIMATUR_DEMO_PASSWORD = PASSWORD
+    call_command("seed_demo", stdout=io.StringIO())
+    session = open_session()
+    page = session.page
+    sign_in(page, "chief")
+    expect(page.locator("h1")).to_contain_text("Good to see you, Morgan")
+    nav = page.get_by_role("navigation").first
+    expect(nav.get_by_role("link", name="Reports")).to_be_visible()
+    expect(page.get_by_role("heading", name="Articles by state")).to_be_visible()
+    shoot(page, artifacts, "dashboard-demo")
+    assert not session.problems, session.problems
 
 
 def test_it_runs_the_editorial_flow_end_to_end(open_session, artifacts, writer, chief, board, topic):
