@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
@@ -102,24 +103,77 @@ class ReviewPolicyAdmin(PolicyAdmin):
         return policies.may_edit_review_policy(request.user)
 
 
+REPORT_FIELDS = ("weekly_review_capacity", "review_spread_window_days", "evidence_max_age_years")
+
+
+class EditorialPolicyForm(forms.ModelForm):
+    """A report threshold left empty keeps the current version's value (else the default)."""
+
+    class Meta:
+        model = EditorialPolicy
+        fields = ("version", "effective_at", "body_markdown", *REPORT_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in REPORT_FIELDS:
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def _clean_threshold(self, name: str) -> int:
+        from .selectors import current_editorial_policy
+
+        value = self.cleaned_data.get(name)
+        if value is None:
+            current = current_editorial_policy()
+            value = getattr(current, name) if current else EditorialPolicy._meta.get_field(name).default
+        return value
+
+    def clean_weekly_review_capacity(self) -> int:
+        return self._clean_threshold("weekly_review_capacity")
+
+    def clean_review_spread_window_days(self) -> int:
+        return self._clean_threshold("review_spread_window_days")
+
+    def clean_evidence_max_age_years(self) -> int:
+        return self._clean_threshold("evidence_max_age_years")
+
+
 @admin.register(EditorialPolicy)
 class EditorialPolicyAdmin(PolicyAdmin):
     """Versions are rows: publish a new version rather than rewrite an old one."""
 
-    list_display = ("version", "effective_at", "created_by", "created_at")
+    form = EditorialPolicyForm
+
+    list_display = ("version", "effective_at", "weekly_review_capacity", "review_spread_window_days",
+                    "evidence_max_age_years", "created_by", "created_at")
     search_fields = ("version", "body_markdown")
     date_hierarchy = "effective_at"
     empty_state = "No editorial policy has been published yet. Add version 1."
+    # The thresholds of the managing editor's reports (governance.reports.report_limits).
+    report_fields = REPORT_FIELDS
 
     def get_fields(self, request: HttpRequest, obj: Any = None):
         if obj is None:
-            return ("version", "effective_at", "body_markdown")
-        return ("version", "effective_at", "created_by", "created_at", "rendered", "body_markdown")
+            return ("version", "effective_at", "body_markdown", *self.report_fields)
+        return ("version", "effective_at", "created_by", "created_at", "rendered", "body_markdown", *self.report_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
         if obj is None:
             return ()
-        return ("version", "effective_at", "created_by", "created_at", "rendered", "body_markdown")
+        return ("version", "effective_at", "created_by", "created_at", "rendered", "body_markdown", *self.report_fields)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """A new version starts as a copy of the current one (text and report thresholds), so
+        changing the board's capacity is: add, change the number, give it a version, save."""
+        from .selectors import current_editorial_policy
+
+        initial = super().get_changeform_initial_data(request)
+        current = current_editorial_policy()
+        if current is not None:
+            initial.setdefault("body_markdown", current.body_markdown)
+            for name in self.report_fields:
+                initial.setdefault(name, getattr(current, name))
+        return initial
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # published versions are kept as they were; add a new version instead

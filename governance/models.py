@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -53,12 +54,26 @@ class ReviewPolicy(models.Model):
 
 
 class EditorialPolicy(models.Model):
-    """The published editorial policy, versioned: a new version is a new row."""
+    """The published editorial policy, versioned: a new version is a new row.
+
+    Besides its text, a version sets the thresholds the managing editor's reports measure against
+    (the board's weekly review capacity, how far a review may be brought forward to spread the
+    load, the age after which evidence counts as old). The current version's values apply;
+    with no version published yet, the field defaults do."""
 
     version = models.CharField(max_length=20, unique=True)
     effective_at = models.DateTimeField()
     body_markdown = models.TextField()
     body_html = models.TextField(editable=False)
+    weekly_review_capacity = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1, "The board reviews at least one article a week.")],
+        help_text="Reviews the board can take on per week (the review-date load report's capacity line).")
+    review_spread_window_days = models.PositiveIntegerField(
+        default=28, validators=[MinValueValidator(7, "At least 7 days: reviews are brought forward by whole weeks.")],
+        help_text="How many days earlier than due a review may be brought forward to spread the load.")
+    evidence_max_age_years = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1, "At least one year.")],
+        help_text="An article whose newest dated reference is older than this is listed in the evidence report.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -66,6 +81,13 @@ class EditorialPolicy(models.Model):
         ordering = ["-effective_at"]
         verbose_name_plural = "editorial policies"
         get_latest_by = "effective_at"
+        constraints = [
+            models.CheckConstraint(condition=Q(weekly_review_capacity__gte=1), name="editorial_policy_capacity_positive"),
+            models.CheckConstraint(condition=Q(review_spread_window_days__gte=7),
+                                   name="editorial_policy_spread_window_a_week"),
+            models.CheckConstraint(condition=Q(evidence_max_age_years__gte=1),
+                                   name="editorial_policy_evidence_age_positive"),
+        ]
 
     def __str__(self) -> str:
         return f"Editorial policy v{self.version}"

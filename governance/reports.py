@@ -6,8 +6,9 @@ not grow with a Python loop over articles; Python only shapes the grouped rows f
 one exception is percentiles on SQLite, which has no `percentile_cont`: there the turnaround of
 completed assignments is fetched as (member, seconds) pairs and summarised in Python.
 
-Settings: IMPRIMATUR_EVIDENCE_MAX_AGE_YEARS (10), IMPRIMATUR_WEEKLY_REVIEW_CAPACITY (10),
-IMPRIMATUR_REVIEW_SPREAD_WINDOW_DAYS (28).
+Thresholds (the board's weekly review capacity, the spread window, the age after which evidence
+is old) are fields of the current editorial policy version (`report_limits`), which the managing
+editor publishes in the admin; defaults 10 a week, 28 days, 10 years.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -55,16 +55,48 @@ TIER_LABELS = dict(RiskTier.choices)
 HORIZON_WEEKS = 26
 
 
-def evidence_max_age_years() -> int:
-    return int(getattr(settings, "IMPRIMATUR_EVIDENCE_MAX_AGE_YEARS", 10))
+@dataclass(frozen=True)
+class ReportLimits:
+    """The thresholds the reports measure against, from the current editorial policy version
+    (`policy_version` None: no version published yet, the model's defaults apply)."""
+
+    capacity: int
+    window_days: int
+    evidence_max_age_years: int
+    policy_version: str | None = None
+    policy_id: int | None = None
+
+    @property
+    def capacity_text(self) -> str:
+        return f"capacity {self.capacity}/week"
+
+    @property
+    def spread_text(self) -> str:
+        return f"capacity {self.capacity}/week and a window of {self.window_days} days"
+
+    @property
+    def age_text(self) -> str:
+        return f"evidence older than {self.evidence_max_age_years} years"
 
 
-def weekly_capacity() -> int:
-    return int(getattr(settings, "IMPRIMATUR_WEEKLY_REVIEW_CAPACITY", 10))
+def _field_default(name: str) -> int:
+    from .models import EditorialPolicy
+
+    return int(EditorialPolicy._meta.get_field(name).default)
 
 
-def spread_window_days() -> int:
-    return int(getattr(settings, "IMPRIMATUR_REVIEW_SPREAD_WINDOW_DAYS", 28))
+def report_limits() -> ReportLimits:
+    """One query: the current editorial policy's capacity, spread window and evidence age."""
+    from .selectors import current_editorial_policy
+
+    policy = current_editorial_policy()
+    if policy is None:
+        return ReportLimits(capacity=_field_default("weekly_review_capacity"),
+                            window_days=_field_default("review_spread_window_days"),
+                            evidence_max_age_years=_field_default("evidence_max_age_years"))
+    return ReportLimits(capacity=policy.weekly_review_capacity, window_days=policy.review_spread_window_days,
+                        evidence_max_age_years=policy.evidence_max_age_years, policy_version=policy.version,
+                        policy_id=policy.pk)
 
 
 def _pct(part: int, whole: int) -> float:
@@ -382,10 +414,12 @@ def board_tables(report: dict[str, Any]) -> list[Table]:
 
 # --- evidence ----------------------------------------------------------------------------------
 
-def evidence(*, today: dt.date | None = None) -> dict[str, Any]:
+def evidence(*, today: dt.date | None = None, limits: ReportLimits | None = None) -> dict[str, Any]:
     """References cited by live text that are retracted, corrected or under an expression of
-    concern; live articles whose every dated reference is older than the threshold."""
+    concern; live articles whose every dated reference is older than the editorial policy's
+    threshold (`limits`, else the current policy's)."""
     today = today or timezone.localdate()
+    limits = limits or report_limits()
     # Flagged references are few: find them first (status index), then only their citations in
     # live text, so the planner never starts from the whole catalogue's citations.
     flagged_ids = list(Reference.objects.filter(retraction_status__in=FLAGGED_STATUSES).values_list("pk", flat=True))
@@ -411,7 +445,7 @@ def evidence(*, today: dt.date | None = None) -> dict[str, Any]:
                (Reference.RetractionStatus.RETRACTED, Reference.RetractionStatus.EXPRESSION_OF_CONCERN,
                 Reference.RetractionStatus.CORRECTED)]
 
-    years = evidence_max_age_years()
+    years = limits.evidence_max_age_years
     cutoff_year = today.year - years
     # "Every dated reference older than the cutoff" is "no reference dated at or after it, and at
     # least one dated": an anti-join against the citations of recent references (one hash over
@@ -436,7 +470,7 @@ def evidence(*, today: dt.date | None = None) -> dict[str, Any]:
             for segment in row["segments"]:
                 segment["colour"] = palette[s["status"]]
     return {"flagged": flagged, "summary": summary, "old": dated, "years": years, "cutoff_year": cutoff_year,
-            "chart": chart, "today": today}
+            "chart": chart, "today": today, "limits": limits}
 
 
 def evidence_tables(report: dict[str, Any]) -> list[Table]:
@@ -539,6 +573,7 @@ class SpreadPlan:
     unresolved: list[dict[str, Any]] = field(default_factory=list)
     before: dict[dt.date, int] = field(default_factory=dict)
     after: dict[dt.date, int] = field(default_factory=dict)
+    limits: ReportLimits | None = None  # where capacity and window came from (None: passed in)
 
     @property
     def digest(self) -> str:
@@ -569,8 +604,8 @@ def weekly_load(*, today: dt.date | None = None) -> dict[dt.date, int]:
     return counts
 
 
-def spread_plan(*, today: dt.date | None = None, capacity: int | None = None,
-                window_days: int | None = None) -> SpreadPlan:
+def spread_plan(*, today: dt.date | None = None, capacity: int | None = None, window_days: int | None = None,
+                limits: ReportLimits | None = None) -> SpreadPlan:
     """Propose earlier review dates so that no week of the next 26 exceeds the capacity.
 
     A review is only ever brought forward, by whole weeks (it keeps its weekday), never by more
@@ -579,11 +614,13 @@ def spread_plan(*, today: dt.date | None = None, capacity: int | None = None,
     cannot be placed are listed as unresolved, unchanged. Nothing is written here.
     """
     today = today or timezone.localdate()
-    capacity = weekly_capacity() if capacity is None else capacity
-    window_days = spread_window_days() if window_days is None else window_days
+    if capacity is None or window_days is None:
+        limits = limits or report_limits()
+        capacity = limits.capacity if capacity is None else capacity
+        window_days = limits.window_days if window_days is None else window_days
     before = weekly_load(today=today)
     after = dict(before)
-    plan = SpreadPlan(capacity=capacity, window_days=window_days, before=before, after=after)
+    plan = SpreadPlan(capacity=capacity, window_days=window_days, before=before, after=after, limits=limits)
     overloaded = [week for week, n in before.items() if n > capacity]
     if not overloaded:
         return plan
@@ -623,9 +660,10 @@ def spread_plan(*, today: dt.date | None = None, capacity: int | None = None,
     return plan
 
 
-def review_load(*, today: dt.date | None = None) -> dict[str, Any]:
+def review_load(*, today: dt.date | None = None, limits: ReportLimits | None = None) -> dict[str, Any]:
     today = today or timezone.localdate()
-    capacity = weekly_capacity()
+    limits = limits or report_limits()
+    capacity = limits.capacity
     load = weekly_load(today=today)
     upcoming = Article.objects.filter(LIVE).aggregate(
         overdue=Count("pk", filter=Q(next_review_due__lt=today)), next_due=Min("next_review_due", filter=Q(
@@ -633,7 +671,8 @@ def review_load(*, today: dt.date | None = None) -> dict[str, Any]:
     overdue = upcoming["overdue"]
     weeks = [{"week": week, "n": n, "over": n > capacity} for week, n in load.items()]
     chart = column_chart([w.strftime("%d %b") for w in load], list(load.values()), limit=capacity)
-    return {"weeks": weeks, "capacity": capacity, "window_days": spread_window_days(), "overdue": overdue,
+    return {"weeks": weeks, "capacity": capacity, "window_days": limits.window_days, "limits": limits,
+            "overdue": overdue,
             "chart": chart, "total": sum(load.values()), "overloaded": sum(1 for w in weeks if w["over"]),
             "next_due": upcoming["next_due"],
             "today": today}

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from articles.models import Article, Citation, PublishedSnapshot, Reference, Revision
 from governance import reports, services
+from governance.models import EditorialPolicy
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -42,6 +43,15 @@ def live_article(slug: str, *, topic, writer, due: dt.date | None, risk_tier: st
                                                 published_at=NOW - dt.timedelta(days=300))
     Article.objects.filter(pk=article.pk).update(current_revision=revision, live_snapshot=snapshot)
     return article
+
+
+def editorial_policy(version: str = "3", **thresholds) -> EditorialPolicy:
+    """The current editorial policy, with the report thresholds given (the others: defaults)."""
+    policy = EditorialPolicy(version=version, effective_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+                             body_markdown="Policy", body_html="<p>Policy</p>", **thresholds)
+    policy.full_clean(exclude=["created_by"])
+    policy.save()
+    return policy
 
 
 @pytest.fixture
@@ -198,8 +208,8 @@ def test_it_renders_and_exports_board_activity(client, chief, make_article, boar
 
 # --- evidence ----------------------------------------------------------------------------------
 
-def test_it_finds_flagged_and_old_evidence_in_live_text(writer, topic, settings, django_assert_max_num_queries):
-    settings.IMPRIMATUR_EVIDENCE_MAX_AGE_YEARS = 5
+def test_it_finds_flagged_and_old_evidence_in_live_text(writer, topic, django_assert_max_num_queries):
+    editorial_policy(evidence_max_age_years=5)
     retracted = factories.ReferenceFactory(year=2020, retraction_status="retracted", retraction_notice="Data fabricated")
     concern = factories.ReferenceFactory(year=2024, retraction_status="expression_of_concern")
     old = factories.ReferenceFactory(year=2012)
@@ -213,8 +223,9 @@ def test_it_finds_flagged_and_old_evidence_in_live_text(writer, topic, settings,
                                        origin="human", content_hash="draft", created_by=writer)
     Citation.objects.create(revision=revision, reference=retracted, key="r", number=1)
 
+    limits = reports.report_limits()  # one query, the view's first
     with django_assert_max_num_queries(4):
-        report = reports.evidence(today=TODAY)
+        report = reports.evidence(today=TODAY, limits=limits)
 
     assert [(r["reference__retraction_status"], r["revision__article__slug"]) for r in report["flagged"]] == [
         ("expression_of_concern", "cites-concern"), ("retracted", "cites-concern"), ("retracted", "cites-retracted")]

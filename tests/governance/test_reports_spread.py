@@ -9,8 +9,10 @@ import io
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -19,9 +21,9 @@ from openpyxl import load_workbook
 from articles.models import Article
 from governance import reports
 from governance.exceptions import ContentInvalid, NotPermitted
-from governance.models import AuditEvent
+from governance.models import AuditEvent, EditorialPolicy
 from governance.services_reports import review_dates_spread
-from tests.governance.test_reports import NOW, TODAY, live_article
+from tests.governance.test_reports import NOW, TODAY, editorial_policy, live_article
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +32,10 @@ DUE = dt.date(2026, 8, 5)  # the Wednesday of that week
 
 
 @pytest.fixture
-def crowded(writer, topic, settings):
+def crowded(writer, topic):
     """Capacity 2 a week: five reviews due on one Wednesday, the week before already full, one
     review two weeks before."""
-    settings.IMPRIMATUR_WEEKLY_REVIEW_CAPACITY = 2
-    settings.IMPRIMATUR_REVIEW_SPREAD_WINDOW_DAYS = 28
+    editorial_policy(weekly_review_capacity=2, review_spread_window_days=28)
     crowd = [live_article(f"crowd-{i}", topic=topic, writer=writer, due=DUE) for i in range(5)]
     for i in range(2):
         live_article(f"full-{i}", topic=topic, writer=writer, due=WEEK - dt.timedelta(days=5))
@@ -50,8 +51,9 @@ def test_it_counts_reviews_due_per_week_against_capacity(crowded, writer, topic,
     live_article("overdue", topic=topic, writer=writer, due=TODAY - dt.timedelta(days=3))
     live_article("beyond", topic=topic, writer=writer, due=TODAY + dt.timedelta(weeks=30))
 
+    limits = reports.report_limits()  # one query, the view's first
     with django_assert_max_num_queries(2):
-        report = reports.review_load(today=TODAY)
+        report = reports.review_load(today=TODAY, limits=limits)
 
     weeks = {w["week"]: w for w in report["weeks"]}
     assert len(weeks) == 26 and min(weeks) == TODAY
@@ -89,8 +91,8 @@ def test_it_proposes_earlier_dates_that_keep_every_week_within_capacity(crowded)
     assert _dues() == before  # a proposal changes nothing
 
 
-def test_it_never_moves_a_review_outside_the_window(crowded, settings):
-    settings.IMPRIMATUR_REVIEW_SPREAD_WINDOW_DAYS = 7  # only the week before, which is full
+def test_it_never_moves_a_review_outside_the_window(crowded):
+    EditorialPolicy.objects.update(review_spread_window_days=7)  # only the week before, which is full
 
     plan = reports.spread_plan(today=TODAY)
 
@@ -99,8 +101,8 @@ def test_it_never_moves_a_review_outside_the_window(crowded, settings):
     assert plan.after[WEEK] == 5
 
 
-def test_it_never_moves_a_review_into_the_past(writer, topic, settings):
-    settings.IMPRIMATUR_WEEKLY_REVIEW_CAPACITY = 1
+def test_it_never_moves_a_review_into_the_past(writer, topic):
+    editorial_policy(weekly_review_capacity=1)
     for i in range(3):
         live_article(f"this-week-{i}", topic=topic, writer=writer, due=TODAY + dt.timedelta(days=8))
 
@@ -213,3 +215,68 @@ def test_it_always_respects_window_capacity_and_due_dates(anchor, offsets, capac
         assert n <= capacity or week in unresolved_weeks
         if plan.before[week] <= capacity and n > plan.before[week]:
             assert n <= capacity  # a week is only filled up to the capacity
+
+
+# --- thresholds from the editorial policy ----------------------------------------------------------
+
+def test_it_takes_the_thresholds_from_the_current_editorial_policy_version(django_assert_num_queries):
+    assert reports.report_limits() == reports.ReportLimits(capacity=10, window_days=28, evidence_max_age_years=10)
+    editorial_policy("2", weekly_review_capacity=5)
+    current = editorial_policy("3", weekly_review_capacity=40, review_spread_window_days=14, evidence_max_age_years=7)
+    EditorialPolicy.objects.filter(pk=current.pk).update(effective_at=timezone.now() - dt.timedelta(days=1))
+    future = editorial_policy("4", weekly_review_capacity=99)
+    EditorialPolicy.objects.filter(pk=future.pk).update(effective_at=timezone.now() + dt.timedelta(days=10))
+
+    with django_assert_num_queries(1):
+        limits = reports.report_limits()
+
+    assert (limits.capacity, limits.window_days, limits.evidence_max_age_years, limits.policy_version) == (40, 14, 7, "3")
+    assert reports.spread_plan(today=TODAY).capacity == 40
+    assert reports.review_load(today=TODAY)["capacity"] == 40
+    assert reports.evidence(today=TODAY)["years"] == 7
+
+
+@pytest.mark.parametrize(("field", "value"), [("weekly_review_capacity", 0), ("review_spread_window_days", 6),
+                                              ("evidence_max_age_years", 0)])
+def test_it_refuses_a_threshold_that_is_not_positive(field, value, client, chief):
+    with pytest.raises(ValidationError) as refused:
+        editorial_policy(**{field: value})
+    assert field in refused.value.message_dict
+    client.force_login(chief)
+
+    response = client.post(reverse("admin:governance_editorialpolicy_add"), {
+        "version": "9", "effective_at_0": "2026-01-01", "effective_at_1": "09:00:00", "body_markdown": "Policy",
+        field: value})
+
+    assert response.status_code == 200 and field in response.context["adminform"].form.errors
+    assert not EditorialPolicy.objects.exists()
+    with pytest.raises(IntegrityError), transaction.atomic():  # and the database says so too
+        EditorialPolicy.objects.create(version="x", effective_at=timezone.now(), body_markdown="", body_html="",
+                                       **{field: value})
+
+
+def test_it_shows_where_the_thresholds_come_from_with_a_link_to_change_them(client, chief, crowded):
+    client.force_login(chief)
+    admin_add = reverse("admin:governance_editorialpolicy_add")
+
+    load_page = client.get(reverse("reports:load")).content.decode()
+    evidence_page = client.get(reverse("reports:evidence")).content.decode()
+    spread_page = client.get(reverse("reports:spread")).content.decode()
+    add_form = client.get(admin_add).context["adminform"].form
+
+    assert "capacity 2/week, from the editorial policy v3" in load_page and f'href="{admin_add}"' in load_page
+    assert "evidence older than 10 years, from the editorial policy v3" in evidence_page
+    assert "capacity 2/week and a window of 28 days, from the editorial policy v3" in spread_page
+    assert add_form.initial["weekly_review_capacity"] == 2 and add_form.initial["body_markdown"] == "Policy"
+    client.post(admin_add, {"version": "4", "effective_at_0": "2026-01-01", "effective_at_1": "09:00:00",
+                            "body_markdown": "Policy", "weekly_review_capacity": 40, "review_spread_window_days": 28,
+                            "evidence_max_age_years": 10})
+    assert "capacity 40/week, from the editorial policy v4" in client.get(reverse("reports:load")).content.decode()
+
+
+def test_it_says_when_no_editorial_policy_sets_the_thresholds(client, chief):
+    client.force_login(chief)
+
+    page = client.get(reverse("reports:load")).content.decode()
+
+    assert "capacity 10/week, the default (no editorial policy published yet)" in page
