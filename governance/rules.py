@@ -103,23 +103,38 @@ def _approvals(article: Article) -> tuple[ReviewCycle | None, list]:
     return cycle, list(selectors.approvals_in_cycle(cycle))
 
 
+def _cycle_quorum(article: Article, cycle: ReviewCycle | None) -> int:
+    """The quorum a review must reach: the one its cycle fixed at start_review (a policy changed
+    mid-review applies to the next review), the live policy's before any review started."""
+    if cycle is not None and cycle.revision_id == article.current_revision_id:
+        return cycle.approvals_required
+    return selectors.policy_for(article).approvals_required
+
+
+def _cycle_specialties(article: Article, cycle: ReviewCycle | None) -> dict[str, str]:
+    """Required specialties (slug: name), fixed by the cycle like its quorum."""
+    if cycle is not None and cycle.revision_id == article.current_revision_id:
+        return {s.slug: s.name for s in cycle.required_specialties.all()}
+    return dict(selectors.policy_for(article).required_specialty_names)
+
+
 def quorum_met(article: Article, ctx: dict[str, Any]) -> RuleResult:
-    policy = selectors.policy_for(article)
-    _, approvals = _approvals(article)
-    ok = len(approvals) >= policy.approvals_required
-    return RuleResult("quorum_met", ok, f"{len(approvals)} of {policy.approvals_required} approvals.",
-                      "" if ok else f"Needs {policy.approvals_required - len(approvals)} more signed approval(s).")
+    cycle, approvals = _approvals(article)
+    required = _cycle_quorum(article, cycle)
+    ok = len(approvals) >= required
+    return RuleResult("quorum_met", ok, f"{len(approvals)} of {required} approvals.",
+                      "" if ok else f"Needs {required - len(approvals)} more signed approval(s).")
 
 
 def required_specialties_approved(article: Article, ctx: dict[str, Any]) -> RuleResult:
-    policy = selectors.policy_for(article)
-    if not policy.required_specialties:
+    cycle, approvals = _approvals(article)
+    required = _cycle_specialties(article, cycle)
+    if not required:
         return RuleResult("required_specialties_approved", True, "No particular specialty is required.")
-    _, approvals = _approvals(article)
     covered = {s.slug for review in approvals for s in review.reviewer.specialties.all()}
-    missing = sorted(policy.required_specialties - covered)
+    missing = sorted(set(required) - covered)
     if missing:
-        names = ", ".join(policy.required_specialty_names[s] for s in missing)
+        names = ", ".join(required[s] for s in missing)
         return RuleResult("required_specialties_approved", False, f"No approval yet from: {names}.",
                           f"Needs an approval from a board member specialising in {names}.")
     return RuleResult("required_specialties_approved", True, "Every required specialty has approved.")

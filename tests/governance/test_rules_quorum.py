@@ -153,3 +153,49 @@ def test_it_does_not_count_a_request_for_changes_towards_the_quorum(make_article
 
     assert state_of(article) == ArticleState.DRAFT
     assert article.review_cycles.get().outcome == "changes_requested"
+
+
+def test_it_keeps_the_quorum_a_review_started_with_when_the_policy_is_raised_mid_review(
+        make_article, drive, chief, board, topic):
+    from governance import rules
+
+    policy = ReviewPolicyFactory(topic=topic, approvals_required=2)
+    article = drive(make_article(), "submitted")
+    first, second, _ = assign(article, chief, board)
+    services.article_start_review(article=article, actor=chief)
+
+    policy.approvals_required = 3  # raised while the review runs: applies to the next review
+    policy.save()
+    sign(first)
+    article.refresh_from_db()
+    assert {r.rule: r.message for r in rules.checklist(article, "approve")}["quorum_met"] == "1 of 2 approvals."
+
+    sign(second)
+    assert state_of(article) == ArticleState.APPROVED
+
+
+def test_it_keeps_the_required_specialties_a_review_started_with(
+        make_article, drive, chief, topic, generalists):
+    policy = ReviewPolicyFactory(topic=topic, approvals_required=2)
+    article = drive(make_article(), "submitted")
+    first, second = assign(article, chief, generalists)
+    services.article_start_review(article=article, actor=chief)
+
+    policy.required_specialties.add(SpecialtyFactory(slug="nephrology", name="Nephrology"))
+    sign(first)
+    sign(second)
+
+    assert state_of(article) == ArticleState.APPROVED
+
+
+def test_it_applies_a_lowered_quorum_only_to_the_next_review(make_article, drive, chief, board, topic):
+    policy = ReviewPolicyFactory(topic=topic, approvals_required=2)
+    article = drive(make_article(), "submitted")
+    first, _ = assign(article, chief, board[:2])
+    services.article_start_review(article=article, actor=chief)
+
+    policy.approvals_required = 1
+    policy.save()
+    sign(first)
+
+    assert state_of(article) == ArticleState.IN_REVIEW
