@@ -292,6 +292,9 @@ IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE = env_bool("IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE"
 IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT = env_int("IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT", 3)
 IMPRIMATUR_WEBHOOK_TIMEOUT = env_int("IMPRIMATUR_WEBHOOK_TIMEOUT", 10)
 IMPRIMATUR_WEBHOOK_LEASE_SECONDS = env_int("IMPRIMATUR_WEBHOOK_LEASE_SECONDS", 60)
+# At most this many deliveries per endpoint queued or in flight at once, so a dead or slow endpoint
+# holds at most this many worker slots (governance.delivery.deliver_pending).
+IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 2)
 # Retraction watch: where `check_reference_integrity` downloads the Retraction Watch CSV from
 # (empty: no download; the task only re-applies what `import_retractions` loaded).
 IMPRIMATUR_RETRACTIONS_URL = os.environ.get("IMPRIMATUR_RETRACTIONS_URL", "")

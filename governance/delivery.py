@@ -1,9 +1,11 @@
 """Webhooks, part two: delivery of the outbox (governance.webhooks writes it).
 
-`deliver_pending` (after each commit that wrote deliveries, and every minute from beat) queues one
-Celery task per due delivery, so a dead or slow endpoint ties up one task at a time and never
-delays the others. `deliver` claims its row with a conditional UPDATE (a lease in
-`claimed_until`), posts the JSON body signed per Standard Webhooks (the `standardwebhooks`
+`deliver_pending` (after each commit that wrote deliveries, every minute from beat, and after each
+attempt for that endpoint) claims due deliveries (a lease in `claimed_until`) and queues one
+Celery task per claimed row, at most IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT (default 2)
+per endpoint at a time, so a dead or slow endpoint ties up at most that many worker slots and
+never delays the others; a claimed row is not queued again. `deliver` takes over its row's claim
+(a conditional UPDATE on the lease the sweep set), posts the JSON body signed per Standard Webhooks (the `standardwebhooks`
 library; `webhook-id` is the delivery's `message_id`, the same on every retry), logs the attempt
 and records the outcome. No transaction is open during the HTTP call.
 
@@ -28,8 +30,9 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -86,14 +89,59 @@ def due(now: dt.datetime | None = None) -> QuerySet[WebhookDelivery]:
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
 
 
-def deliver_pending(*, limit: int = 1000) -> int:
-    """The sweep: queue one delivery task per due delivery; returns how many were queued."""
+def deliver_pending(*, limit: int = 1000, endpoint_id: int | None = None) -> int:
+    """The sweep: claim and queue due deliveries, at most
+    IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT per endpoint counting those already claimed
+    (queued or in flight), so a dead or slow endpoint holds at most that many worker slots and
+    the others' deliveries are queued beside it. Each row is claimed here (a conditional
+    UPDATE … RETURNING; its lease is the token the task is given), so the kick after every
+    commit and the minute sweep never queue a row twice. Returns how many were queued."""
     from .tasks import deliver_webhook
 
-    ids = list(due().order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    now = timezone.now()
+    cap = max(1, settings.IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)
+    pending = WebhookDelivery.objects.filter(status=Status.PENDING)
+    if endpoint_id is not None:
+        pending = pending.filter(endpoint_id=endpoint_id)
+    busy = dict(pending.filter(claimed_until__gte=now).order_by().values_list("endpoint_id")
+                .annotate(n=Count("pk")).values_list("endpoint_id", "n"))
+    candidates = due(now) if endpoint_id is None else due(now).filter(endpoint_id=endpoint_id)
+    ranked = candidates.annotate(
+        rank=Window(RowNumber(), partition_by=[F("endpoint_id")], order_by=[F("next_attempt_at").asc(), F("pk").asc()]))
+    ids = [pk for pk, endpoint, rank in ranked.filter(rank__lte=cap).order_by("next_attempt_at", "pk")
+           .values_list("pk", "endpoint_id", "rank") if rank <= cap - busy.get(endpoint, 0)][:limit]
+    if not ids:
+        return 0
+    token = now + dt.timedelta(seconds=settings.IMPRIMATUR_WEBHOOK_LEASE_SECONDS)
+    claimed = _claim(ids, now=now, until=token)
     for pk in ids:
-        deliver_webhook.delay(pk)
-    return len(ids)
+        if pk in claimed:
+            deliver_webhook.delay(pk, token.isoformat())
+    return len(claimed)
+
+
+def _claim(ids: list[int], *, now: dt.datetime, until: dt.datetime) -> set[int]:
+    """Of `ids`, claim those still due and unclaimed (UPDATE … RETURNING): this caller's alone."""
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor == "postgresql":
+        where, params = "id = ANY(%s::bigint[])", [list(ids)]
+    else:
+        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(WebhookDelivery._meta.db_table)} SET claimed_until = %s WHERE {where} "
+            "AND status = %s AND next_attempt_at <= %s AND (claimed_until IS NULL OR claimed_until < %s) RETURNING id",
+            [adapt(until), *params, Status.PENDING.value, adapt(now), adapt(now)])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _queue_next(endpoint_id: int) -> None:
+    """A slot of this endpoint is free: queue its next due delivery now, not at the next sweep."""
+    try:
+        deliver_pending(endpoint_id=endpoint_id)
+    except Exception:  # broker unreachable: the sweep will pick the rows up
+        logger.warning("could not queue the next webhook delivery; the sweep will retry", exc_info=True)
 
 
 def signed_request(delivery: WebhookDelivery, *, at: dt.datetime | None = None) -> tuple[bytes, dict[str, str]]:
@@ -110,12 +158,29 @@ def signed_request(delivery: WebhookDelivery, *, at: dt.datetime | None = None) 
     }
 
 
-def deliver(delivery_id: int) -> str:
-    """Attempt one delivery if it is due and unclaimed; returns what happened."""
+def deliver(delivery_id: int, claim: str | None = None) -> str:
+    """Attempt one delivery; returns what happened. `claim` is the lease `deliver_pending` claimed
+    the row with: the attempt goes only if the row still holds it (a row re-queued after its
+    claim ran out is attempted by one task only). Without it, only if it is due and unclaimed.
+    Afterwards the endpoint's next due delivery is queued."""
     now = timezone.now()
     lease = now + dt.timedelta(seconds=settings.IMPRIMATUR_WEBHOOK_LEASE_SECONDS)
-    if not due(now).filter(pk=delivery_id).update(claimed_until=lease):
+    if claim is not None:
+        taken = WebhookDelivery.objects.filter(pk=delivery_id, status=Status.PENDING,
+                                               claimed_until=dt.datetime.fromisoformat(claim))
+    else:
+        taken = due(now).filter(pk=delivery_id)
+    if not taken.update(claimed_until=lease):
         return "skipped"
+    outcome = _attempt(delivery_id, lease)
+    if outcome != "disabled":
+        endpoint_id = WebhookDelivery.objects.filter(pk=delivery_id).values_list("endpoint_id", flat=True).first()
+        if endpoint_id is not None:
+            _queue_next(endpoint_id)
+    return outcome
+
+
+def _attempt(delivery_id: int, lease: dt.datetime) -> str:
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     endpoint = delivery.endpoint
     if not endpoint.is_active:

@@ -18,18 +18,19 @@ def publish_scheduled_articles() -> list[str]:
 
 @shared_task(name="governance.deliver_webhooks")
 def deliver_webhooks() -> int:
-    """The outbox sweep: queue one delivery task per due webhook delivery."""
+    """The outbox sweep: claim and queue due webhook deliveries (a few per endpoint at a time)."""
     from . import delivery
 
     return delivery.deliver_pending()
 
 
 @shared_task(name="governance.deliver_webhook")
-def deliver_webhook(delivery_id: int) -> str:
-    """Attempt one webhook delivery (claimed first, so a duplicate task does nothing)."""
+def deliver_webhook(delivery_id: int, claim: str | None = None) -> str:
+    """Attempt one webhook delivery claimed by the sweep (`claim`: its lease, so a duplicate or
+    stale task does nothing)."""
     from . import delivery
 
-    return delivery.deliver(delivery_id)
+    return delivery.deliver(delivery_id, claim)
 
 
 @shared_task(name="governance.flag_stale_articles")

@@ -141,9 +141,52 @@ def test_the_sweep_queues_one_task_per_due_delivery(published, endpoint, monkeyp
     WebhookEndpoint.objects.create(name="second", url=endpoint.url, secret=SECRET)
     services.article_withdraw(article=published, actor=chief, reason="Superseded by new guidance")
     queued = []
-    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda pk: queued.append(pk))
+    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda pk, claim: queued.append(pk))
     assert delivery.deliver_pending() == 3  # publish (1 endpoint then) + withdraw (2 endpoints)
     assert sorted(queued) == sorted(pending().values_list("pk", flat=True))
+
+
+def test_the_sweep_caps_deliveries_in_flight_per_endpoint_and_never_queues_one_twice(
+        published, endpoint, monkeypatch, settings):
+    from governance import tasks, webhooks
+
+    settings.IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = 2
+    other = WebhookEndpoint.objects.create(name="other", url=endpoint.url, secret=SECRET)
+    revision = published.live_snapshot.revision.content_hash
+    for _ in range(5):
+        webhooks.enqueue(article=published, type="updated", revision_hash=revision)  # both endpoints
+    assert pending().filter(endpoint=endpoint).count() == 6 and pending().filter(endpoint=other).count() == 5
+    queued = []
+    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda pk, claim: queued.append((pk, claim)))
+    assert delivery.deliver_pending() == 4  # two per endpoint, the oldest first
+    firsts = {e.pk: list(pending().filter(endpoint=e).order_by("next_attempt_at", "pk")
+                         .values_list("pk", flat=True)[:2]) for e in (endpoint, other)}
+    assert sorted(pk for pk, _ in queued) == sorted(firsts[endpoint.pk] + firsts[other.pk])
+    assert delivery.deliver_pending() == 0  # the commit kick and the sweep again: nothing queued twice
+    assert len(queued) == 4
+
+    # One attempt ends: its endpoint's slot is free and the next of that endpoint is queued at once.
+    pk, claim = queued[0]
+    assert delivery.deliver(pk, claim) == "delivered"
+    assert len(queued) == 5 and WebhookDelivery.objects.get(pk=queued[4][0]).endpoint_id == \
+        WebhookDelivery.objects.get(pk=pk).endpoint_id
+    assert delivery.deliver(pk, claim) == "skipped"  # a duplicate task does nothing
+
+
+def test_a_task_whose_claim_was_taken_over_does_nothing(published, endpoint, monkeypatch, webhook_receiver):
+    from governance import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda pk, claim: queued.append((pk, claim)))
+    row = pending().get()
+    with time_machine.travel(timezone.now()) as clock:
+        assert delivery.deliver_pending() == 1
+        clock.shift(dt.timedelta(seconds=delivery.settings.IMPRIMATUR_WEBHOOK_LEASE_SECONDS + 1))
+        assert delivery.deliver_pending() == 1  # the claim ran out (its task lost): queued again
+        (_, stale), (_, fresh) = queued
+        assert delivery.deliver(row.pk, stale) == "skipped"
+        assert delivery.deliver(row.pk, fresh) == "delivered"
+    assert len(webhook_receiver.requests) == 1
 
 
 def test_add_webhook_prints_the_secret_once_and_it_signs(db, webhook_receiver):

@@ -85,24 +85,44 @@ def test_redis_down_at_publish_keeps_the_event_until_it_is_back(start_worker, st
     assert Webhook(SECRET).verify(received.body, received.headers)["data"]["slug"] == article.slug
 
 
-def test_a_slow_endpoint_does_not_delay_the_others(start_worker, webhook_receiver, make_article, drive):
+def test_a_slow_endpoint_does_not_delay_the_others(start_worker, celery_env, webhook_receiver, make_article, drive):
+    """A backlog of deliveries to an endpoint that never answers in time, then one event for a
+    fast endpoint too, queued last. Were every due row queued in order into the one pool, the
+    fast one would wait for the slow backlog to time out attempt by attempt; capped per endpoint,
+    it waits for at most one round of the slow endpoint's in-flight attempts."""
     from tests.reliability.http_receiver import Receiver
 
     slow = Receiver().start()
     try:
-        slow.respond(200, delay=10)  # longer than the worker's 2 s timeout
+        slow.respond(200, delay=30)  # far longer than the worker's read timeout
         WebhookEndpoint.objects.create(name="slow", url=slow.url, secret=SECRET)
-        for i in range(3):
-            WebhookEndpoint.objects.create(name=f"fast{i}", url=webhook_receiver.url, secret=SECRET)
-        drive(make_article(), "published")
+        article = drive(make_article(), "published")
+        revision = article.live_snapshot.revision.content_hash
+        backlog = 20
+        for _ in range(backlog - 1):
+            with transaction.atomic():
+                webhooks.enqueue(article=article, type="updated", revision_hash=revision)
+        WebhookEndpoint.objects.create(name="fast", url=webhook_receiver.url, secret=SECRET)
+        with transaction.atomic():  # the newest event: to the slow endpoint and the fast one
+            webhooks.enqueue(article=article, type="updated", revision_hash=revision)
+        assert WebhookDelivery.objects.filter(endpoint__name="slow").count() == backlog + 1
+
+        concurrency, timeout = 2, int(celery_env["IMPRIMATUR_WEBHOOK_TIMEOUT"])
+        serial_drain = (backlog + 1) * timeout / concurrency  # 21 s: the slow backlog ahead of it
+        per_endpoint = 2  # IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT's default
+        one_round = per_endpoint * timeout / concurrency  # 2 s: the slow attempts it can wait for
+        start_worker(concurrency=concurrency)
         started = time.monotonic()
-        start_worker(concurrency=2)
-        wait_until(lambda: len(webhook_receiver.requests) == 3, timeout=30)
+        wait_until(lambda: len(webhook_receiver.requests) == 1, timeout=60)
         fast_done = time.monotonic() - started
-        wait_until(lambda: WebhookDelivery.objects.filter(endpoint__name="slow", attempts=1).exists(), timeout=30)
-        slow_row = WebhookDelivery.objects.get(endpoint__name="slow")
-        assert slow_row.status == "pending" and "Timeout" in slow_row.attempt_log.get().error
-        assert WebhookDelivery.objects.filter(status="delivered").count() == 3
-        assert fast_done < 15
+        assert fast_done < one_round + 4 < serial_drain / 2, fast_done
+        assert WebhookDelivery.objects.get(endpoint__name="fast").status == "delivered"
+        time.sleep(timeout)
+        in_flight = len(slow.requests)
+        assert in_flight <= per_endpoint * 3  # a few rounds so far, not the whole backlog at once
+        wait_until(lambda: WebhookDelivery.objects.filter(endpoint__name="slow", attempts=1).count() >= 4,
+                   timeout=30)
+        failed = WebhookDelivery.objects.filter(endpoint__name="slow", attempts=1).first()
+        assert failed.status == "pending" and "Timeout" in failed.attempt_log.get().error
     finally:
         slow.stop()
