@@ -107,7 +107,14 @@ POLICIES = [
     ("cardiovascular-health", "standard", 2, [], 365, None),
     ("infections", "high", 2, ["emergency-medicine"], 180, 60),
     ("mental-health", "standard", 2, [], 365, None),
+    # Back pain advice is re-reviewed every four months, so the review-date load report has reviews
+    # falling due within its 26 weeks on demo data.
+    ("musculoskeletal-health", "standard", 2, [], 120, None),
 ]
+
+# Days from assignment to the signed decision, per reviewer (the services stamp both "now"; the
+# seed moves `assigned_at` back by this much, plus a day per article, so board turnaround is real).
+TURNAROUND_DAYS = {"reviewer1": 3.5, "reviewer2": 6.0, "reviewer3": 9.25}
 
 # --- the editorial policy -----------------------------------------------------------------------
 
@@ -374,6 +381,20 @@ REFERENCES: dict[str, dict[str, Any]] = {
         "title": "Evaluation of symptom checkers for self diagnosis and triage: audit study",
         "authors": ["Semigran HL", "Linder JA", "Gidengil C", "Mehrotra A"], "container": "BMJ", "year": 2015,
         "doi": "10.1136/bmj.h3480", "pmid": "26157077",
+    },
+    # Fictional references (DOI prefix 10.5555 is reserved for examples): the demo retracts the
+    # first through the retraction service, and the article citing them shows old evidence.
+    "demo-vitd-trial2008": {
+        "kind": "research",
+        "title": "Vitamin D supplements and falls in women over 70: a randomised trial (fictional, demo data)",
+        "authors": ["Example A", "Sample B"], "container": "Journal of Demonstration Medicine", "year": 2008,
+        "doi": "10.5555/imprimatur.demo.2008.001",
+    },
+    "demo-falls-cohort2011": {
+        "kind": "research",
+        "title": "Falls and fractures in older people living at home: a cohort study (fictional, demo data)",
+        "authors": ["Example C", "Sample D"], "container": "Journal of Demonstration Medicine", "year": 2011,
+        "doi": "10.5555/imprimatur.demo.2011.002",
     },
     "eu-mdr-2017": {
         "kind": "regulatory",
@@ -1188,6 +1209,38 @@ they agree or disagree with it.
 """,
     },
 ]
+
+ARTICLES.append({
+    "slug": "vitamin-d-and-falls",
+    "topic": "musculoskeletal-health",
+    "path": "published",
+    "reviewers": ["reviewer1", "reviewer2"],
+    # After publication a Retraction Watch notice retracts the trial it relies on: the retraction
+    # service marks the reference and flags the article for re-review (state review_due).
+    "retraction": {"reference": "demo-vitd-trial2008", "nature": "Retraction", "date": "2025-03-14",
+                   "record_id": "demo-1", "reason": "Concerns about data (fictional, demo data)"},
+    "title": "Vitamin D and falls in older people",
+    "summary": "Whether vitamin D tablets prevent falls, and what else lowers the risk of a fall.",
+    "references": ["demo-vitd-trial2008", "demo-falls-cohort2011"],
+    "body": """\
+*Demo article: the studies it cites are fictional, so that the demo can show a retracted
+reference. It is not health advice.*
+
+Falls are common in later life and can cause fractures. One trial reported fewer falls in women over
+70 who took vitamin D tablets [@demo-vitd-trial2008]. A cohort study found that falls at home were
+most often linked to poor balance, some medicines and hazards such as loose rugs
+[@demo-falls-cohort2011].
+
+## What lowers the risk of a fall
+
+- exercise that trains strength and balance, continued for months;
+- a review of medicines that cause dizziness or drowsiness;
+- good lighting, grab rails and removing trip hazards at home;
+- an eye test every one to two years.
+
+Ask your clinician whether vitamin D is right for you.
+""",
+})
 
 WORKING_STATES = ["draft", "submitted", "in_review", "approved", "scheduled", "published", "review_due",
                   "withdrawn", "archived"]

@@ -135,3 +135,32 @@ def test_it_prints_the_logins_and_the_urls(seeded):
     for url in ("http://testserver/editor/", "http://testserver/admin/", "http://testserver/api/docs/",
                 "http://testserver/editor/login/"):
         assert url in seeded
+
+
+def test_it_fills_every_report_and_a_dossier_with_demo_data(seeded, client):
+    from django.urls import reverse
+
+    from governance import dossier, reports
+
+    chief = get_user_model().objects.get(username="chief")
+    client.force_login(chief)
+    for name in ("currency", "board", "evidence", "coi", "load"):
+        page = client.get(reverse(f"reports:{name}"))
+        assert page.status_code == 200 and b'class="empty"' not in page.content, name
+        for kind in ("csv", "xlsx"):
+            assert client.get(reverse(f"reports:{name}"), {"export": kind}).status_code == 200, (name, kind)
+
+    evidence = reports.evidence()
+    assert [(r["reference__retraction_status"], r["revision__article__slug"]) for r in evidence["flagged"]] == [
+        ("retracted", "vitamin-d-and-falls")]
+    assert "vitamin-d-and-falls" in {a["slug"] for a in evidence["old"]}
+    flagged = Article.objects.get(slug="vitamin-d-and-falls")
+    assert flagged.state == "review_due"
+    assert AuditEvent.objects.filter(article_id=flagged.pk, reason__contains="cited reference retracted").exists()
+    assert AuditEvent.objects.filter(action="reference.retraction_status").count() == 1
+    assert reports.review_load()["total"] >= 1  # reviews due within the 26 weeks
+    turnaround = [m["median_days"] for m in reports.board_activity()["members"] if m["completed"]]
+    assert turnaround and all(days and days >= 3 for days in turnaround)
+    built = dossier.build(flagged, exported_by=chief)
+    assert built["article"]["slug"] == "vitamin-d-and-falls" and built["audit_chain"]["ok"] is True
+    assert client.get(reverse("dossier:json", args=[flagged.slug])).status_code == 200

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from articles import content
 from articles.models import Article, Topic
-from governance import demo, services
+from governance import demo, retractions, services
 from governance.models import EditorialPolicy, ReviewPolicy
 from governance.services import ArticleContent, VariantInput
 from reviewers.models import BoardMember, ConflictOfInterest, ReviewAssignment, Specialty
@@ -166,6 +166,32 @@ class Command(BaseCommand):
         return article
 
     def _article(self, spec: dict[str, Any]) -> Article:
+        article = self._walk(spec)
+        self._backdate_turnaround(article)
+        return article
+
+    def _backdate_turnaround(self, article: Article) -> None:
+        """The services stamp an assignment and its decision with the same "now": in the same
+        transaction, move `assigned_at` of the decided assignments back (demo.TURNAROUND_DAYS plus
+        a day per earlier demo article), so the board report shows realistic turnaround."""
+        extra = next(i for i, spec in enumerate(demo.ARTICLES) if spec["slug"] == article.slug)
+        decided = (ReviewAssignment.objects.filter(article=article, completed_at__isnull=False)
+                   .select_related("reviewer__user"))
+        for assignment in decided:
+            days = demo.TURNAROUND_DAYS.get(assignment.reviewer.user.username, 5.0) + extra % 4
+            ReviewAssignment.objects.filter(pk=assignment.pk).update(
+                assigned_at=assignment.completed_at - dt.timedelta(days=days))
+
+    def _retract(self, retraction: dict[str, str]) -> None:
+        """A Retraction Watch notice for a demo reference, through the retraction service: the
+        reference is marked (audited) and the published articles citing it are flagged."""
+        reference = demo.REFERENCES[retraction["reference"]]
+        retractions.apply_notices([retractions.Notice(
+            record_id=retraction["record_id"], doi=reference.get("doi", ""), pmid=reference.get("pmid", ""),
+            status=retractions.NATURES[retraction["nature"].lower()], nature=retraction["nature"],
+            date=dt.date.fromisoformat(retraction["date"]), reason=retraction["reason"], notice_doi="")])
+
+    def _walk(self, spec: dict[str, Any]) -> Article:
         editor, chief = self.users["editor"], self.users["chief"]
         path = spec["path"]
         keys = list(spec["references"])
@@ -226,6 +252,9 @@ class Command(BaseCommand):
             return services.article_archive(article=article, actor=chief, reason=spec["archive_reason"])
         if path != "published":
             raise ValueError(f"Unknown demo path {path!r} for {spec['slug']}")
+        if spec.get("retraction"):
+            self._retract(spec["retraction"])
+            article.refresh_from_db()
         return article
 
     # --- report -------------------------------------------------------------------------------
