@@ -10,7 +10,8 @@ library; `webhook-id` is the delivery's `message_id`, the same on every retry), 
 and records the outcome. No transaction is open during the HTTP call.
 
 Outcomes: 2xx → delivered. 410 Gone → the endpoint is disabled and its pending deliveries stop.
-Anything else (another status, a timeout, a connection error) → retried after the back-off in
+Anything else (another status, a timeout, a connection error, any other exception, logged as the
+attempt's error) → retried after the back-off in
 RETRY_SCHEDULE; after the last retry the delivery is marked failed. A target that resolves to a
 private, loopback or link-local address is refused unless IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE.
 
@@ -204,6 +205,9 @@ def _attempt(delivery_id: int, lease: dt.datetime) -> str:
     except TargetRefused as exc:
         error, permanent = f"refused: {exc}", True
     except (requests.RequestException, ConnectionError, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # anything else (a bug, an odd URL): logged and counted, then backed off
+        logger.exception("webhook delivery %s failed unexpectedly", delivery.pk)
         error = f"{type(exc).__name__}: {exc}"
     duration_ms = int((time.monotonic() - started) * 1000)
     return _record_outcome(delivery, lease=lease, status_code=status_code, error=error, permanent=permanent,

@@ -256,3 +256,17 @@ def test_a_malformed_secret_fails_the_delivery_and_says_why(published, endpoint,
     assert delivery.deliver(row.pk) == "failed"
     assert "cannot sign" in WebhookAttempt.objects.get(delivery=row).error
     assert webhook_receiver.requests == []
+
+
+def test_an_unexpected_error_is_logged_as_an_attempt_and_backed_off(published, monkeypatch):
+    def explode(*args, **kwargs):
+        raise ValueError("Invalid header value b'\\n'")
+
+    monkeypatch.setattr(delivery.requests, "post", explode)
+    row = pending().get()
+    before = timezone.now()
+    assert delivery.deliver(row.pk) == "retry"
+    row.refresh_from_db()
+    assert row.status == "pending" and row.attempts == 1 and row.claimed_until is None
+    assert row.next_attempt_at >= before + delivery.RETRY_SCHEDULE[0]
+    assert "ValueError: Invalid header value" in WebhookAttempt.objects.get(delivery=row).error
