@@ -300,11 +300,17 @@ class ConflictOfInterestAdmin(PolicyAdmin):
         return False  # a declaration is history: end it instead
 
     def save_model(self, request: HttpRequest, obj: ConflictOfInterest, form: Any, change: bool) -> None:
+        """Through the services, which audit `conflict.declare`, `conflict.end` or `conflict.update`."""
         if not change and not obj.member_id:
             obj.member = policies.board_member(request.user)
         if not policies.may_declare_conflict(request.user, obj):
             raise PermissionDenied
-        super().save_model(request, obj, form, change)
+        if not change:
+            services.conflict_declare(actor=request.user, conflict=obj)
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.CONFLICT_EDITABLE}
+        stored = ConflictOfInterest.objects.get(pk=obj.pk)  # the form already changed `obj`
+        services.conflict_update(actor=request.user, conflict=stored, changes=changes)
 
     @admin.display(description="nature", ordering="nature")
     def nature_label(self, obj: ConflictOfInterest) -> str:
@@ -321,8 +327,7 @@ class ConflictOfInterestAdmin(PolicyAdmin):
         for conflict in queryset.filter(ends_on__isnull=True):
             if not policies.may_declare_conflict(request.user, conflict):
                 continue
-            conflict.ends_on = max(today, conflict.starts_on)
-            conflict.save(update_fields=["ends_on"])
+            services.conflict_end(actor=request.user, conflict=conflict, on=today)
             ended += 1
         self.message_user(request, f"{ended} declaration(s) ended on {today:%d %b %Y}.", level=messages.SUCCESS)
 
@@ -390,9 +395,21 @@ class BoardMemberAdmin(PolicyAdmin):
         return policies.may_edit_board_member(request.user, obj)
 
     def save_model(self, request: HttpRequest, obj: BoardMember, form: Any, change: bool) -> None:
+        """Through the services, which audit `board_member.create` / `board_member.update` (with
+        the changed fields) and set the specialties in the same transaction."""
         if change and not policies.may_edit_board_member(request.user, obj):
             raise PermissionDenied
-        super().save_model(request, obj, form, change)
+        specialties = list(form.cleaned_data["specialties"]) if "specialties" in form.cleaned_data else None
+        if not change:
+            services.board_member_create(actor=request.user, member=obj, specialties=specialties)
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.BOARD_MEMBER_FIELDS}
+        stored = BoardMember.objects.get(pk=obj.pk)  # the form already changed `obj`
+        services.board_member_update(actor=request.user, member=stored, changes=changes, specialties=specialties)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:  # the specialties were set by the service (audited); nothing else is m2m
+            self.save_formset(request, form, formset, change=change)
 
     @admin.display(description="specialties")
     def specialty_names(self, obj: BoardMember) -> str:

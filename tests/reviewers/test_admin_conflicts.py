@@ -134,3 +134,56 @@ def test_it_refuses_declarations_to_anyone_off_the_board(client, user, request, 
     assert client.get(LIST).status_code == 403
     assert client.post(ADD, declaration(topic)).status_code == 403
     assert not ConflictOfInterest.objects.exists()
+
+
+def _events(action: str):
+    from governance.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(action=action).order_by("seq"))
+
+
+def test_it_audits_a_declaration_made_in_the_admin(client, board, topic):
+    from governance import audit
+
+    client.force_login(board[0].user)
+
+    client.post(ADD, declaration(topic))
+
+    conflict = ConflictOfInterest.objects.get()
+    (event,) = _events("conflict.declare")
+    assert (event.object_id, event.actor_username) == (str(conflict.pk), board[0].user.username)
+    assert event.data["nature"] == "consulting" and event.data["topic"] == topic.slug
+    assert audit.verify().ok
+
+
+def test_it_audits_the_end_of_a_declaration_with_its_changed_fields(client, board, topic):
+    conflict = factories.ConflictFactory(member=board[0], topic=topic, starts_on=dt.date(2026, 1, 5),
+                                         counterparty="Acme Pharma")
+    client.force_login(board[0].user)
+
+    client.post(change_url(conflict), {"counterparty": "Acme Pharma", "description": "", "ends_on": "2026-03-01"})
+
+    (event,) = _events("conflict.end")
+    assert event.actor_username == board[0].user.username
+    assert event.data["changed"] == {"ends_on": [None, "2026-03-01"]}
+
+
+def test_it_audits_a_change_that_does_not_end_the_declaration_as_an_update(client, board, topic):
+    conflict = factories.ConflictFactory(member=board[0], topic=topic, counterparty="Acme Pharma")
+    client.force_login(board[0].user)
+
+    client.post(change_url(conflict), {"counterparty": "Acme Pharma Ltd", "description": "", "ends_on": ""})
+
+    (event,) = _events("conflict.update")
+    assert event.data["changed"] == {"counterparty": ["Acme Pharma", "Acme Pharma Ltd"]}
+    assert _events("conflict.end") == []
+
+
+def test_it_audits_each_declaration_the_admin_action_ends(client, chief, board, topic):
+    conflicts = [factories.ConflictFactory(member=m, topic=topic) for m in board[:2]]
+    client.force_login(chief)
+
+    client.post(LIST, {"action": "end_today", "_selected_action": [c.pk for c in conflicts]})
+
+    assert sorted(e.object_id for e in _events("conflict.end")) == sorted(str(c.pk) for c in conflicts)
+    assert {e.actor_username for e in _events("conflict.end")} == {chief.username}

@@ -65,3 +65,54 @@ def test_it_lists_licence_expiry_with_an_expired_filter_for_the_managing_editor(
     assert everyone.context["cl"].result_count == 4
     assert [m.pk for m in only_expired.context["cl"].result_list] == [expired.pk]
     assert "Dr Lapsed" in only_expired.content.decode()
+
+
+def test_it_audits_a_profile_edit_with_the_changed_fields(client, board):
+    from governance import audit
+    from governance.models import AuditEvent
+
+    member = board[0]
+    cardiology = member.specialties.get()
+    general = factories.SpecialtyFactory(slug="general-practice", name="General practice")
+    client.force_login(member.user)
+
+    client.post(change_url(member), profile(member, licence_expires_on="2031-01-31",
+                                            specialties=[cardiology.pk, general.pk]))
+
+    (event,) = AuditEvent.objects.filter(action="board_member.update")
+    assert (event.object_id, event.actor_username) == (str(member.pk), member.user.username)
+    assert event.data["changed"]["licence_expires_on"][1] == "2031-01-31"
+    assert event.data["changed"]["specialties"] == [["cardiology"], ["cardiology", "general-practice"]]
+    assert set(event.data["changed"]) == {"licence_expires_on", "specialties"}
+    member.refresh_from_db()
+    assert member.licence_expires_on == dt.date(2031, 1, 31)
+    assert {s.slug for s in member.specialties.all()} == {"cardiology", "general-practice"}
+    assert audit.verify().ok
+
+
+def test_it_audits_nothing_when_a_profile_is_saved_unchanged(client, board):
+    from governance.models import AuditEvent
+
+    member = board[0]
+    client.force_login(member.user)
+
+    response = client.post(change_url(member), profile(member))
+
+    assert response.status_code == 302
+    assert not AuditEvent.objects.filter(action="board_member.update").exists()
+
+
+def test_it_audits_a_board_member_the_managing_editor_adds(client, chief):
+    from governance.models import AuditEvent
+
+    user = factories.UserFactory(username="newdoc", is_staff=True)
+    client.force_login(chief)
+
+    response = client.post(reverse("admin:reviewers_boardmember_add"), {
+        "user": user.pk, "printed_name": "Dr New Doc", "credentials": "MD", "affiliation": "", "bio": "",
+        "licence_number": "L-1", "licence_jurisdiction": "GMC (UK)", "licence_expires_on": "2030-01-01",
+        "is_active": "on", "joined_on": "2026-01-01"})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    (event,) = AuditEvent.objects.filter(action="board_member.create")
+    assert event.data["printed_name"] == "Dr New Doc"
