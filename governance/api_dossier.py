@@ -123,7 +123,7 @@ class ReviewerRefSerializer(serializers.Serializer):
     member_id = serializers.IntegerField()
     printed_name = serializers.CharField()
     credentials = serializers.CharField()
-    username = serializers.CharField(required=False)
+    username = serializers.CharField()
 
 
 class AssignmentSerializer(serializers.Serializer):

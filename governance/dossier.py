@@ -191,14 +191,14 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
         end = a.completed_at or (now if a.status == ReviewAssignment.Status.OPEN else a.due_at)
         periods[a.reviewer_id].append((a.pk, timezone.localdate(a.assigned_at), min(timezone.localdate(end), today)))
     declarations = ConflictOfInterest.objects.filter(member_id__in=list(periods), topic_id=article.topic_id).select_related(
-        "member", "topic").order_by("member__printed_name", "starts_on", "pk")
+        "member__user", "topic").order_by("member__printed_name", "starts_on", "pk")
     coi_docs = []
     for d in declarations:
         overlapping = [pk for pk, begin, end in periods[d.member_id] if _overlaps(d.starts_on, d.ends_on, begin, end)]
         if overlapping:
             coi_docs.append({
                 "id": d.pk, "member": {"member_id": d.member_id, "printed_name": d.member.printed_name,
-                                       "credentials": d.member.credentials},
+                                       "credentials": d.member.credentials, "username": d.member.user.get_username()},
                 "topic": d.topic.slug, "nature": d.nature, "nature_label": d.get_nature_display(),
                 "blocks_assignment": d.blocks, "counterparty": d.counterparty, "description": d.description,
                 "starts_on": _iso(d.starts_on), "ends_on": _iso(d.ends_on), "declared_at": _iso(d.declared_at),

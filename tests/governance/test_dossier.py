@@ -207,3 +207,105 @@ def test_it_documents_the_dossier_in_the_openapi_schema(client):
     assert set(operation["responses"]["200"]["content"]) == {"application/json", "application/pdf"}
     signature = schema["components"]["schemas"]["Signature"]["properties"]
     assert {"signed_name", "signed_credentials", "signed_at", "meaning", "revision_hash", "voided_at"} <= set(signature)
+
+
+# --- the API serves exactly what build() builds --------------------------------------------------
+
+def _key_mismatches(serializer, data, path: str = "$") -> list[str]:
+    """Where the built dossier and the API serializers disagree on keys (a key the serializer
+    lacks would be dropped silently by `_as_is`; a field the build lacks would be documented but
+    never served)."""
+    from rest_framework import serializers
+
+    if isinstance(serializer, serializers.ListSerializer):
+        return [m for i, item in enumerate(data or []) for m in _key_mismatches(serializer.child, item, f"{path}[{i}]")]
+    if isinstance(serializer, serializers.Serializer):
+        if data is None:
+            return []
+        fields, keys = set(serializer.fields), set(data)
+        found = [f"{path}.{k} (built, not in the serializer)" for k in sorted(keys - fields)]
+        found += [f"{path}.{k} (in the serializer, not built)" for k in sorted(fields - keys)]
+        return found + [m for k in sorted(fields & keys) for m in _key_mismatches(serializer.fields[k], data[k],
+                                                                                   f"{path}.{k}")]
+    return []
+
+
+def test_it_serves_on_the_api_exactly_the_dossier_it_builds(client, republished, chief, board, topic):
+    import json
+
+    from governance.api_dossier import DossierSerializer
+
+    # Something in every list: a declaration overlapping the reviews, so every nested serializer is checked.
+    factories.ConflictFactory(member=board[0], topic=topic, starts_on=dt.date(2026, 1, 1))
+    client.force_login(chief)
+    at = dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.UTC)
+
+    with time_machine.travel(at, tick=False):
+        served = client.get(f"/api/v1/editorial/articles/{republished.slug}/dossier/", {"format": "json"}).json()
+        built = dossier.build(republished, exported_by=chief)
+
+    assert all(built[k] for k in ("revisions", "review_cycles", "assignments", "signatures", "conflicts_of_interest",
+                                  "transitions", "snapshots", "audit_events"))
+    assert _key_mismatches(DossierSerializer(), built) == []
+    assert served == json.loads(json.dumps(built))  # keys and values
+    assert served["exported_at"] == at.isoformat()
+
+
+def test_it_compares_transition_reasons_and_declarations_with_the_database(republished, chief, board, topic):
+    from governance.models import AuditEvent
+    from reviewers.models import ConflictOfInterest
+
+    declared = factories.ConflictFactory(member=board[0], topic=topic, starts_on=dt.date(2026, 1, 1),
+                                         counterparty="Acme Cardio (fictional)", description="Advisory board fee")
+
+    d = dossier.build(republished, exported_by=chief)
+
+    rows = AuditEvent.objects.filter(article_id=republished.pk, object_type="articles.article").exclude(to_state="")
+    assert [(t["seq"], t["action"], t["from_state"], t["to_state"], t["reason"], t["actor"], t["at"])
+            for t in d["transitions"]] == [
+        (e.seq, e.action, e.from_state, e.to_state, e.reason, e.actor_username, e.at.isoformat())
+        for e in rows.order_by("seq")]
+    assert any(t["reason"] for t in d["transitions"])
+    row = ConflictOfInterest.objects.select_related("member", "topic").get(pk=declared.pk)
+    [doc] = [c for c in d["conflicts_of_interest"] if c["id"] == row.pk]
+    assert doc == {
+        "id": row.pk, "member": {"member_id": row.member_id, "printed_name": row.member.printed_name,
+                                 "credentials": row.member.credentials, "username": row.member.user.username},
+        "topic": row.topic.slug, "nature": row.nature, "nature_label": row.get_nature_display(),
+        "blocks_assignment": True, "counterparty": "Acme Cardio (fictional)", "description": "Advisory board fee",
+        "starts_on": "2026-01-01", "ends_on": None, "declared_at": row.declared_at.isoformat(),
+        "overlapping_assignment_ids": doc["overlapping_assignment_ids"]}
+    assert set(doc["overlapping_assignment_ids"]) == set(
+        republished.assignments.filter(reviewer=board[0]).values_list("pk", flat=True))
+
+
+def test_it_prints_the_export_time_in_the_pdf_header(republished, chief):
+    from pypdf import PdfReader
+
+    at = dt.datetime(2026, 4, 1, 12, 34, 56, tzinfo=dt.UTC)
+    built = dossier.build(republished, exported_by=chief, now=at)
+
+    reader = PdfReader(io.BytesIO(dossier.render_pdf(built)))
+
+    assert all("Exported 2026-04-01T12:34:56 UTC" in page.extract_text() for page in reader.pages)
+
+
+def test_it_shows_a_tampered_chain_in_the_json_and_the_pdf(client, republished, chief):
+    from pypdf import PdfReader
+
+    from governance.models import AuditEvent
+    from tests.governance.test_audit_chain import tampering
+
+    edited = AuditEvent.objects.filter(article_id=republished.pk, action="article.publish").order_by("seq").first()
+    with tampering() as cursor:
+        cursor.execute("UPDATE governance_auditevent SET reason = %s WHERE seq = %s", ["rewritten", edited.seq])
+    client.force_login(chief)
+
+    served = client.get(f"/api/v1/editorial/articles/{republished.slug}/dossier/", {"format": "json"}).json()
+    built = dossier.build(republished, exported_by=chief)
+    text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(dossier.render_pdf(built))).pages).split())
+
+    assert served["audit_chain"]["ok"] is False and served["audit_chain"]["broken_seq"] == edited.seq
+    assert served["audit_chain"] == built["audit_chain"]
+    assert " ".join(built["audit_chain"]["detail"].split()) in text
+    assert "intact" not in built["audit_chain"]["detail"]
