@@ -43,6 +43,15 @@ def any_of(field: str, ids: Iterable[int]) -> Any:
     return Q(**{f"{field}__in": ids})
 
 
+def any_of_sql(column: str, ids: Iterable[int]) -> tuple[str, list[Any]]:
+    """`any_of` for raw SQL: (`column = ANY(%s::bigint[])`, [ids]) on PostgreSQL, one parameter
+    however many ids (an `IN (%s, …)` list stops at 65,535 parameters); `IN (…)` elsewhere."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [ids]
+    return f"{column} IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", ids
+
+
 def claim(model: type[Model], pks: Sequence[int], *, done: str, lease: str, attempts: str, now: Any,
           until: Any) -> set[int]:
     """Claim rows to work on outside a transaction (sending mail): of `pks`, those whose `done`

@@ -28,9 +28,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from articles.models import Article, Citation, Reference, normalize_doi
+from reviewers.models import ReviewAssignment
 
-from . import audit, snapshots, staleness
-from .models import RetractionImport
+from . import audit, bulk, notifications, snapshots, staleness
+from .models import Notification, RetractionImport
 
 Status = Reference.RetractionStatus
 NATURES = {
@@ -150,7 +151,8 @@ def apply_notices(notices: Iterable[Notice]) -> ImportResult:
         ])
         # The live snapshots' stored documents say whether each cited source is retracted: kept current.
         snapshots.refresh_retractions([ref.pk for ref, old, new in result.changed if old != new])
-    result.flagged = flag_articles_citing_retracted().flagged
+    newly_retracted = [ref.pk for ref, old, new in result.changed if new == Status.RETRACTED and old != new]
+    result.flagged = flag_articles_citing_retracted(newly_retracted=newly_retracted).flagged
     return result
 
 
@@ -159,32 +161,78 @@ def describe_reference(reference: Reference) -> str:
     return f"\"{reference.title}\"" + (f" ({ident})" if ident else "")
 
 
-def flag_articles_citing_retracted() -> staleness.FlagResult:
+def flag_articles_citing_retracted(*, newly_retracted: Iterable[int] = ()) -> staleness.FlagResult:
     """Move every published article whose live text cites a retracted reference to review_due,
-    the reason naming the reference(s). Idempotent: flagged articles are no longer published."""
+    the reason naming the reference(s). Idempotent: flagged articles are no longer published.
+
+    An article already in review_due whose live text cites one of `newly_retracted` (the
+    references an import just marked retracted) is not moved again, but gets the same reason as
+    an audit event (`article.reference_retracted`) and its reviewers (open assignments) a
+    notification; once per retraction, as the import reports each change once."""
     citations = (Citation.objects.filter(reference__retraction_status=Status.RETRACTED,
                                          revision__snapshots__article__state="published")
-.values_list("revision_id", "reference__title", "reference__doi",
-                                                          "reference__pmid").distinct())
-    retracted_by_revision: dict[int, list[str]] = {}
-    for revision_id, title, doi, pmid in citations:
-        retracted_by_revision.setdefault(revision_id, []).append(
-            describe_reference(Reference(title=title, doi=doi, pmid=pmid)))
-    if not retracted_by_revision:
-        return staleness.FlagResult()
+                 .values_list("revision_id", "reference__title", "reference__doi", "reference__pmid").distinct())
+    retracted_by_revision = _described_by_revision(citations)
     live_revision = {pk: rev for pk, rev in Article.objects.filter(
         state="published", live_snapshot__revision_id__in=list(retracted_by_revision)).values_list(
-        "pk", "live_snapshot__revision_id")}
-    if not live_revision:
-        return staleness.FlagResult()
+        "pk", "live_snapshot__revision_id")} if retracted_by_revision else {}
+    result = staleness.FlagResult()
+    if live_revision:
+        def reason_for(article: Article) -> str:
+            return _reason(retracted_by_revision.get(live_revision.get(article.pk), []))
 
-    def reason_for(article: Article) -> str:
-        refs = sorted(set(retracted_by_revision.get(live_revision.get(article.pk), [])))
-        return "cited reference retracted: " + "; ".join(refs)
+        pk = connection.ops.quote_name(Article._meta.pk.column)
+        where, params = bulk.any_of_sql(pk, live_revision)
+        result = staleness.flag_review_due(where, params, reason_for=reason_for)
+    newly_retracted = list(newly_retracted)
+    if newly_retracted:
+        result.reviewers_told = _tell_review_due(newly_retracted, skip=set(live_revision))
+    return result
 
-    pk = connection.ops.quote_name(Article._meta.pk.column)
-    placeholders = ", ".join(["%s"] * len(live_revision))
-    return staleness.flag_review_due(f"{pk} IN ({placeholders})", list(live_revision), reason_for=reason_for)
+
+def _described_by_revision(citations: Iterable[tuple[int, str, str | None, str | None]]) -> dict[int, list[str]]:
+    by_revision: dict[int, list[str]] = {}
+    for revision_id, title, doi, pmid in citations:
+        by_revision.setdefault(revision_id, []).append(describe_reference(Reference(title=title, doi=doi, pmid=pmid)))
+    return by_revision
+
+
+def _reason(described: list[str]) -> str:
+    return "cited reference retracted: " + "; ".join(sorted(set(described)))
+
+
+def _tell_review_due(reference_ids: list[int], *, skip: set[int]) -> int:
+    """The review_due articles (other than `skip`, flagged just now) whose live text cites one of
+    `reference_ids`: an audit event with the reason, and a notification to each reviewer with an
+    open assignment on it. A constant number of queries; returns the notifications written."""
+    by_revision = _described_by_revision(
+        Citation.objects.filter(bulk.any_of("reference_id", reference_ids),
+                                revision__snapshots__article__state="review_due")
+        .values_list("revision_id", "reference__title", "reference__doi", "reference__pmid").distinct())
+    if not by_revision:
+        return 0
+    articles = [(pk, slug, title, _reason(by_revision[revision_id])) for pk, slug, title, revision_id in
+                Article.objects.filter(state="review_due", live_snapshot__revision_id__in=list(by_revision))
+                .values_list("pk", "slug", "title", "live_snapshot__revision_id").order_by("pk") if pk not in skip]
+    if not articles:
+        return 0
+    label = Article._meta.label_lower
+    by_pk = {pk: (title, reason) for pk, _, title, reason in articles}
+    url = notifications.admin_url()
+    with transaction.atomic():
+        audit.record_many(audit.PendingEvent("article.reference_retracted", label, str(pk), title, pk, slug, "", "",
+                                             reason) for pk, slug, title, reason in articles)
+        reviewers = ReviewAssignment.objects.filter(
+            bulk.any_of("article_id", by_pk), status=ReviewAssignment.Status.OPEN, reviewer__is_active=True,
+            reviewer__user__is_active=True).values_list("article_id", "pk", "reviewer__user_id",
+                                                        "reviewer__printed_name").order_by("pk")
+        return notifications.notify_rows(
+            (user_id, Notification.Kind.REFERENCE_RETRACTED,
+             f"Cited reference retracted: {by_pk[article_id][0]}",
+             f"Dear {printed_name},\n\n\"{by_pk[article_id][0]}\", which you are reviewing, cites a reference "
+             f"that has since been retracted ({by_pk[article_id][1]}). Please take it into account in your "
+             f"review.\n\n{url}\n", article_id, assignment_id)
+            for article_id, assignment_id, user_id, printed_name in reviewers)
 
 
 def import_file(path: str | Path, *, source: str = "", progress: Any = None) -> RetractionImport:

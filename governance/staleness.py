@@ -42,6 +42,7 @@ class FlagResult:
     flagged: list[str] = field(default_factory=list)  # slugs
     re_review_requests: int = 0
     unpublished: list[str] = field(default_factory=list)
+    reviewers_told: int = 0  # retraction watch: reviewers told of an article already in review_due
 
 
 # --- policies, resolved in memory (one query for all of them) -----------------------------------

@@ -131,3 +131,45 @@ def test_the_daily_check_downloads_the_csv_from_the_configured_url(make_article,
     assert summary["downloaded"] is True and summary["flagged"] == 1
     assert Article.objects.get(pk=article.pk).state == "review_due"
     assert RetractionImport.objects.get().source == settings.IMPRIMATUR_RETRACTIONS_URL
+
+
+def test_an_article_already_in_review_due_gets_the_reason_and_its_reviewers_are_told(make_article, drive, board,
+                                                                                     references):
+    import datetime as dt
+
+    from governance import staleness
+
+    article = drive(make_article(), "published")
+    Article.objects.filter(pk=article.pk).update(next_review_due=dt.date(2020, 1, 1))
+    assert staleness.flag_stale_articles().flagged == [article.slug]
+    reviewers = set(ReviewAssignment.objects.filter(article=article, status="open").values_list(
+        "reviewer__user_id", flat=True))
+    assert reviewers == {m.user_id for m in board[:2]}
+    run_import()
+
+    assert Article.objects.get(pk=article.pk).state == "review_due"
+    assert AuditEvent.objects.filter(action="article.flag_review_due", article_id=article.pk).count() == 1
+    event = AuditEvent.objects.get(action="article.reference_retracted", article_id=article.pk)
+    assert event.reason == 'cited reference retracted: "SGLT2 inhibitors in heart failure" (doi:10.1056/nejmoa0000001)'
+    assert event.from_state == event.to_state == ""
+    told = Notification.objects.filter(kind="reference_retracted", article=article)
+    assert {n.recipient_id for n in told} == reviewers
+    assert "SGLT2 inhibitors in heart failure" in told.first().body
+    assert audit.verify().ok
+
+    run_import()  # the same file again: nothing new is retracted, nobody is told twice
+    assert AuditEvent.objects.filter(action="article.reference_retracted").count() == 1
+    assert told.count() == 2
+
+
+@pytest.mark.postgres
+def test_the_flag_selects_the_articles_with_one_array_parameter(make_article, drive, references):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    drive(make_article(), "published")
+    Reference.objects.filter(doi="10.1056/nejmoa0000001").update(retraction_status="retracted")
+    with CaptureQueriesContext(connection) as queries:
+        assert len(retractions.flag_articles_citing_retracted().flagged) == 1
+    [flag] = [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "review_due" in q["sql"]]
+    assert "= ANY(" in flag and " IN (" not in flag  # not one parameter per article (65,535 at most)
