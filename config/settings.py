@@ -235,9 +235,13 @@ CELERY_BEAT_SCHEDULE: dict = {}  # filled in by governance.schedules
 # The public API's rate-limit counters and verified keys. With REDIS_URL they live in Redis, shared
 # by every worker process (a per-process cache would give each gunicorn worker its own limit);
 # without it, in the process's memory (one process: `make run`, the tests).
-if REDIS_URL:
+# IMPRIMATUR_CACHE_URL (default REDIS_URL) may name another Redis database: a cache.clear() is a
+# FLUSHDB, which on the broker's database would also empty Celery's queues. When Redis is down the
+# public API still serves (keys verified in the database, requests not counted; logged).
+CACHE_URL = os.environ.get("IMPRIMATUR_CACHE_URL", "") or REDIS_URL
+if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL,
+                          "LOCATION": CACHE_URL,
                           "KEY_PREFIX": "imprimatur-cache"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

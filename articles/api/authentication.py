@@ -13,6 +13,7 @@ workers when it is Redis.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,13 @@ from rest_framework.settings import api_settings
 from rest_framework_api_key.models import APIKey
 from rest_framework_api_key.permissions import KeyParser
 
+try:
+    from redis.exceptions import RedisError as _CacheDown
+except ImportError:  # pragma: no cover - redis-py comes with celery[redis]
+    _CacheDown = OSError
+
 KEYWORD = "Api-Key"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,12 @@ def _cache_seconds() -> int:
 
 @receiver([post_save, post_delete], sender=APIKey)
 def _forget_cached_key(sender: Any, instance: APIKey, **kwargs: Any) -> None:
-    cache.delete(_cache_key(instance.prefix))
+    try:
+        cache.delete(_cache_key(instance.prefix))
+    except _CacheDown:
+        # The revocation stands in the database; a copy cached before Redis went down lasts at
+        # most IMPRIMATUR_API_KEY_CACHE_SECONDS.
+        logger.warning("cache unreachable: could not forget API key %s", instance.prefix)
 
 
 def verify_key(key: str) -> DownstreamSite | None:
@@ -59,7 +71,12 @@ def verify_key(key: str) -> DownstreamSite | None:
     if not prefix or len(prefix) > 8 or "\x00" in key:
         return None
     digest = hashlib.sha256(key.encode()).hexdigest()
-    cached = cache.get(_cache_key(prefix))
+    try:
+        cached = cache.get(_cache_key(prefix))
+    except _CacheDown:
+        # Redis down: verify against the database (one more query) rather than refuse readers.
+        logger.warning("cache unreachable: verifying API key %s in the database", prefix)
+        cached = None
     if cached is not None and cached[0] == digest:
         return cached[1]
     try:
@@ -69,7 +86,10 @@ def verify_key(key: str) -> DownstreamSite | None:
     if api_key.has_expired:
         return None
     site = DownstreamSite(key_id=str(api_key.pk), prefix=api_key.prefix, name=api_key.name)
-    cache.set(_cache_key(prefix), (digest, site), _cache_seconds())
+    try:
+        cache.set(_cache_key(prefix), (digest, site), _cache_seconds())
+    except _CacheDown:
+        pass  # logged by the get above
     return site
 
 
@@ -156,7 +176,14 @@ class FixedWindowRateThrottle(throttling.BaseThrottle):
         limit, duration = throttling.SimpleRateThrottle.parse_rate(self, rate)
         now = time.time()
         window = int(now // duration)
-        if count_request(f"{ident}:{window}", duration + 1) <= limit:
+        try:
+            count = count_request(f"{ident}:{window}", duration + 1)
+        except _CacheDown:
+            # The rate limit is a guard against runaway clients, not an access rule: with the
+            # shared counters unreachable, serve (approved content only, as ever) and say so.
+            logger.warning("cache unreachable: %s not counted against its rate", ident)
+            return True
+        if count <= limit:
             return True
         self._wait = (window + 1) * duration - now
         return False

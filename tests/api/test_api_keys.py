@@ -9,6 +9,7 @@ import time_machine
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.management import call_command
+from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
@@ -153,3 +154,19 @@ def test_it_shares_the_limit_between_processes_through_redis(site, api_key, sett
     assert done.stdout.strip() == "[1, 2]"
     assert [site.get("/api/v1/articles/").status_code for _ in range(2)] == [200, 429]
     assert cache.get(counter) == 4
+
+
+def test_it_serves_readers_and_revokes_keys_while_the_shared_cache_is_unreachable(site, api_key, settings):
+    _with_rates(settings, api_key="1/d")
+    # Nothing listens on port 1: every cache call raises redis' ConnectionError.
+    unreachable = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                               "LOCATION": "redis://127.0.0.1:1/0"}}
+    with override_settings(CACHES=unreachable):
+        statuses = [site.get("/api/v1/articles/").status_code for _ in range(3)]
+        key = APIKey.objects.get_from_key(api_key)
+        key.revoked = True
+        key.save()
+        after_revocation = site.get("/api/v1/articles/").status_code
+
+    assert statuses == [200, 200, 200]  # verified in the database, not counted, not refused
+    assert after_revocation == 401
