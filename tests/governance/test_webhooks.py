@@ -270,3 +270,21 @@ def test_an_unexpected_error_is_logged_as_an_attempt_and_backed_off(published, m
     assert row.status == "pending" and row.attempts == 1 and row.claimed_until is None
     assert row.next_attempt_at >= before + delivery.RETRY_SCHEDULE[0]
     assert "ValueError: Invalid header value" in WebhookAttempt.objects.get(delivery=row).error
+
+
+def test_a_change_that_rolls_back_leaves_no_outbox_row(published, endpoint, chief,
+                                                      django_capture_on_commit_callbacks):
+    from governance import services
+    from governance.models import ChangeEvent
+
+    deliveries, changes = WebhookDelivery.objects.count(), ChangeEvent.objects.count()
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        services.article_withdraw(article=published, actor=chief, reason="Superseded by new guidance")
+        assert WebhookDelivery.objects.count() == deliveries + 1  # written inside the change's transaction
+        assert ChangeEvent.objects.count() == changes + 1
+        raise RuntimeError("the change fails after the event was written")
+    assert WebhookDelivery.objects.count() == deliveries and ChangeEvent.objects.count() == changes
+    assert not WebhookDelivery.objects.filter(event_type="article.withdrawn").exists()
+    published.refresh_from_db()
+    assert published.state == "published"
+    assert callbacks == []  # no delivery queued for an event that never happened
