@@ -12,6 +12,7 @@ workers when it is Redis.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -86,10 +87,8 @@ def verify_key(key: str) -> DownstreamSite | None:
     if api_key.has_expired:
         return None
     site = DownstreamSite(key_id=str(api_key.pk), prefix=api_key.prefix, name=api_key.name)
-    try:
+    with contextlib.suppress(_CacheDown):  # logged by the get above
         cache.set(_cache_key(prefix), (digest, site), _cache_seconds())
-    except _CacheDown:
-        pass  # logged by the get above
     return site
 
 
