@@ -280,3 +280,59 @@ def test_it_says_when_no_editorial_policy_sets_the_thresholds(client, chief):
     page = client.get(reverse("reports:load")).content.decode()
 
     assert "capacity 10/week, the default (no editorial policy published yet)" in page
+
+
+def test_it_applies_a_spread_in_statements_that_do_not_grow_with_the_moves(writer, topic, chief):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance import audit
+
+    editorial_policy(weekly_review_capacity=2, review_spread_window_days=28)
+    statements = []
+    for week, crowd in ((0, 5), (8, 10)):  # 3 moves, then 8 (four earlier weeks with room for 2)
+        for i in range(crowd):
+            live_article(f"many-{week}-{i}", topic=topic, writer=writer, due=DUE + dt.timedelta(weeks=week))
+        plan = reports.spread_plan(today=TODAY)
+        with CaptureQueriesContext(connection) as queries:
+            review_dates_spread(actor=chief, digest=plan.digest, today=TODAY)
+        sql = [q["sql"] for q in queries.captured_queries]
+        statements.append((len(plan.moves), len(sql), sum(q.startswith('UPDATE "articles_article"') for q in sql),
+                           sum(q.startswith('INSERT INTO "governance_auditevent"') for q in sql)))
+
+    assert [(moves, updates) for moves, _, updates, _ in statements] == [(3, 1), (8, 1)]
+    assert statements[0][3] == statements[1][3] <= 1  # one INSERT of the events (PostgreSQL: one COPY)
+    assert statements[1][1] <= statements[0][1]  # the first also looked up chief's groups and made the chain head
+    assert AuditEvent.objects.filter(action="article.review_date_spread").count() == 11
+    assert audit.verify().ok
+    assert max(reports.weekly_load(today=TODAY).values()) <= 2
+
+
+def test_it_recomputes_the_proposal_after_locking(crowded, chief, monkeypatch):
+    """The plan is computed from the locked rows: the lock is taken before the plan."""
+    order = []
+    real_plan = reports.spread_plan
+    real_queryset = reports._load_queryset
+
+    def plan(**kwargs):
+        order.append("plan")
+        return real_plan(**kwargs)
+
+    class Locking:
+        def __init__(self, qs):
+            self.qs = qs
+
+        def select_for_update(self, **kwargs):
+            order.append("lock")
+            return self.qs.select_for_update(**kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.qs, name)
+
+    monkeypatch.setattr(reports, "spread_plan", plan)
+    monkeypatch.setattr(reports, "_load_queryset", lambda today: Locking(real_queryset(today)))
+    digest = real_plan(today=TODAY).digest
+
+    review_dates_spread(actor=chief, digest=digest, today=TODAY)
+
+    assert order[:2] == ["lock", "plan"]
