@@ -3,18 +3,23 @@
 On PostgreSQL the rows go through COPY (psycopg 3's `cursor.copy`), which takes hundreds of
 thousands of rows a second; no model instance is built. Elsewhere (SQLite under `make run`) they
 go through `bulk_create`, which is portable and fast enough at that scale. Both run inside the
-caller's transaction, and COPY is passed through the connection's execute wrappers, so it is
-counted like any other statement.
+caller's transaction, and COPY is passed through the connection's execute wrappers and recorded
+in the connection's query log (as Django's debug cursor records any other statement), so it is
+counted by CaptureQueriesContext and the query-count tests.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
 from django.db.models import F, JSONField, Lookup, Model, Q
+
+logger = logging.getLogger("django.db.backends")
 
 
 class JSONText(str):
@@ -153,9 +158,23 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
 
     with connection.cursor() as cursor:
         connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors:
-            cursor._execute_with_wrappers(sql, None, False, executor=copy)
+        started = time.monotonic()
+        try:
+            with connection.wrap_database_errors:
+                cursor._execute_with_wrappers(sql, None, False, executor=copy)
+        finally:
+            _log_query(sql, time.monotonic() - started, written)
     return written
+
+
+def _log_query(sql: str, duration: float, rows: int) -> None:
+    """Record a COPY as Django's CursorDebugWrapper records a statement (it goes round that
+    wrapper): in connection.queries_log when queries are logged (DEBUG, CaptureQueriesContext,
+    django_assert_num_queries), and on the django.db.backends logger."""
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": f"{sql} -- {rows} rows", "time": f"{duration:.3f}"})
+    logger.debug("(%.3f) %s; rows=%s; alias=%s", duration, sql, rows, connection.alias,
+                 extra={"duration": duration, "sql": sql, "params": None, "alias": connection.alias})
 
 
 def _bulk_create(model: type[Model], fields: Sequence[str], json_at: list[int], rows: Iterable[Sequence[Any]]) -> int:

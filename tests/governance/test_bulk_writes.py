@@ -96,6 +96,20 @@ def test_it_counts_copy_as_a_statement_and_writes_json_once(db):
                                                                                   {"ready": "é"}]
 
 
+def test_the_query_log_sees_copy_like_any_statement(db):
+    from django.test.utils import CaptureQueriesContext
+
+    endpoint = WebhookEndpoint.objects.create(name="site", url="https://example.org/hook", secret="whsec_QUJDREVGR0g=")
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        bulk.insert_rows(WebhookDelivery, ("message_id", "endpoint_id", "event_type", "payload", "status", "attempts",
+                                           "next_attempt_at", "created_at"),
+                         [(f"msg_{i}", endpoint.pk, "article.updated", {}, "pending", 0, now, now) for i in range(3)])
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert ("COPY" in statements) if connection.vendor == "postgresql" else ("INSERT" in statements)
+    assert WebhookDelivery.objects.count() == 3
+
+
 def test_it_allocates_distinct_ids_that_rows_can_be_written_with(make_article, drive, board, chief):
     article = drive(make_article(), "published")
     ids = bulk.allocate_ids(ReviewAssignment, 2)
