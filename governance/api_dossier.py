@@ -12,12 +12,18 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import authentication, permissions, serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import dossier, policies
+
+
+class PDFUnavailableError(APIException):
+    status_code = 503
+    default_code = "pdf_unavailable"
+    default_detail = dossier.PANGO_MISSING
 
 
 class PDFRenderer(BaseRenderer):
@@ -279,6 +285,7 @@ class DossierView(APIView):
             401: OpenApiResponse(description="Not signed in (send `Authorization: Token <token>`)."),
             403: OpenApiResponse(description="Not allowed to read this article's audit trail."),
             404: OpenApiResponse(description="No such article visible to you."),
+            503: OpenApiResponse(description="PDF asked for, but the server lacks the Pango library WeasyPrint needs."),
         },
         tags=["editorial"],
     )
@@ -289,7 +296,11 @@ class DossierView(APIView):
             raise PermissionDenied("You may not read the audit trail of this article.")
         built = dossier.build(article, exported_by=request.user)
         if request.accepted_renderer.format == "pdf":
-            response = HttpResponse(dossier.render_pdf(built), content_type="application/pdf")
+            try:
+                pdf = dossier.render_pdf(built)
+            except dossier.PDFUnavailable as exc:
+                raise PDFUnavailableError(str(exc)) from exc
+            response = HttpResponse(pdf, content_type="application/pdf")
             response["Content-Disposition"] = f'attachment; filename="{dossier.filename(built, "pdf")}"'
             return response
         return Response(_as_is(DossierSerializer(), built))

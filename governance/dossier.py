@@ -273,9 +273,22 @@ def _printable(value: Any) -> Any:
     return value
 
 
+PANGO_MISSING = ("The PDF dossier cannot be rendered on this server: WeasyPrint needs the Pango system library, "
+                 "which is not installed (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0, or "
+                 "`make system-deps`). The JSON dossier is available.")
+
+
+class PDFUnavailable(RuntimeError):
+    """WeasyPrint cannot load (its system libraries are missing): the views answer 503."""
+
+
 def render_pdf(dossier: dict[str, Any]) -> bytes:
-    """The dossier as a paginated PDF (WeasyPrint), from `governance/dossier.html`."""
-    from weasyprint import HTML  # heavy import (Pango): only when a PDF is asked for
+    """The dossier as a paginated PDF (WeasyPrint), from `governance/dossier.html`. Raises
+    `PDFUnavailable` when WeasyPrint cannot load Pango (an OSError from cffi at import)."""
+    try:
+        from weasyprint import HTML  # heavy import (Pango): only when a PDF is asked for
+    except (OSError, ImportError) as exc:
+        raise PDFUnavailable(f"{PANGO_MISSING} ({exc})") from exc
 
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one INFO line per page otherwise
     html = render_to_string("governance/dossier.html", {"d": _printable(dossier)})

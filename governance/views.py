@@ -166,6 +166,10 @@ def dossier_json(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def dossier_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     built = _dossier_for(request, slug)
-    response = HttpResponse(dossier.render_pdf(built), content_type="application/pdf")
+    try:
+        pdf = dossier.render_pdf(built)
+    except dossier.PDFUnavailable as exc:  # no Pango on this server: say so, not a 500
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{dossier.filename(built, "pdf")}"'
     return response

@@ -309,3 +309,26 @@ def test_it_shows_a_tampered_chain_in_the_json_and_the_pdf(client, republished, 
     assert served["audit_chain"] == built["audit_chain"]
     assert " ".join(built["audit_chain"]["detail"].split()) in text
     assert "intact" not in built["audit_chain"]["detail"]
+
+
+def test_it_answers_503_naming_pango_when_weasyprint_cannot_load(client, republished, chief, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_pango(name, *args, **kwargs):
+        if name == "weasyprint":  # what cffi raises on a machine without the library
+            raise OSError("cannot load library 'libpango-1.0-0': libpango-1.0-0: cannot open shared object file")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_pango)
+    client.force_login(chief)
+
+    editor_ui = client.get(reverse("dossier:pdf", args=[republished.slug]))
+    api = client.get(f"/api/v1/editorial/articles/{republished.slug}/dossier/", {"format": "pdf"})
+    as_json = client.get(reverse("dossier:json", args=[republished.slug]))
+
+    assert editor_ui.status_code == 503 and "Pango" in editor_ui.content.decode()
+    assert "libpango-1.0-0" in editor_ui.content.decode()
+    assert api.status_code == 503 and "Pango" in api.json()["detail"]
+    assert as_json.status_code == 200
