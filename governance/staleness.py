@@ -11,7 +11,8 @@ per table on PostgreSQL (`governance.bulk`; bulk_create on SQLite). The number o
 not grow with the number of articles.
 
 A policy with `unpublish_grace_days` withdraws the live text that many days after the review fell
-due (`services.article_unpublish_overdue`: audited, a tombstone in the feed).
+due (`unpublish_past_grace`: set-based too, as `services.article_unpublish_overdue` does it for one
+article: audited, a tombstone in the feed, a `withdrawn` webhook).
 """
 
 from __future__ import annotations
@@ -28,10 +29,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from articles.models import Article, ArticleState, PublishedSnapshot, Revision, RiskTier
-from reviewers.models import BoardMember, ConflictOfInterest, Review, ReviewAssignment
+from reviewers.models import BoardMember, ConflictOfInterest, Review, ReviewAssignment, ReviewCycle
 
-from . import audit, bulk, notifications, services, webhooks
-from .exceptions import TransitionRefused
+from . import audit, bulk, notifications, snapshots, webhooks
 from .models import ChangeEvent, Notification, ReviewPolicy
 
 STALE_REASON = "review interval elapsed"
@@ -253,24 +253,69 @@ def flag_stale_articles(*, today: dt.date | None = None) -> FlagResult:
 
 
 def unpublish_past_grace(*, today: dt.date | None = None) -> list[str]:
-    """Withdraw the live text of review_due articles whose policy's grace period ran out."""
+    """Withdraw the live text of review_due articles whose policy's grace period ran out, set-based
+    as `services.article_unpublish_overdue` does it one by one: the rows locked and read in one
+    query, one UPDATE per distinct reason (review date and grace), the open cycles closed and open
+    assignments cancelled in one statement each, the `article.withdraw` audit events, the feed's
+    tombstones and the `withdrawn` webhooks in bulk. Only an article some live article links to
+    as related costs more (its links are dropped, `snapshots.relink`). Returns the slugs."""
     today = today or timezone.localdate()
     resolve = policy_table()
     graces = [p.unpublish_grace_days for p in ReviewPolicy.objects.filter(unpublish_grace_days__isnull=False)]
     if not graces:
         return []
-    candidates = Article.objects.filter(state=ArticleState.REVIEW_DUE, live_snapshot__isnull=False,
-                                        next_review_due__lt=today - dt.timedelta(days=min(graces)))
-    unpublished = []
-    for article in candidates:
-        grace = resolve(article.topic_id, article.risk_tier).unpublish_grace_days
-        if grace is None or article.next_review_due + dt.timedelta(days=grace) >= today:
+    reasons: dict[int, str] = {}
+    for pk, topic_id, risk_tier, review_due in Article.objects.filter(
+            state=ArticleState.REVIEW_DUE, live_snapshot__isnull=False,
+            next_review_due__lt=today - dt.timedelta(days=min(graces))).values_list(
+            "pk", "topic_id", "risk_tier", "next_review_due").order_by("pk"):
+        grace = resolve(topic_id, risk_tier).unpublish_grace_days
+        if grace is None or review_due + dt.timedelta(days=grace) >= today:
             continue
-        reason = (f"review overdue since {article.next_review_due:%Y-%m-%d}: the review policy's grace period "
-                  f"of {grace} days ran out")
-        try:
-            services.article_unpublish_overdue(article=article, reason=reason)
-        except TransitionRefused:
-            continue  # another worker (or an editor) changed it first
-        unpublished.append(article.slug)
-    return unpublished
+        reasons[pk] = (f"review overdue since {review_due:%Y-%m-%d}: the review policy's grace period "
+                       f"of {grace} days ran out")
+    if not reasons:
+        return []
+    return _withdraw_overdue(reasons)
+
+
+def _withdraw_overdue(reasons: dict[int, str]) -> list[str]:
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked, and re-read under the lock: an article another worker (or an editor) changed
+        # meanwhile is no longer review_due with a live text, and is left alone.
+        locked = list(Article.objects.select_for_update(of=("self",)).filter(
+            bulk.any_of("pk", reasons), state=ArticleState.REVIEW_DUE, live_snapshot__isnull=False)
+            .values_list("pk", "slug", "title", "live_snapshot_id").order_by("pk"))
+        if not locked:
+            return []
+        ids = [pk for pk, *_ in locked]
+        hashes = dict(PublishedSnapshot.objects.filter(bulk.any_of("pk", [snap for *_, snap in locked]))
+                      .values_list("pk", "revision__content_hash").order_by())
+        by_reason: dict[str, list[int]] = {}
+        for pk in ids:
+            by_reason.setdefault(reasons[pk], []).append(pk)
+        for reason, pks in by_reason.items():
+            Article.objects.filter(bulk.any_of("pk", pks)).update(
+                state=ArticleState.WITHDRAWN, withdrawn_reason=reason, withdrawn_at=now, live_snapshot=None,
+                updated_at=now)
+        ReviewCycle.objects.filter(bulk.any_of("article_id", ids), closed_at__isnull=True).update(
+            closed_at=now, outcome=ReviewCycle.Outcome.WITHDRAWN)
+        ReviewAssignment.objects.filter(bulk.any_of("article_id", ids), status=ReviewAssignment.Status.OPEN).update(
+            status=ReviewAssignment.Status.CANCELLED)
+        label = Article._meta.label_lower
+        audit.record_many(audit.PendingEvent("article.withdraw", label, str(pk), title[:300], pk, slug,
+                                             ArticleState.REVIEW_DUE.value, ArticleState.WITHDRAWN.value, reasons[pk])
+                          for pk, slug, title, _ in locked)
+        Related = Article.related.through
+        linked = set(Related.objects.filter(bulk.any_of("from_article_id", ids),
+                                            to_article__live_snapshot__isnull=False)
+                     .values_list("from_article_id", flat=True).distinct())
+        for pk, slug, _, _ in locked:
+            if pk in linked:
+                snapshots.relink(Article(pk=pk, slug=slug), None)  # live articles stop linking it
+        changes = [(ChangeEvent.Type.WITHDRAWN, Article(pk=pk, slug=slug), hashes.get(snap, ""))
+                   for pk, slug, _, snap in locked]
+        audit.record_changes(changes)
+        webhooks.enqueue_many(changes)
+    return [slug for _, slug, _, _ in locked]

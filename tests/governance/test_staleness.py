@@ -155,3 +155,48 @@ def test_two_workers_at_once_flag_each_article_once(live_db, writer, chief, boar
     assert ChangeEvent.objects.filter(type="review_due").count() == 6
     assert ReviewAssignment.objects.filter(status="open").count() == 12
     assert audit.verify().ok
+
+
+def test_the_grace_period_unpublish_runs_a_constant_number_of_queries(published):
+    ReviewPolicy.objects.create(topic=None, risk_tier="standard", unpublish_grace_days=30)
+
+    def queries_for(n: int) -> int:
+        articles = published(n, overdue_days=31)
+        with CaptureQueriesContext(connection) as ctx:
+            assert sorted(staleness.flag_stale_articles().unpublished) == sorted(a.slug for a in articles)
+        return len(ctx.captured_queries)
+
+    assert queries_for(1) == queries_for(4)
+    assert Article.objects.filter(state="withdrawn", live_snapshot__isnull=True).count() == 5
+    assert ChangeEvent.objects.filter(type="withdrawn").count() == 5
+    assert AuditEvent.objects.filter(action="article.withdraw", actor_username="system").count() == 5
+    assert audit.verify().ok
+
+
+def test_the_grace_period_unpublish_does_what_withdrawing_one_by_one_does(make_article, drive, board):
+    from articles.models import PublishedSnapshot
+    from reviewers.models import ReviewCycle
+
+    WebhookEndpoint.objects.create(name="site", url="https://example.org/hook", secret="whsec_QUJDREVGR0g=")
+    ReviewPolicy.objects.create(topic=None, risk_tier="standard", unpublish_grace_days=30)
+    gone = drive(make_article(title="Heart failure medicines"), "published")
+    linking = make_article(title="Living with heart failure")
+    linking.related.add(gone)
+    linking = drive(linking, "published")
+    assert [r["slug"] for r in PublishedSnapshot.objects.get(pk=linking.live_snapshot_id).document["related"]] == [
+        gone.slug]
+    make_overdue(gone, 31)
+    staleness.flag_stale_articles()  # flagged (re-review assignments opened), then past grace: withdrawn
+
+    gone.refresh_from_db()
+    assert gone.state == "withdrawn" and gone.live_snapshot_id is None and gone.withdrawn_at is not None
+    assert "grace period of 30 days" in gone.withdrawn_reason
+    assert not ReviewAssignment.objects.filter(article=gone, status="open").exists()
+    assert ReviewAssignment.objects.filter(article=gone, status="cancelled").count() == 2
+    assert not ReviewCycle.objects.filter(article=gone, closed_at__isnull=True).exists()
+    assert PublishedSnapshot.objects.get(pk=linking.live_snapshot_id).document["related"] == []
+    tombstone = ChangeEvent.objects.filter(slug=gone.slug).last()
+    assert tombstone.type == "withdrawn" and tombstone.revision
+    assert WebhookDelivery.objects.filter(event_type="article.withdrawn", payload__data__slug=gone.slug).exists()
+    assert Article.objects.get(pk=linking.pk).state == "published"
+    assert audit.verify().ok
