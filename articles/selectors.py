@@ -215,7 +215,8 @@ class TransitionOption:
         return all(item.ok for item in self.checklist if item.rule not in _CONTEXT_RULE_NAMES)
 
 
-_CONTEXT_RULE_NAMES = {"publish_at_in_future", "reason_required", "reason_required_to_void"}
+_CONTEXT_RULE_NAMES = {"publish_at_in_future", "reason_required", "reason_required_to_void",
+                       "reason_required_to_archive_live"}
 
 
 def transition_options(user: Any, article: Article) -> list[TransitionOption]:
@@ -240,7 +241,8 @@ def transition_options(user: Any, article: Article) -> list[TransitionOption]:
             continue  # nothing is live: withdrawing cannot apply (archive retires a never-published article)
         checklist = [item for item in rules.checklist(article, name) if item.rule not in _CONTEXT_RULE_NAMES]
         needs_reason = name in REASON_REQUIRED or (
-            name == "revise" and article.state in (ArticleState.APPROVED, ArticleState.SCHEDULED))
+            name == "revise" and article.state in (ArticleState.APPROVED, ArticleState.SCHEDULED)) or (
+            name == "archive" and article.live_snapshot_id is not None)  # it takes the live text down
         if needs_reason:
             checklist.append(rules.RuleResult("reason_required", False, "This step needs a reason.",
                                               "Say why in the reason field; it is kept in the audit trail."))

@@ -175,3 +175,17 @@ def test_it_refuses_unknown_and_system_transitions_posted_by_hand(client, chief,
     assert article.state == "in_review"
     assert any("no transition" in str(m) or "not allowed" in str(m) or "rule:" in str(m)
                for m in response.context["messages"])
+
+
+def test_it_refuses_archiving_a_live_article_without_a_reason_naming_the_rule(client, chief, make_article, drive):
+    article = drive(make_article(), "published")
+    client.force_login(chief)
+
+    refused = client.post(transition_url(article, "archive"), {"reason": ""}, follow=True)
+    article.refresh_from_db()
+    assert article.state == "published" and article.live_snapshot_id is not None
+    assert any("rule: reason_required_to_archive_live" in str(m) for m in refused.context["messages"])
+
+    client.post(transition_url(article, "archive"), {"reason": "Merged into the heart failure guide"})
+    article.refresh_from_db()
+    assert article.state == "archived" and article.withdrawn_reason == "Merged into the heart failure guide"

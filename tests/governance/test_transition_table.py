@@ -255,3 +255,13 @@ def test_it_requires_a_reason_to_archive_a_live_article_edited_back_to_draft(art
     archived = services.article_archive(article=article, actor=chief, reason="Superseded by a new article")
     assert archived.live_snapshot_id is None
     assert archived.withdrawn_reason == "Superseded by a new article"
+
+
+def test_it_offers_archiving_a_live_article_in_the_editor_with_a_required_reason(article_in, chief):
+    from articles import selectors as editor
+
+    live = {o.name: o for o in editor.transition_options(chief, article_in("published"))}["archive"]
+    draft = {o.name: o for o in editor.transition_options(chief, article_in("draft"))}["archive"]
+
+    assert live.needs_reason and not draft.needs_reason
+    assert "reason_required_to_archive_live" not in {item.rule for item in live.checklist}
