@@ -207,8 +207,9 @@ def test_it_only_ever_serves_approved_and_published_text(site, as_writer, as_chi
             assert set(listed) == {slug for slug, live in self.live.items() if live is not None}
 
     run_state_machine_as_test(EditorialWork, settings=settings(
-        max_examples=12, stateful_step_count=25, deadline=None, database=None,
+        max_examples=12, stateful_step_count=25, deadline=None, database=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
     print(f"state machine: {seen}")
-    # Without publications the invariant would only ever have checked 404s.
+    # Without publications the invariant would only ever have checked 404s. Derandomized (a fixed
+    # seed) so that CI always runs the same walk, which does publish and withdraw.
     assert seen["published"] > 0 and seen["withdrawn"] > 0
