@@ -115,7 +115,8 @@ def test_a_slow_endpoint_does_not_delay_the_others(start_worker, celery_env, web
         started = time.monotonic()
         wait_until(lambda: len(webhook_receiver.requests) == 1, timeout=60)
         fast_done = time.monotonic() - started
-        assert fast_done < one_round + 4 < serial_drain / 2, fast_done
+        # Slack for a loaded machine (worker start, broker round trips); still well under the serial drain.
+        assert fast_done < one_round + 8 < serial_drain / 2, fast_done
         assert WebhookDelivery.objects.get(endpoint__name="fast").status == "delivered"
         time.sleep(timeout)
         in_flight = len(slow.requests)
