@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from articles.models import (
     PMID_PATTERN,
+    RESERVED_SLUGS,
     Article,
     ArticleState,
     Audience,
@@ -33,9 +34,6 @@ MAX_RIS_BYTES = 2 * 1024 * 1024
 # Slugs the editor's own routes take: /editor/articles/new/ is the create page, so an article
 # with the slug "new" could never be opened. Refused as an explicit slug; a title that slugifies
 # to one of these gets a numbered slug instead.
-RESERVED_SLUGS = frozenset({"new"})
-
-
 def free_slug(base: str) -> str:
     """`base`, or `base-2`, `base-3`… : the first that is neither reserved nor taken."""
     slug, n = base, 2

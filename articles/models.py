@@ -181,6 +181,8 @@ def _may(action: str):
 
 S = ArticleState
 LIVE_CAPABLE = [S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.SCHEDULED, S.PUBLISHED, S.REVIEW_DUE]
+# Slugs the editor's own URLs take (/editor/articles/new/): no article may have one.
+RESERVED_SLUGS = frozenset({"new"})
 
 
 class Article(ConcurrentTransitionMixin, models.Model):

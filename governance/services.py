@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from articles import content
 from articles.models import (
+    RESERVED_SLUGS,
     Article,
     ArticleState,
     Audience,
@@ -348,11 +349,13 @@ def _unchanged(article: Article, prepared: _Prepared) -> bool:
 def _unique_slug(title: str, wanted: str | None) -> str:
     base = slugify(wanted or title)[:180] or "article"
     if wanted:
+        if base in RESERVED_SLUGS:
+            raise ContentInvalid({"slug": [f"The slug '{base}' is reserved for the editor's own pages."]})
         if Article.objects.filter(slug=base).exists():
             raise ContentInvalid({"slug": [f"The slug '{base}' is taken."]})
         return base
     slug, n = base, 2
-    while Article.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Article.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 

@@ -49,6 +49,14 @@ def test_it_creates_a_draft(as_writer, topic):
     assert body["variants"][0]["audience"] == "patient"
 
 
+def test_it_keeps_the_editors_reserved_slug_new_free(as_writer, topic):
+    explicit = as_writer.post("/api/v1/editorial/articles/", draft_payload(slug="new"), format="json")
+    from_title = create(as_writer, title="New")
+
+    assert explicit.status_code == 400 and "reserved" in explicit.json()["errors"]["slug"][0]
+    assert from_title["slug"] == "new-2"
+
+
 def test_it_names_the_field_of_a_bad_reference(as_writer, topic):
     bad_doi = [{**REFERENCES[0], "doi": "not-a-doi"}, REFERENCES[1]]
 
