@@ -157,6 +157,28 @@ def test_two_workers_at_once_flag_each_article_once(live_db, writer, chief, boar
     assert audit.verify().ok
 
 
+@pytest.mark.postgres
+def test_a_large_sweep_refreshes_the_planners_statistics(live_db, writer, chief, board, make_article, drive,
+                                                        monkeypatch):
+    monkeypatch.setattr(staleness, "ANALYZE_AFTER", 2)
+    articles = [drive(make_article(title=f"Analyzed {i}"), "published") for i in range(2)]
+    for article in articles:
+        make_overdue(article)
+    tables = [m._meta.db_table for m in staleness.ANALYZED_AFTER_A_SWEEP]
+
+    def analyzed() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT relname, analyze_count FROM pg_stat_user_tables WHERE relname = ANY(%s)", [tables])
+            return dict(cursor.fetchall())
+
+    before = analyzed()
+    assert len(staleness.flag_stale_articles().flagged) == 2
+    after = analyzed()
+
+    assert all(after[table] == before.get(table, 0) + 1 for table in tables), (before, after)
+
+
 def test_the_grace_period_unpublish_runs_a_constant_number_of_queries(published):
     ReviewPolicy.objects.create(topic=None, risk_tier="standard", unpublish_grace_days=30)
 
