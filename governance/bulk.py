@@ -66,10 +66,7 @@ def claim(model: type[Model], pks: Sequence[int], *, done: str, lease: str, atte
     if not pks:
         return set()
     quote = connection.ops.quote_name
-    if connection.vendor == "postgresql":
-        where, params = "id = ANY(%s::bigint[])", [list(pks)]
-    else:
-        where, params = f"id IN ({', '.join(['%s'] * len(pks))})", list(pks)
+    where, params = any_of_sql("id", pks)
     # Adapted as the ORM does, so the stored lease is the claim token an ORM filter
     # (`lease=until`) matches on every backend.
     adapt = connection.ops.adapt_datetimefield_value
@@ -96,10 +93,7 @@ def settle(model: type[Model], pks: Sequence[int], *, done: str, lease: str, unt
         field = meta.get_field(name)
         assignments.append(f"{quote(field.column)} = %s")
         set_params.append(field.get_db_prep_save(value, connection))
-    if connection.vendor == "postgresql":
-        where, params = "id = ANY(%s::bigint[])", [list(pks)]
-    else:
-        where, params = f"id IN ({', '.join(['%s'] * len(pks))})", list(pks)
+    where, params = any_of_sql("id", pks)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} "

@@ -37,6 +37,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from . import bulk
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -125,10 +126,7 @@ def _claim(ids: list[int], *, now: dt.datetime, until: dt.datetime) -> set[int]:
     """Of `ids`, claim those still due and unclaimed (UPDATE … RETURNING): this caller's alone."""
     quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
-    if connection.vendor == "postgresql":
-        where, params = "id = ANY(%s::bigint[])", [list(ids)]
-    else:
-        where, params = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    where, params = bulk.any_of_sql("id", ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(WebhookDelivery._meta.db_table)} SET claimed_until = %s WHERE {where} "
