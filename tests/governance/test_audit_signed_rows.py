@@ -69,7 +69,7 @@ def test_it_refuses_raw_sql_changes_of_signed_content_on_postgresql(make_article
         except DatabaseError:
             refused += 1
         except _Undo:
-            pass
+            continue  # let through (SQLite): not counted as refused
 
     assert refused == (len(attempts) if on_postgres else 0)  # the triggers exist only on PostgreSQL
     assert Revision.objects.get(pk=revision_id).body_markdown == article_content().body_markdown
@@ -120,4 +120,4 @@ def test_it_still_deletes_an_unsigned_article_and_its_revisions(make_article, dr
 
 
 class _Undo(Exception):
-    pass
+    """Raised to roll back a statement SQLite let through."""
