@@ -100,22 +100,31 @@ def deliver_pending(*, limit: int = 1000, endpoint_id: int | None = None) -> int
     commit and the minute sweep never queue a row twice. Returns how many were queued."""
     from .tasks import deliver_webhook
 
-    now = timezone.now()
     cap = max(1, settings.IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)
-    pending = WebhookDelivery.objects.filter(status=Status.PENDING)
-    if endpoint_id is not None:
-        pending = pending.filter(endpoint_id=endpoint_id)
-    busy = dict(pending.filter(claimed_until__gte=now).order_by().values_list("endpoint_id")
-                .annotate(n=Count("pk")).values_list("endpoint_id", "n"))
-    candidates = due(now) if endpoint_id is None else due(now).filter(endpoint_id=endpoint_id)
-    ranked = candidates.annotate(
-        rank=Window(RowNumber(), partition_by=[F("endpoint_id")], order_by=[F("next_attempt_at").asc(), F("pk").asc()]))
-    ids = [pk for pk, endpoint, rank in ranked.filter(rank__lte=cap).order_by("next_attempt_at", "pk")
-           .values_list("pk", "endpoint_id", "rank") if rank <= cap - busy.get(endpoint, 0)][:limit]
-    if not ids:
-        return 0
-    token = now + dt.timedelta(seconds=settings.IMPRIMATUR_WEBHOOK_LEASE_SECONDS)
-    claimed = _claim(ids, now=now, until=token)
+    with transaction.atomic():
+        # Sweeps take their endpoints' rows in turn (FOR UPDATE, in pk order), so counting what is in
+        # flight and claiming the rest is one step: two sweeps ending at once (two attempts of an
+        # endpoint finishing together) cannot each count the other's slots as free.
+        endpoints = WebhookEndpoint.objects.select_for_update().order_by("pk")
+        if endpoint_id is not None:
+            endpoints = endpoints.filter(pk=endpoint_id)
+        list(endpoints.values_list("pk", flat=True))
+        now = timezone.now()
+        pending = WebhookDelivery.objects.filter(status=Status.PENDING)
+        if endpoint_id is not None:
+            pending = pending.filter(endpoint_id=endpoint_id)
+        busy = dict(pending.filter(claimed_until__gte=now).order_by().values_list("endpoint_id")
+                    .annotate(n=Count("pk")).values_list("endpoint_id", "n"))
+        candidates = due(now) if endpoint_id is None else due(now).filter(endpoint_id=endpoint_id)
+        ranked = candidates.annotate(
+            rank=Window(RowNumber(), partition_by=[F("endpoint_id")],
+                        order_by=[F("next_attempt_at").asc(), F("pk").asc()]))
+        ids = [pk for pk, endpoint, rank in ranked.filter(rank__lte=cap).order_by("next_attempt_at", "pk")
+               .values_list("pk", "endpoint_id", "rank") if rank <= cap - busy.get(endpoint, 0)][:limit]
+        if not ids:
+            return 0
+        token = now + dt.timedelta(seconds=settings.IMPRIMATUR_WEBHOOK_LEASE_SECONDS)
+        claimed = _claim(ids, now=now, until=token)
     for pk in ids:
         if pk in claimed:
             deliver_webhook.delay(pk, token.isoformat())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
+import time
 
 import pytest
 import requests
@@ -248,6 +249,53 @@ def test_two_workers_deliver_a_row_once(live_db, writer, make_article, drive, we
     assert sorted(outcomes) == ["delivered", "skipped", "skipped", "skipped"]
     assert len(webhook_receiver.requests) == 1
     assert transaction.get_autocommit()
+
+
+@pytest.mark.postgres
+def test_two_sweeps_at_once_never_claim_more_than_the_cap(live_db, writer, make_article, drive, webhook_receiver,
+                                                          monkeypatch, settings):
+    """Two attempts of one endpoint end together and each queues the endpoint's next: the first
+    sweep has counted the slots in flight when the second claims. Unless counting and claiming are
+    one step per endpoint, the first then claims the next rows too and the endpoint holds four
+    slots. Made deterministic: the first sweep waits, after counting, for the second to finish."""
+    from governance import tasks, webhooks
+
+    settings.IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = 2
+    monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda pk, claim: None)
+    site = WebhookEndpoint.objects.create(name="site", url=webhook_receiver.url, secret=SECRET)
+    article = drive(make_article(), "published")
+    for _ in range(5):
+        webhooks.enqueue(article=article, type="updated", revision_hash=article.live_snapshot.revision.content_hash)
+    pending().update(claimed_until=None)  # what the commit kicks claimed: six due rows, none in flight
+    assert pending().count() == 6
+    claimed = []
+    second_done = threading.Event()
+
+    def sweep(done=None):
+        try:
+            claimed.append(delivery.deliver_pending(endpoint_id=site.pk))
+        finally:
+            connection.close()
+            if done:
+                done.set()
+
+    first = threading.Thread(target=sweep)
+    second = threading.Thread(target=sweep, args=(second_done,))
+    real_due = delivery.due
+
+    def due(now=None):
+        if threading.current_thread() is first:
+            second_done.wait(timeout=2)  # with the endpoint's row held, the second sweep waits instead
+        return real_due(now)
+
+    monkeypatch.setattr(delivery, "due", due)
+    first.start()
+    time.sleep(0.3)  # the first has counted and waits in due()
+    second.start()
+    for thread in (first, second):
+        thread.join(timeout=30)
+    assert sorted(claimed) == [0, 2]
+    assert pending().filter(claimed_until__isnull=False).count() == 2
 
 
 def test_a_malformed_secret_fails_the_delivery_and_says_why(published, endpoint, webhook_receiver):
