@@ -23,7 +23,7 @@ STATIC_DIR := $(or $(STATIC_ROOT),$(or $(IMPRIMATUR_VAR_DIR),var)/static)
 STATIC_STAMP := $(STATIC_DIR)/.collected
 STATIC_SOURCES := $(shell find articles governance reviewers static -path '*/static/*' -type f 2>/dev/null)
 
-.PHONY: run test install system-deps lint migrate demo static clean diagram
+.PHONY: run test install system-deps runtime-deps lint migrate demo static clean diagram
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ install: $(STAMP)
 system-deps:
 	@bash scripts/system-deps.sh
 
+# What the running site needs (Pango, for the PDF dossier): installed when missing and possible,
+# else a warning and the site starts anyway.
+runtime-deps:
+	@bash scripts/system-deps.sh --runtime
+
 migrate: install
 	$(PY) manage.py migrate --noinput
 
@@ -55,7 +60,7 @@ static: $(STATIC_STAMP)
 # Web (gunicorn, on $PORT), a Celery worker and beat, under honcho. `exec` makes honcho the
 # process make waits on: make passes SIGTERM to it, the terminal's Ctrl-C reaches it, and
 # honcho stops every process group it started.
-run: install $(STATIC_STAMP)
+run: install runtime-deps $(STATIC_STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	exec $(VENV)/bin/honcho start -f Procfile
