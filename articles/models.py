@@ -432,6 +432,10 @@ class PublishedSnapshot(models.Model):
         default=dict, blank=True, help_text="Per audience (and `general`): the JSON-LD text as served.")
     rendered_list_item = models.TextField(
         blank=True, default="", help_text="The article's item in the public list, without `review_status`.")
+    newest_reference_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, db_index=True,
+        help_text="The year of the newest dated reference the published revision cites (none dated: empty). "
+                  "Written with the snapshot; the evidence report's 'old evidence' list reads it.")
 
     class Meta:
         ordering = ["-published_at"]

@@ -299,6 +299,7 @@ class Template:
     reference_hash_part: list[dict[str, Any]]
     interval_days: int
     due_days: int
+    newest_reference_year: int | None
 
 
 def load_template(cast: Cast, i: int) -> Template:
@@ -314,7 +315,8 @@ def load_template(cast: Cast, i: int) -> Template:
     hash_part = [reference_hash_entry(c.key, c.number, {n: getattr(c.reference, n) for n in REFERENCE_FIELDS})
                  for c in citations]
     return Template(article, revision, citations, reviewers_of(cast, i), article.live_snapshot.document,
-                    hash_part, policy.review_interval_days, policy.assignment_due_days)
+                    hash_part, policy.review_interval_days, policy.assignment_due_days,
+                    max((c.reference.year for c in citations if c.reference.year), default=None))
 
 
 class _Rows:
@@ -479,7 +481,8 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
             tables[PublishedSnapshot].add(
                 id=snapshot_id, article_id=article_id, revision_id=revision_id, document=doc, variant_documents={},
                 jsonld=jsonld, etag=etag, published_at=now, published_by_id=cast.chief.pk, last_reviewed_at=now,
-                next_review_due=due, **rendered_snapshot(doc, {}, jsonld))
+                next_review_due=due, newest_reference_year=t.newest_reference_year,
+                **rendered_snapshot(doc, {}, jsonld))
             tables[ChangeEvent].add(type=ChangeEvent.Type.PUBLISHED, article_id=article_id, slug=slug,
                                     revision=digest, at=now,
                                     entry_json=ChangeEvent.public_entry(type=ChangeEvent.Type.PUBLISHED, slug=slug,

@@ -31,7 +31,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
-    Max,
     Min,
     OuterRef,
     Q,
@@ -447,16 +446,14 @@ def evidence(*, today: dt.date | None = None, limits: ReportLimits | None = None
 
     years = limits.evidence_max_age_years
     cutoff_year = today.year - years
-    # "Every dated reference older than the cutoff" is "no reference dated at or after it, and at
-    # least one dated": an anti-join against the citations of recent references (one hash over
-    # them) leaves the few candidates, and only their citations are joined and grouped. Grouping
-    # every live citation by revision to find its newest year sorted or hashed the whole table.
-    recent = Citation.objects.filter(revision_id=OuterRef("live_snapshot__revision_id"), reference__year__gte=cutoff_year)
-    path = "live_snapshot__revision__citations__reference__year"
+    # "Every dated reference older than the cutoff" is "the newest dated reference before it": each
+    # snapshot stores that year when it is written (PublishedSnapshot.newest_reference_year,
+    # indexed), so only the few old candidates are read and only their citations counted.
+    # (An anti-join of the live citations against the recent ones took 1.2-1.5 s at 100,000.)
     dated = list(
-        Article.objects.filter(LIVE).filter(~Exists(recent))
-        .annotate(newest_year=Max(path), references=Count("live_snapshot__revision__citations"))
-        .filter(newest_year__lt=cutoff_year)
+        Article.objects.filter(LIVE, live_snapshot__newest_reference_year__lt=cutoff_year)
+        .annotate(newest_year=F("live_snapshot__newest_reference_year"),
+                  references=Count("live_snapshot__revision__citations"))
         .values("pk", "slug", "title", "topic__name", "newest_year", "references", "next_review_due")
         .order_by("newest_year", "slug")
     )

@@ -203,6 +203,7 @@ def build(
     for audience, doc in variant_documents.items():
         jsonld[audience] = jsonld_document(doc, article.topic.name)
     etag = etag_for([document, variant_documents])
+    years = [ref["year"] for ref in base["references"] if ref["year"]]
     return {
         "document": document,
         "variant_documents": variant_documents,
@@ -211,6 +212,7 @@ def build(
         "published_at": published_at,
         "last_reviewed_at": article.last_reviewed_at,
         "next_review_due": article.next_review_due,
+        "newest_reference_year": max(years, default=None),
         # The response texts themselves, rendered once here (see articles.models.rendered_snapshot).
         **rendered_snapshot(document, variant_documents, jsonld),
     }

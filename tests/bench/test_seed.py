@@ -92,6 +92,8 @@ def test_its_clones_carry_the_response_texts_the_services_store(seeded):
         assert json.loads(snapshot.rendered_list_item) == json.loads(texts["rendered_list_item"])
         assert {k: json.loads(v) for k, v in snapshot.rendered_jsonld.items()} == snapshot.jsonld
         assert snapshot.rendered_variants == texts["rendered_variants"] == {}
+        years = [r["year"] for r in snapshot.document["references"] if r["year"]]
+        assert snapshot.newest_reference_year == max(years)  # what the evidence report reads
         event = ChangeEvent.objects.get(article_id=article.pk)
         assert event.entry_json == ChangeEvent.public_entry(type=event.type, slug=event.slug, at=event.at,
                                                             revision=event.revision)

@@ -39,8 +39,10 @@ def live_article(slug: str, *, topic, writer, due: dt.date | None, risk_tier: st
                                        created_by=writer)
     for number, reference in enumerate(references, start=1):
         Citation.objects.create(revision=revision, reference=reference, key=f"k{number}", number=number)
+    years = [r.year for r in references if r.year]
     snapshot = PublishedSnapshot.objects.create(article=article, revision=revision, document={}, etag=f"etag-{slug}",
-                                                published_at=NOW - dt.timedelta(days=300))
+                                                published_at=NOW - dt.timedelta(days=300),
+                                                newest_reference_year=max(years, default=None))
     Article.objects.filter(pk=article.pk).update(current_revision=revision, live_snapshot=snapshot)
     return article
 
@@ -233,6 +235,38 @@ def test_it_finds_flagged_and_old_evidence_in_live_text(writer, topic, django_as
     assert summary == {"retracted": (1, 2), "expression_of_concern": (1, 1), "corrected": (0, 0)}
     assert [(a["slug"], a["newest_year"], a["references"]) for a in report["old"]] == [("cites-old", 2012, 2)]
     assert report["cutoff_year"] == 2021
+
+
+def test_a_published_snapshot_stores_its_newest_reference_year_and_the_report_reads_it(make_article, drive):
+    """Through the services: the snapshot written at publication keeps the newest dated reference
+    (2021 of 2021 and 2018), which is what the old-evidence list compares with the cutoff."""
+    article = drive(make_article(), "published")
+    assert article.live_snapshot.newest_reference_year == 2021
+    def limits(years):
+        return reports.ReportLimits(capacity=10, window_days=28, evidence_max_age_years=years)
+
+    old = reports.evidence(today=TODAY, limits=limits(4))["old"]  # cutoff 2022 in 2026: 2021 is old
+    assert [(a["slug"], a["newest_year"], a["references"]) for a in old] == [(article.slug, 2021, 2)]
+    assert reports.evidence(today=TODAY, limits=limits(5))["old"] == []  # cutoff 2021: 2021 is not older
+
+
+def test_the_migration_fills_in_the_year_of_snapshots_stored_before_it(writer, topic):
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("articles.migrations.0006_publishedsnapshot_newest_reference_year")
+    live_article("dated", topic=topic, writer=writer, due=TODAY,
+                 references=[factories.ReferenceFactory(year=2003), factories.ReferenceFactory(year=2011),
+                             factories.ReferenceFactory(year=None)])
+    live_article("undated", topic=topic, writer=writer, due=TODAY, references=[factories.ReferenceFactory(year=None)])
+    PublishedSnapshot.objects.update(newest_reference_year=None)  # as stored before the column
+
+    migration.backfill(apps, type("SchemaEditor", (), {"connection": connection})())
+
+    years = dict(PublishedSnapshot.objects.values_list("article__slug", "newest_reference_year"))
+    assert years == {"dated": 2011, "undated": None}
 
 
 def test_it_renders_and_exports_the_evidence_report(client, chief, writer, topic):
