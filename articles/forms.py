@@ -10,6 +10,7 @@ from typing import Any
 import rispy
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.text import slugify
 
@@ -53,7 +54,8 @@ RIS_KINDS = {
 
 class ArticleForm(forms.Form):
     """The article's own fields and its audience variants. Topic, risk tier and slug are chosen
-    when the article is created (they decide its review policy and its public address)."""
+    when the article is created (they decide its review policy and its public address); the
+    related articles can be changed later too (`governance.services.article_set_related`)."""
 
     title = forms.CharField(max_length=300)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
@@ -79,12 +81,22 @@ class ArticleForm(forms.Form):
     ris_file = forms.FileField(label="Import references from a RIS file", required=False,
                                help_text="Exported from PubMed, Zotero or EndNote (.ris).")
 
-    def __init__(self, *args: Any, creating: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, creating: bool = True, article: Article | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.creating = creating
         if not creating:
-            for name in ("topic", "risk_tier", "slug", "related"):
+            for name in ("topic", "risk_tier", "slug"):
                 del self.fields[name]
+            if article is not None:
+                # Published articles other than this one, and those it links already (a link to an
+                # article withdrawn since stays, shown so that it can be removed, never dropped unseen).
+                self.fields["related"].queryset = (
+                    Article.objects.filter(Q(live_snapshot__isnull=False) | Q(pk__in=article.related.values("pk")))
+                    .exclude(pk=article.pk).order_by("title"))
+                self.fields["related"].label_from_instance = _related_label
+            self.fields["related"].help_text = (
+                "Published articles listed under this one. Not reviewed text: a change shows on the live page at "
+                "once, without a new revision. Hold Ctrl (⌘ on a Mac) to pick several.")
             self.fields["is_major_change"].initial = "false"
             # The revision the editor started from: a save on top of a newer one is refused
             # (rule stale_revision) instead of silently replacing someone else's work.
@@ -128,6 +140,10 @@ class ArticleForm(forms.Form):
         return [VariantInput(audience, data.get(f"variant_{audience}_body") or "",
                              data.get(f"variant_{audience}_summary") or "")
                 for audience, _ in Audience.choices if (data.get(f"variant_{audience}_body") or "").strip()]
+
+
+def _related_label(article: Article) -> str:
+    return article.title if article.live_snapshot_id is not None else f"{article.title} (not live: not shown to readers)"
 
 
 def _authors_text(authors: list[str]) -> str:

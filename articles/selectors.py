@@ -391,6 +391,7 @@ AUDIT_LABELS = {
     "article.review_date_spread": "Re-review date moved (load spreading)",
     "article.withdraw": "Withdrawn from publication",
     "article.archive": "Archived",
+    "article.set_related": "Related articles changed",
 }
 TIMELINE_LIMIT = 50
 

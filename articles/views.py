@@ -14,6 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -109,7 +110,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
 def _article_form_page(request: HttpRequest, *, article: Article | None) -> HttpResponse:
     creating = article is None
     if request.method == "POST":
-        form = ArticleForm(request.POST, request.FILES, creating=creating)
+        form = ArticleForm(request.POST, request.FILES, creating=creating, article=article)
         formset = ReferenceFormSet(request.POST, prefix="refs")
         action = request.POST.get("action", "save")
         if action in ("add_reference", "import_ris"):
@@ -126,14 +127,26 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
                     messages.success(request, f"Draft “{article.title}” created (revision 1).")
                 else:
                     before = article.current_revision_id
-                    article = services.article_edit(
-                        article=article, actor=request.user, content=article_content,
-                        change_note=data["change_note"], is_major_change=data["is_major_change"],
-                        base_revision_id=data.get("base_revision"))
-                    if article.current_revision_id == before:
-                        messages.info(request, "Nothing changed, so no new revision was made.")
-                    else:
+                    related = list(data["related"])
+                    relinks = {a.pk for a in related} != set(article.related.values_list("pk", flat=True))
+                    # One transaction for both services: a refused link leaves the text unsaved too,
+                    # and the form comes back with everything typed.
+                    with transaction.atomic():
+                        edited = services.article_edit(
+                            article=article, actor=request.user, content=article_content,
+                            change_note=data["change_note"], is_major_change=data["is_major_change"],
+                            base_revision_id=data.get("base_revision"))
+                        if relinks:
+                            edited = services.article_set_related(article=edited, actor=request.user,
+                                                                  related=related)
+                    article = edited
+                    if article.current_revision_id != before:
                         messages.success(request, f"Saved as revision {article.current_revision.number}.")
+                    elif not relinks:
+                        messages.info(request, "Nothing changed, so no new revision was made.")
+                    if relinks:
+                        messages.success(request, "Related articles changed" + (
+                            "; the live page lists them now." if article.live_snapshot_id else "."))
                 return redirect("articles:detail", slug=article.slug)
             except ContentInvalid as exc:
                 for message in apply_content_errors(exc.errors, form, formset, indices, article_content.variants):
@@ -147,11 +160,12 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
         else:
             current = services.content_of(article)
             initial = {"title": current.title, "summary": current.summary, "body_markdown": current.body_markdown,
-                       "origin": current.origin, "base_revision": article.current_revision_id}
+                       "origin": current.origin, "base_revision": article.current_revision_id,
+                       "related": list(article.related.values_list("pk", flat=True))}
             for variant in current.variants:
                 initial[f"variant_{variant.audience}_summary"] = variant.summary
                 initial[f"variant_{variant.audience}_body"] = variant.body_markdown
-            form = ArticleForm(initial=initial, creating=False)
+            form = ArticleForm(initial=initial, creating=False, article=article)
             formset = ReferenceFormSet(prefix="refs", initial=reference_initial(current.references))
     return _render_form(request, form, formset, article=article)
 
@@ -195,7 +209,7 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
     # An unbound form initialised with what was typed: the text comes back, without error marks
     # for fields the author has not finished yet.
     kept = ArticleForm(initial={name: _posted(request, form.fields[name], name) for name in form.fields
-                                if name in request.POST}, creating=article is None)
+                                if name in request.POST}, creating=article is None, article=article)
     return _render_form(request, kept, new_formset, article=article)
 
 

@@ -495,6 +495,55 @@ def _revise(article: Article, *, actor: Any, reason: str) -> None:
                  from_state=old, to_state=article.state, reason=reason)
 
 
+def article_set_related(*, article: Article, actor: Any, related: list[Article], reason: str = "") -> Article:
+    """Replace the article's related articles with `related` (after creation, too).
+
+    The links are not reviewed text: they are the publisher's navigation between articles, kept
+    on the Article, not on a revision, so changing them voids nothing. The live snapshots follow
+    at once, as they follow a related article's retitling or withdrawal (`snapshots.relink`):
+    the article's own `related` list and, the relation being symmetrical, the lists of the
+    articles linked or unlinked (each with its ETag). Like those rewrites this adds no
+    changes-feed event or webhook; mirrors see it by revalidating with the ETag.
+
+    Refused: relating the article to itself (`related_not_self`), and linking an article that is
+    not live (`related_must_be_live`: the editor offers only published articles, at creation
+    too). A link already there stays whatever became of the other article since (withdrawn, it
+    is simply not shown, and comes back if it is published again)."""
+    if not policies.may_edit(article=article, user=actor):
+        raise NotPermitted("You may not edit this article.", rule="may_edit")
+    wanted = {a.pk: a for a in related}
+    if article.pk in wanted:
+        raise TransitionRefused("An article cannot be related to itself.", rule="related_not_self")
+    with transaction.atomic():
+        # Every article whose list changes is locked, in id order in one query, so that two editors
+        # linking the same pair from both ends queue up instead of deadlocking, and a related
+        # article's publication or withdrawal (which locks its row) cannot interleave with the rewrite.
+        involved = {article.pk, *wanted, *article.related.values_list("pk", flat=True)}
+        list(Article.objects.select_for_update(of=("self",)).filter(pk__in=involved).order_by("pk")
+             .values_list("pk", flat=True))
+        locked = _lock(article)
+        before = dict(locked.related.values_list("pk", "slug"))
+        not_live = sorted(Article.objects.filter(pk__in=set(wanted) - set(before), live_snapshot__isnull=True)
+                          .values_list("slug", flat=True))
+        if not_live:
+            raise TransitionRefused(
+                f"Only published articles can be linked as related; not live: {', '.join(not_live)}.",
+                rule="related_must_be_live")
+        if set(wanted) == set(before):
+            return locked
+        locked.related.set(list(wanted.values()))
+        changed = set(wanted) ^ set(before)
+        rewritten = snapshots.refresh_related(
+            [locked, *Article.objects.filter(pk__in=changed).only("pk", "slug", "live_snapshot")])
+        after = sorted(a.slug for a in wanted.values())
+        audit.record(action="article.set_related", obj=locked, actor=actor, article=locked, reason=reason,
+                     data={"before": sorted(before.values()), "after": after,
+                           "added": sorted(a.slug for pk, a in wanted.items() if pk not in before),
+                           "removed": sorted(slug for pk, slug in before.items() if pk not in wanted),
+                           "snapshots_rewritten": rewritten})
+    return locked
+
+
 # --- transitions --------------------------------------------------------------------------------
 
 def _authorize(actor: Any, name: str, article: Article) -> None:

@@ -10,7 +10,8 @@ Two parts of a stored document are facts about other things than the approved te
 rewritten in place on the live snapshots when those facts change (`relink`, `refresh_retractions`,
 through `_rewrite`, which re-derives the JSON-LD, the response texts and the ETag, so that caches
 revalidate): the `related` links (each related article's live, approved title; gone when it is
-withdrawn) and each reference's retraction status.
+withdrawn; `refresh_related` when an editor changes the links themselves) and each reference's
+retraction status.
 """
 
 from __future__ import annotations
@@ -285,6 +286,24 @@ def relink(article: Article, snapshot: PublishedSnapshot | None) -> int:
         return True
 
     return _rewrite(_locked(live), edit)
+
+
+def refresh_related(articles: list[Article]) -> int:
+    """The `related` links of these articles' own live snapshots, recomputed from their related
+    articles as they are now (`related_documents`: the live ones, by their approved titles), after
+    the links themselves were changed. Each document and audience variant, the JSON-LD, the
+    response texts and the ETag follow (`_rewrite`). Per article one query; then one lock query and
+    one UPDATE. Run in the transaction that changes the links."""
+    entries = {a.live_snapshot_id: related_documents(a) for a in articles if a.live_snapshot_id is not None}
+
+    def edit(snapshot: PublishedSnapshot, doc: dict[str, Any]) -> bool:
+        after = entries[snapshot.pk]
+        if (doc.get("related") or []) == after:
+            return False
+        doc["related"] = [dict(entry) for entry in after]
+        return True
+
+    return _rewrite(_locked(sorted(entries)), edit)
 
 
 def _set_retraction_statuses(statuses: dict[tuple[int, int], str], snapshot: PublishedSnapshot,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -92,6 +93,7 @@ def article_document(article: Article) -> dict[str, Any]:
         "references": references,
         "variants": variants,
         "live_revision": live.revision.content_hash if live else None,
+        "related": sorted(article.related.values_list("slug", flat=True)),
         "last_reviewed_at": _iso(article.last_reviewed_at),
         "next_review_due": _iso(article.next_review_due),
         "publish_at": _iso(article.publish_at),
@@ -201,6 +203,34 @@ class ArticleItemView(EditorialView):
         services.article_edit(article=article, actor=request.user, content=content,
                               change_note=data.get("change_note", ""), is_major_change=data.get("is_major_change", False),
                               base_revision_id=base_revision_id)
+        return Response(article_document(_visible_article(request.user, slug)))
+
+
+class RelatedView(EditorialView):
+    @extend_schema(
+        operation_id="editorial_articles_related_update", tags=["editorial"], parameters=[SLUG],
+        summary="Replace the related articles",
+        description="Sets the article's related articles to exactly the slugs sent, in any state of the article "
+        "(no new revision: links are not reviewed text). The live snapshot's `related` list, and those of the "
+        "articles linked or unlinked, change at once with their ETags (no changes-feed event). A slug that names "
+        "no article you may see and no published one is 400 on `related`; relating the article to itself "
+        "(`related_not_self`) or newly linking an article that is not live (`related_must_be_live`) is 409.",
+        request=s.RelatedInputSerializer,
+        responses={200: s.EditorialArticleSerializer, **INVALID, **ERRORS, **NOT_FOUND, **REFUSED},
+    )
+    def put(self, request: Any, slug: str) -> Any:
+        article = _visible_article(request.user, slug)
+        data = validated_body(s.RelatedInputSerializer, request)
+        slugs = list(dict.fromkeys(data["related"]))
+        # Named articles: those you may see, published ones, and those already linked.
+        known = {a.slug: a for a in Article.objects.filter(
+            Q(pk__in=policies.visible_articles(request.user).values("pk")) | Q(live_snapshot__isnull=False)
+            | Q(pk__in=article.related.values("pk")), slug__in=slugs)}
+        unknown = [name for name in slugs if name not in known]
+        if unknown:
+            raise ContentInvalid({"related": [f"No article has the slug '{name}'." for name in unknown]})
+        services.article_set_related(article=article, actor=request.user, related=[known[name] for name in slugs],
+                                     reason=data.get("reason", ""))
         return Response(article_document(_visible_article(request.user, slug)))
 
 

@@ -264,6 +264,14 @@ class TransitionInputSerializer(serializers.Serializer):
                                            help_text="For `schedule`: when to publish.")
 
 
+class RelatedInputSerializer(serializers.Serializer):
+    related = serializers.ListField(
+        child=serializers.SlugField(max_length=180), max_length=100, allow_empty=True,
+        help_text="Slugs of every article to list as related (the whole list: one left out is unlinked).")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                   help_text="Kept in the audit trail.")
+
+
 class AssignmentInputSerializer(serializers.Serializer):
     reviewer = serializers.CharField(max_length=150, help_text="The board member's username.")
     due_at = serializers.DateTimeField(required=False, allow_null=True,
@@ -317,6 +325,8 @@ class EditorialArticleSerializer(serializers.Serializer):
     references = EditorialReferenceSerializer(many=True)
     variants = EditorialVariantSerializer(many=True)
     live_revision = serializers.CharField(allow_null=True, help_text="Content hash of the text the public API serves.")
+    related = serializers.ListField(child=serializers.CharField(),
+                                    help_text="Slugs of the related articles (any state; the public API lists the live ones).")
     last_reviewed_at = serializers.DateTimeField(allow_null=True)
     next_review_due = serializers.DateField(allow_null=True)
     publish_at = serializers.DateTimeField(allow_null=True)

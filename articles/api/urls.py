@@ -14,6 +14,7 @@ urlpatterns = [
     path("policy/", public.PolicyView.as_view(), name="policy"),
     path("editorial/articles/", editorial.ArticleCollectionView.as_view(), name="editorial-article-list"),
     path("editorial/articles/<slug:slug>/", editorial.ArticleItemView.as_view(), name="editorial-article"),
+    path("editorial/articles/<slug:slug>/related/", editorial.RelatedView.as_view(), name="editorial-related"),
     path("editorial/articles/<slug:slug>/transitions/<str:name>/", editorial.TransitionView.as_view(),
          name="editorial-transition"),
     path("editorial/articles/<slug:slug>/assignments/", editorial.AssignmentCreateView.as_view(),

@@ -1,0 +1,155 @@
+"""The edit form changes an article's related articles (`services.article_set_related`, called only
+when the selection changed), keeps the selection when it comes back with errors, and the live
+page lists the new related articles at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from articles.models import Article, PublishedSnapshot
+from governance import services
+from governance.exceptions import TransitionRefused
+from governance.models import AuditEvent
+from tests.conftest import BODY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def trio(make_article, drive):
+    # The body without its final newline, which the form's field strips: posted back unchanged,
+    # the text then makes no new revision.
+    a = drive(make_article(title="Living with heart failure", body_markdown=BODY.strip()), "published")
+    b = drive(make_article(title="Heart failure medicines"), "published")
+    c = drive(make_article(title="Salt and heart failure"), "published")
+    return a, b, c
+
+
+def edit_data(client, article, **overrides):
+    """The edit form as the editor's browser posts it back unchanged (from the page as served), plus `overrides`."""
+    context = client.get(f"/editor/articles/{article.slug}/edit/").context
+    data = {}
+    for form in (context["form"], context["formset"].management_form, *context["formset"].forms):
+        for name in form.fields:
+            if name in ("ris_file", "DELETE"):
+                continue
+            value = form[name].value()
+            data[form.add_prefix(name)] = ([str(v) for v in value] if isinstance(value, list)
+                                           else "" if value is None else str(value))
+    data["action"] = "save"
+    data.update(overrides)
+    return data
+
+
+def test_it_offers_the_current_links_selected_and_never_the_article_itself(client, writer, trio):
+    a, b, c = trio
+    services.article_set_related(article=a, actor=writer, related=[b])
+    client.force_login(writer)
+
+    response = client.get(f"/editor/articles/{a.slug}/edit/")
+
+    html = response.content.decode()
+    assert f'<option value="{b.pk}" selected>' in html
+    assert f'<option value="{c.pk}">' in html
+    assert f'<option value="{a.pk}"' not in html
+
+
+def test_it_changes_the_related_articles_without_a_new_revision(client, writer, trio, topic):
+    a, b, c = trio
+    services.article_set_related(article=a, actor=writer, related=[b])
+    revision = a.current_revision_id
+    client.force_login(writer)
+
+    response = client.post(f"/editor/articles/{a.slug}/edit/", edit_data(client, a, related=[str(c.pk)]))
+
+    assert response.status_code == 302
+    a = Article.objects.get(pk=a.pk)
+    assert list(a.related.all()) == [c]
+    assert a.current_revision_id == revision and a.state == "published"  # links are not reviewed text
+    document = PublishedSnapshot.objects.get(pk=a.live_snapshot_id).document
+    assert [r["slug"] for r in document["related"]] == [c.slug]
+    followed = client.get(response["Location"]).content.decode()
+    assert "Related articles changed; the live page lists them now." in followed
+    assert "article.set_related" in followed  # the audit timeline, with its readable label
+    page = client.get(f"/articles/{a.slug}/").content.decode()
+    assert "Salt and heart failure" in page and "Heart failure medicines" not in page
+
+
+def test_it_does_not_call_the_service_when_the_selection_is_unchanged(client, writer, trio, topic):
+    a, b, _ = trio
+    services.article_set_related(article=a, actor=writer, related=[b])
+    client.force_login(writer)
+
+    response = client.post(f"/editor/articles/{a.slug}/edit/", edit_data(client, a, related=[str(b.pk)]))
+
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(article_id=a.pk, action="article.set_related").count() == 1
+    assert "Nothing changed" in client.get(response["Location"]).content.decode()
+
+
+def test_it_saves_a_text_edit_and_the_links_together(client, writer, trio, topic):
+    a, b, _ = trio
+    client.force_login(writer)
+
+    client.post(f"/editor/articles/{a.slug}/edit/",
+                edit_data(client, a, title="Living well with heart failure", related=[str(b.pk)]))
+
+    a = Article.objects.get(pk=a.pk)
+    assert a.title == "Living well with heart failure" and a.state == "draft"
+    assert list(a.related.all()) == [b]
+
+
+def test_it_keeps_the_selection_when_the_form_comes_back_with_errors(client, writer, trio, topic):
+    a, b, c = trio
+    client.force_login(writer)
+
+    response = client.post(f"/editor/articles/{a.slug}/edit/",
+                           edit_data(client, a, body_markdown="Cites [@missing2020].", related=[str(b.pk), str(c.pk)]))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for article in (b, c):
+        assert f'<option value="{article.pk}" selected>' in html
+    assert list(Article.objects.get(pk=a.pk).related.all()) == []
+
+
+def test_it_keeps_the_selection_when_adding_a_reference_row(client, writer, trio, topic):
+    a, b, c = trio
+    client.force_login(writer)
+
+    response = client.post(f"/editor/articles/{a.slug}/edit/",
+                           edit_data(client, a, action="add_reference", related=[str(c.pk)]))
+
+    html = response.content.decode()
+    assert f'<option value="{c.pk}" selected>' in html and f'<option value="{b.pk}">' in html
+
+
+def test_it_no_longer_offers_an_article_withdrawn_meanwhile(client, writer, chief, trio, topic):
+    a, b, _ = trio
+    client.force_login(writer)
+    services.article_withdraw(article=b, actor=chief, reason="Superseded")
+
+    response = client.post(f"/editor/articles/{a.slug}/edit/", edit_data(client, a, related=[str(b.pk)]))
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert list(Article.objects.get(pk=a.pk).related.all()) == []
+
+
+def test_it_puts_a_refusal_on_the_page_and_rolls_back_the_text_edit(client, writer, trio, topic, monkeypatch):
+    a, b, _ = trio
+    client.force_login(writer)
+
+    def refuse(**kwargs):
+        raise TransitionRefused("Only published articles can be linked as related.", rule="related_must_be_live")
+
+    monkeypatch.setattr(services, "article_set_related", refuse)
+    response = client.post(f"/editor/articles/{a.slug}/edit/",
+                           edit_data(client, a, title="Living well with heart failure", related=[str(b.pk)]))
+
+    assert response.status_code == 200
+    assert "(rule: related_must_be_live)" in response.content.decode()
+    assert f'<option value="{b.pk}" selected>' in response.content.decode()
+    a = Article.objects.get(pk=a.pk)
+    assert a.title == "Living with heart failure" and a.state == "published"  # the text edit rolled back too
+    assert a.revisions.count() == 1
