@@ -52,6 +52,20 @@ RIS_KINDS = {
 }
 
 
+class MarkdownField(forms.CharField):
+    """A Markdown text as typed: not stripped (a body's trailing newline is part of its content,
+    so an article re-saved unchanged matches its revision and makes no new one), with the CRLF
+    line ends browsers submit from a textarea turned into the LF the API and the demo data store."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class ArticleForm(forms.Form):
     """The article's own fields and its audience variants. Topic, risk tier and slug are chosen
     when the article is created (they decide its review policy and its public address); the
@@ -70,7 +84,7 @@ class ArticleForm(forms.Form):
         label="Related articles", help_text="Published articles listed under this one. Hold Ctrl (⌘ on a Mac) to pick several.")
     origin = forms.ChoiceField(choices=Origin.choices, initial=Origin.HUMAN,
                                help_text="AI-assisted or AI-generated drafts need one more approval.")
-    body_markdown = forms.CharField(
+    body_markdown = MarkdownField(
         label="Body", widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "true"}), required=False,
         help_text="Markdown. Cite a reference with its key: [@key], or several: [@key1; @key2].")
     change_note = forms.CharField(max_length=500, required=False,
@@ -107,7 +121,7 @@ class ArticleForm(forms.Form):
         for audience, label in Audience.choices:
             self.fields[f"variant_{audience}_summary"] = forms.CharField(
                 label=f"{label} summary", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-            self.fields[f"variant_{audience}_body"] = forms.CharField(
+            self.fields[f"variant_{audience}_body"] = MarkdownField(
                 label=f"{label} version", required=False, widget=forms.Textarea(attrs={"rows": 8}),
                 help_text=f"Optional: the article rewritten for a {label.lower()}. Leave empty for none.")
 
