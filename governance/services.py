@@ -371,7 +371,8 @@ def article_create(
     risk_tier: str = RiskTier.STANDARD,
     related: list[Article] | None = None,
 ) -> Article:
-    """Create a draft article with its first revision."""
+    """Create a draft article with its first revision (and its related articles: published ones
+    only, `related_must_be_live`, as `article_set_related` later)."""
     if not policies.may_create_article(actor):
         raise NotPermitted("Only writers and the managing editor create articles.", rule="may_create_article")
     if risk_tier not in RiskTier.values:
@@ -386,8 +387,18 @@ def article_create(
         _write_revision(article=article, prepared=prepared, actor=actor, change_note=change_note,
                         is_major_change=is_major_change)
         if related:
+            _refuse_not_live({a.pk for a in related})
             article.related.set(related)
     return article
+
+
+def _refuse_not_live(pks: set[int]) -> None:
+    """Only published articles may be newly linked as related (`related_must_be_live`)."""
+    not_live = sorted(Article.objects.filter(pk__in=pks, live_snapshot__isnull=True).values_list("slug", flat=True))
+    if not_live:
+        raise TransitionRefused(
+            f"Only published articles can be linked as related; not live: {', '.join(not_live)}.",
+            rule="related_must_be_live")
 
 
 def _lock(article: Article) -> Article:
@@ -523,12 +534,7 @@ def article_set_related(*, article: Article, actor: Any, related: list[Article],
              .values_list("pk", flat=True))
         locked = _lock(article)
         before = dict(locked.related.values_list("pk", "slug"))
-        not_live = sorted(Article.objects.filter(pk__in=set(wanted) - set(before), live_snapshot__isnull=True)
-                          .values_list("slug", flat=True))
-        if not_live:
-            raise TransitionRefused(
-                f"Only published articles can be linked as related; not live: {', '.join(not_live)}.",
-                rule="related_must_be_live")
+        _refuse_not_live(set(wanted) - set(before))
         if set(wanted) == set(before):
             return locked
         locked.related.set(list(wanted.values()))

@@ -152,6 +152,21 @@ def test_it_refuses_to_link_an_article_that_is_not_live(trio, make_article, driv
     assert list(a.related.all()) == [] and live(a).etag == etag
 
 
+def test_creation_refuses_a_related_article_that_is_not_live_and_creates_nothing(trio, make_article, writer, topic):
+    a, _, _ = trio
+    draft = make_article(title="Heart failure and exercise")
+
+    with pytest.raises(TransitionRefused) as refused:
+        services.article_create(actor=writer, topic=topic, content=article_content(title="Heart failure and sleep"),
+                                related=[a, draft])
+
+    assert refused.value.rule == "related_must_be_live" and draft.slug in refused.value.message
+    assert not Article.objects.filter(title="Heart failure and sleep").exists()
+    created = services.article_create(actor=writer, topic=topic, content=article_content(title="Heart failure and sleep"),
+                                      related=[a])
+    assert list(created.related.all()) == [Article.objects.get(pk=a.pk)]
+
+
 def test_it_keeps_a_link_whose_article_was_withdrawn_since(trio, writer, chief):
     a, b, c = trio
     services.article_set_related(article=a, actor=writer, related=[b])
