@@ -358,13 +358,45 @@ class AudienceVariant(models.Model):
         return f"{self.revision} [{self.audience}]"
 
 
+BIBLIOGRAPHIC_FIELDS = ("kind", "title", "authors", "container", "year", "doi", "pmid", "pmcid", "url")
+
+
+class CitedReference:
+    """A reference as one revision cited it: the bibliographic fields from the citation's frozen
+    copy (`Citation.cited`), everything else (its id, retraction status and notice) from the shared
+    Reference row, which is where a retraction found later is recorded."""
+
+    def __init__(self, reference: Reference, cited: dict[str, Any]) -> None:
+        self._reference, self._cited = reference, cited
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in BIBLIOGRAPHIC_FIELDS and name in self._cited:
+            return self._cited[name]
+        return getattr(self._reference, name)
+
+    def get_kind_display(self) -> str:
+        return str(dict(Reference.Kind.choices).get(self.kind, self.kind))
+
+    def fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in BIBLIOGRAPHIC_FIELDS}
+
+
 class Citation(models.Model):
-    """A reference as cited by one revision: its local key and its number."""
+    """A reference as cited by one revision: its local key, its number, and the bibliographic
+    details as the revision cited them (`cited`). The shared Reference row may be corrected later by
+    a new revision; this revision's text, its hash, the reviewers' signatures and the dossier keep
+    the details they were written and approved with."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="citations")
     reference = models.ForeignKey(Reference, on_delete=models.PROTECT, related_name="citations")
     key = models.CharField(max_length=255)
     number = models.PositiveIntegerField()
+    cited = models.JSONField(
+        default=dict, blank=True,
+        help_text="The reference's bibliographic fields (kind, title, authors, container, year, DOI, PMID, PMCID, "
+                  "URL) as this revision cited them, frozen when the revision was written.")
 
     class Meta:
         ordering = ["revision", "number"]
@@ -376,6 +408,17 @@ class Citation(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.number}] {self.key}"
+
+    @property
+    def as_cited(self) -> CitedReference:
+        return CitedReference(self.reference, self.cited or {})
+
+    @staticmethod
+    def details_of(reference: Reference) -> dict[str, Any]:
+        """What `cited` holds for `reference` as it is now (JSON: authors a list)."""
+        fields = {name: getattr(reference, name) for name in BIBLIOGRAPHIC_FIELDS}
+        fields["authors"] = list(fields["authors"] or [])
+        return fields
 
 
 def api_json(data: Any) -> str:

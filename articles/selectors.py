@@ -455,7 +455,7 @@ def revision_text(revision: Revision) -> dict[str, str]:
             part for part in (variant.summary, variant.body_markdown) if part)
     refs = []
     for citation in revision.citations.select_related("reference").order_by("number"):
-        ref = citation.reference
+        ref = citation.as_cited  # as this revision cites it
         ident = ", ".join(part for part in (f"doi:{ref.doi}" if ref.doi else "",
                                              f"PMID {ref.pmid}" if ref.pmid else "", ref.url) if part)
         refs.append(f"[{citation.number}] @{citation.key}: {ref.title} ({ref.year or 'n.d.'}) {ident}".strip())

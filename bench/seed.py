@@ -473,7 +473,8 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
                 change_note=rev.change_note, is_major_change=rev.is_major_change, content_hash=digest,
                 created_by_id=cast.writer.pk, created_at=now)
             for c in t.citations:
-                tables[Citation].add(revision_id=revision_id, reference_id=c.reference_id, key=c.key, number=c.number)
+                tables[Citation].add(revision_id=revision_id, reference_id=c.reference_id, key=c.key, number=c.number,
+                                     cited=c.cited)
             tables[ReviewCycle].add(id=cycle_id, article_id=article_id, revision_id=revision_id,
                                     approvals_required=len(t.reviewers), opened_at=now, closed_at=now,
                                     outcome=ReviewCycle.Outcome.APPROVED)

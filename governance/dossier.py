@@ -113,6 +113,7 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
     citations_by_revision: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for citation in citations:
         ref = citation.reference
+        cited = citation.as_cited  # the details as this revision cited them (approved, signed)
         at_approvals = []
         for cycle in approvals_by_revision.get(citation.revision_id, []):
             status, derived = status_at(ref, timeline.get(ref.pk, []), cycle.closed_at)
@@ -123,9 +124,9 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
             "number": citation.number,
             "key": citation.key,
             "reference": {
-                "id": ref.pk, "kind": ref.kind, "title": ref.title, "authors": list(ref.authors or []),
-                "container": ref.container, "year": ref.year, "doi": ref.doi, "pmid": ref.pmid,
-                "pmcid": ref.pmcid or None, "url": ref.url or None,
+                "id": ref.pk, "kind": cited.kind, "title": cited.title, "authors": list(cited.authors or []),
+                "container": cited.container, "year": cited.year, "doi": cited.doi, "pmid": cited.pmid,
+                "pmcid": cited.pmcid or None, "url": cited.url or None,
             },
             "retraction_status": ref.retraction_status,
             "retraction_notice": ref.retraction_notice,

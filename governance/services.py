@@ -213,7 +213,9 @@ def revision_hash(data: ArticleContent, references: list[dict[str, Any]]) -> str
 
 
 def content_of(article: Article) -> ArticleContent:
-    """The working revision's content, as an ArticleContent an edit can start from."""
+    """The working revision's content, as an ArticleContent an edit can start from. Its references
+    carry the shared rows' details as they are now (a correction made since through another
+    revision is picked up by the next revision), not the working revision's frozen copies."""
     revision = article.current_revision
     if revision is None:
         return ArticleContent(title=article.title, summary="", body_markdown="", origin=article.origin)
@@ -253,7 +255,10 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
             reference = _create_reference(fields, actor=actor, article=article)
         else:
             _update_reference(reference, fields, actor=actor, article=article)
-        Citation.objects.create(revision=revision, reference=reference, key=key, number=prepared.numbers[key])
+        # The details as this revision cites them, frozen: a later correction of the shared row
+        # (through another revision) leaves this revision's text, hash and signatures as they were.
+        Citation.objects.create(revision=revision, reference=reference, key=key, number=prepared.numbers[key],
+                                cited=Citation.details_of(reference))
     article.current_revision = revision
     article.title = revision.title
     article.origin = revision.origin

@@ -45,24 +45,26 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 
 
 def reference_documents(revision: Revision) -> list[dict[str, Any]]:
-    citations = list(revision.citations.select_related("reference").order_by("number"))
+    # The bibliographic details as the revision cited them (its approved text); the retraction
+    # status is the reference's own, as it is now.
+    citations = [(c, c.as_cited) for c in revision.citations.select_related("reference").order_by("number")]
     refs = [
         {
             "number": c.number,
             "key": c.key,
-            "kind": c.reference.kind,
-            "title": c.reference.title,
-            "authors": list(c.reference.authors or []),
-            "container": c.reference.container,
-            "year": c.reference.year,
-            "doi": c.reference.doi or None,
-            "pmid": c.reference.pmid or None,
-            "pmcid": c.reference.pmcid or None,
-            "url": c.reference.url or None,
-            "retracted": c.reference.retracted,
-            "retraction_status": c.reference.retraction_status,
+            "kind": ref.kind,
+            "title": ref.title,
+            "authors": list(ref.authors or []),
+            "container": ref.container,
+            "year": ref.year,
+            "doi": ref.doi or None,
+            "pmid": ref.pmid or None,
+            "pmcid": ref.pmcid or None,
+            "url": ref.url or None,
+            "retracted": ref.retracted,
+            "retraction_status": ref.retraction_status,
         }
-        for c in citations
+        for c, ref in citations
     ]
     for ref, formatted in zip(refs, format_ama(refs), strict=True):
         ref["formatted"] = formatted

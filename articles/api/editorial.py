@@ -67,7 +67,7 @@ def article_document(article: Article) -> dict[str, Any]:
     references, variants = [], []
     if revision is not None:
         for c in revision.citations.select_related("reference").order_by("number"):
-            ref = c.reference
+            ref = c.as_cited  # as this revision cites it
             references.append({
                 "key": c.key, "number": c.number, "kind": ref.kind, "title": ref.title,
                 "authors": list(ref.authors or []), "container": ref.container, "year": ref.year,
