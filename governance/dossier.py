@@ -25,10 +25,10 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from articles.models import Article, Citation, PublishedSnapshot, Reference, Revision
+from articles.models import Article, AudienceVariant, Citation, PublishedSnapshot, Reference, Revision
 from reviewers.models import ConflictOfInterest, Review, ReviewAssignment, ReviewCycle
 
-from . import audit
+from . import audit, services
 from .models import AuditEvent
 
 SCHEMA = "imprimatur.dossier/1"
@@ -103,6 +103,12 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
         Citation.objects.filter(revision_id__in=list(number_of)).select_related("reference")
         .order_by("revision_id", "number")
     )
+    variants_by_revision: dict[int, list[AudienceVariant]] = defaultdict(list)
+    for variant in AudienceVariant.objects.filter(revision_id__in=list(number_of)).order_by("audience"):
+        variants_by_revision[variant.revision_id].append(variant)
+    citations_of: dict[int, list[Citation]] = defaultdict(list)
+    for citation in citations:
+        citations_of[citation.revision_id].append(citation)
     cycles = list(ReviewCycle.objects.filter(article=article).order_by("opened_at", "pk"))
     approvals_by_revision: dict[int, list[ReviewCycle]] = defaultdict(list)
     for cycle in cycles:
@@ -140,6 +146,9 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
         {
             "number": r.number,
             "content_hash": r.content_hash,
+            # The stored text and citation copies re-hashed: the chain signature -> hash -> text.
+            "content_hash_check": services.stored_content_check(r, citations_of.get(r.pk, []),
+                                                               variants_by_revision.get(r.pk, [])),
             "title": r.title,
             "origin": r.origin,
             "change_note": r.change_note,

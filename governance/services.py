@@ -212,6 +212,21 @@ def revision_hash(data: ArticleContent, references: list[dict[str, Any]]) -> str
     })
 
 
+def stored_content_check(revision: Revision, citations: list[Citation], variants: list[Any]) -> str:
+    """Whether what `revision` stores (its text, audience versions and citations' frozen copies)
+    still hashes to its content hash, which the reviewers' signatures bind to: `verified`;
+    `verified_legacy` under the narrower reference hash of revisions written before 2026-12;
+    `mismatch` otherwise (e.g. a citation whose copy was filled in from a shared row corrected
+    before copies were kept)."""
+    content = ArticleContent(revision.title, revision.summary, revision.body_markdown, revision.origin, [],
+                             [VariantInput(v.audience, v.body_markdown, v.summary) for v in variants])
+    ordered = sorted(citations, key=lambda c: c.number)
+    if revision_hash(content, [reference_hash_entry(c.key, c.number, c.cited) for c in ordered]) == revision.content_hash:
+        return "verified"
+    legacy = [reference_hash_entry(c.key, c.number, c.cited, names=LEGACY_HASH_FIELDS) for c in ordered]
+    return "verified_legacy" if revision_hash(content, legacy) == revision.content_hash else "mismatch"
+
+
 def content_of(article: Article) -> ArticleContent:
     """The working revision's content, as an ArticleContent an edit can start from. Its references
     carry the shared rows' details as they are now (a correction made since through another

@@ -12,6 +12,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from articles.models import Citation, Reference, Revision
@@ -72,6 +73,7 @@ def test_a_correction_through_a_new_revision_leaves_the_approved_revision_as_sig
     built = dossier.build(article)
     titles = {r["number"]: r["citations"][0]["reference"]["title"] for r in built["revisions"]}
     assert titles == {approved.number: OLD_TITLE, newer.number: NEW_TITLE}
+    assert {r["content_hash_check"] for r in built["revisions"]} == {"verified"}
     client.force_login(chief)
     page = client.get(reverse("admin:articles_revision_change", args=[approved.pk])).content.decode()
     assert OLD_TITLE + "." in page and NEW_TITLE not in page
@@ -108,3 +110,14 @@ def test_the_migration_fills_the_copies_of_citations_stored_before_it(published)
     for citation in Citation.objects.select_related("reference"):
         assert citation.cited == Citation.details_of(citation.reference)
     assert stored_hash(published.current_revision) == published.current_revision.content_hash
+
+
+def test_the_dossier_says_when_a_revisions_stored_content_no_longer_hashes_to_its_hash(published):
+    """A copy altered behind the services' back (raw SQL: citations have no trigger) is caught."""
+    citation = published.current_revision.citations.get(number=1)
+    Citation.objects.filter(pk=citation.pk).update(cited={**citation.cited, "year": 1999})
+
+    [revision] = dossier.build(published)["revisions"]
+    assert revision["content_hash_check"] == "mismatch"
+    html = render_to_string("governance/dossier.html", {"d": dossier._printable(dossier.build(published))})
+    assert "RECOMPUTED HASH DOES NOT MATCH" in html
