@@ -28,6 +28,7 @@ from articles.models import (
     Citation,
     Origin,
     Reference,
+    Revision,
     RiskTier,
     Topic,
     normalize_doi,
