@@ -32,7 +32,12 @@ BODY = (
 
 
 # The screenshots README.md embeds (docs/screenshots/…); only these are copied there.
-README_SCREENSHOTS = {"dashboard-demo", "editor", "article-detail", "public-page"}
+README_SCREENSHOTS = {"dashboard-demo", "editor", "article-detail", "public-page", "reports-currency",
+                      "reports-board", "reports-evidence", "reports-conflicts", "reports-review-load"}
+# The managing editor's reports on the demo data: (path, screenshot, a heading each must show).
+DEMO_REPORTS = [("currency/", "reports-currency", "Content currency"), ("board/", "reports-board", "Board activity"),
+                ("evidence/", "reports-evidence", "Evidence"), ("conflicts/", "reports-conflicts", "Conflict"),
+                ("review-load/", "reports-review-load", "Review-date load")]
 
 
 def sign_in(page, username: str, *, admin: bool = False, password: str = PASSWORD) -> None:
@@ -54,7 +59,8 @@ def test_it_embeds_only_screenshots_the_browser_tests_write():
     readme = (DOCS_SCREENSHOTS.parents[1] / "README.md").read_text()
     embedded = set(re.findall(r"!\[[^\]]*\]\(docs/screenshots/([\w-]+)\.png\)", readme))
     source = Path(__file__).read_text()
-    written_here = {name for name in README_SCREENSHOTS if f'"{name}")' in source}
+    shot = set(re.findall(r'shoot\(\w+, artifacts, "([\w-]+)"\)', source)) | {name for _, name, _ in DEMO_REPORTS}
+    written_here = README_SCREENSHOTS & shot
     assert written_here == README_SCREENSHOTS
     assert embedded >= README_SCREENSHOTS  # every screenshot this test copies to docs/ is one README shows
 
@@ -76,6 +82,13 @@ def test_it_shows_the_demo_dashboard(open_session, artifacts, settings):
     expect(nav.get_by_role("link", name="Reports")).to_be_visible()
     expect(page.get_by_role("heading", name="Articles by state")).to_be_visible()
     shoot(page, artifacts, "dashboard-demo")
+    # The reports on the demo data, as the README shows them (tests/test_seed_demo.py checks that
+    # none shows its empty state).
+    for path, name, heading in DEMO_REPORTS:
+        page.goto(f"/editor/reports/{path}")
+        expect(page.locator("h1")).to_contain_text(heading)
+        expect(page.locator("table").first).to_be_visible()
+        shoot(page, artifacts, name)
     assert not session.problems, session.problems
 
 
