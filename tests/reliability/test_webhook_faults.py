@@ -120,7 +120,7 @@ def test_a_slow_endpoint_does_not_delay_the_others(start_worker, celery_env, web
     it waits for at most one round of the slow endpoint's in-flight attempts."""
     from tests.reliability.http_receiver import Receiver
 
-    slow = Receiver().start()
+    slow, sampler = Receiver().start(), None
     try:
         slow.respond(200, delay=30)  # far longer than the worker's read timeout
         WebhookEndpoint.objects.create(name="slow", url=slow.url, secret=SECRET)
@@ -146,7 +146,8 @@ def test_a_slow_endpoint_does_not_delay_the_others(start_worker, celery_env, web
         fast_done = time.monotonic() - started
         # Slack for a loaded machine (worker start, broker round trips); still well under the serial drain.
         assert fast_done < one_round + 8 < serial_drain / 2, fast_done
-        assert WebhookDelivery.objects.get(endpoint__name="fast").status == "delivered"
+        # The receiver answers before the worker records the attempt: wait for the row, briefly.
+        wait_until(lambda: WebhookDelivery.objects.get(endpoint__name="fast").status == "delivered", timeout=10)
         time.sleep(2 * timeout)  # a few more rounds of the slow endpoint's attempts
         peak = sampler.stop()
         assert len(slow.requests) >= per_endpoint  # its attempts went on beside the fast one
@@ -156,4 +157,6 @@ def test_a_slow_endpoint_does_not_delay_the_others(start_worker, celery_env, web
         failed = WebhookDelivery.objects.filter(endpoint__name="slow", attempts=1).first()
         assert failed.status == "pending" and "Timeout" in failed.attempt_log.get().error
     finally:
+        if sampler is not None:
+            sampler.stop()  # its thread must not outlive the test's database access
         slow.stop()
