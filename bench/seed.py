@@ -303,16 +303,16 @@ class Template:
 
 
 def load_template(cast: Cast, i: int) -> Template:
-    from articles.models import Article
+    from articles.models import Article, Citation
     from governance import selectors
 
     article = Article.objects.select_related("topic", "current_revision", "live_snapshot").get(slug=slug_of(i))
     revision = article.current_revision
     citations = list(revision.citations.select_related("reference").order_by("number"))
     policy = selectors.policy_for(article)
-    from governance.services import REFERENCE_FIELDS, reference_hash_entry
+    from governance.services import reference_hash_entry
 
-    hash_part = [reference_hash_entry(c.key, c.number, {n: getattr(c.reference, n) for n in REFERENCE_FIELDS})
+    hash_part = [reference_hash_entry(c.key, c.number, Citation.details_of(c.reference))
                  for c in citations]
     return Template(article, revision, citations, reviewers_of(cast, i), article.live_snapshot.document,
                     hash_part, policy.review_interval_days, policy.assignment_due_days,

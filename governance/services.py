@@ -20,6 +20,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from articles import content
 from articles.models import (
+    BIBLIOGRAPHIC_FIELDS,
     RESERVED_SLUGS,
     Article,
     ArticleState,
@@ -46,7 +47,7 @@ from .exceptions import (
 )
 from .models import AuditEvent, ChangeEvent
 
-REFERENCE_FIELDS = ("kind", "title", "authors", "container", "year", "doi", "pmid", "pmcid", "url")
+REFERENCE_FIELDS = BIBLIOGRAPHIC_FIELDS  # one list: what a citation copies is what the hash covers
 
 
 # --- content ------------------------------------------------------------------------------------
@@ -236,7 +237,7 @@ def content_of(article: Article) -> ArticleContent:
     if revision is None:
         return ArticleContent(title=article.title, summary="", body_markdown="", origin=article.origin)
     references = [
-        {"key": c.key, **{name: getattr(c.reference, name) for name in REFERENCE_FIELDS}}
+        {"key": c.key, **Citation.details_of(c.reference)}
         for c in revision.citations.select_related("reference").order_by("number")
     ]
     variants = [VariantInput(v.audience, v.body_markdown, v.summary) for v in revision.variants.all()]
@@ -308,7 +309,7 @@ def _create_reference(fields: dict[str, Any], *, actor: Any, article: Article) -
 
 def _reference_changes(reference: Reference, fields: dict[str, Any]) -> dict[str, list[Any]]:
     """The bibliographic fields an edit gives differently from the shared Reference row."""
-    mine = reference_hash_entry("", 0, {n: getattr(reference, n) for n in REFERENCE_FIELDS})
+    mine = reference_hash_entry("", 0, Citation.details_of(reference))
     given = reference_hash_entry("", 0, fields)
     return {n: [mine[n], given[n]] for n in REFERENCE_FIELDS if mine[n] != given[n]}
 

@@ -379,3 +379,11 @@ def test_it_caps_the_list_on_the_page_but_exports_it_all(client, chief, catalogu
     assert b"Showing the first 1" in page.content
     assert b"overdue-a" in page.content and b"overdue-b" not in page.content
     assert [row[0] for row in csv.reader(io.StringIO(exported.content.decode()))][1:] == ["overdue-a", "overdue-b"]
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(("zone", "shown"), [("UTC", "2026-06-01 09:00 UTC"), ("Europe/Berlin", "2026-06-01 11:00 CEST")])
+def test_it_labels_the_computed_time_with_the_zone_it_is_shown_in(client, chief, settings, zone, shown):
+    settings.TIME_ZONE = zone
+    client.force_login(chief)
+    assert f"Computed {shown} from the live database." in client.get(reverse("reports:index")).content.decode()
