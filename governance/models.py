@@ -123,23 +123,31 @@ class AuditEvent(models.Model):
         db_constraint=False, related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=60, db_index=True)
+    action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=300, blank=True)
     article_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    article_slug = models.CharField(max_length=200, blank=True, db_index=True)
+    article_slug = models.CharField(max_length=200, blank=True)
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)  # unique: Meta.constraints
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["seq"]
+        # Plain indexes and a unique constraint rather than db_index=True / unique=True: on
+        # PostgreSQL those add a varchar_pattern_ops twin of each index (for LIKE 'x%', which
+        # nothing here runs; the admin's search is icontains), and the twin of `hash`, on random
+        # keys, is among the costliest indexes to keep when the background jobs append events
+        # by the hundred thousand.
+        indexes = [models.Index(fields=["action"], name="auditevent_action"),
+                   models.Index(fields=["article_slug"], name="auditevent_article_slug")]
+        constraints = [models.UniqueConstraint(fields=["hash"], name="auditevent_hash_unique")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_repr}"
@@ -228,7 +236,7 @@ class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event_type = models.CharField(max_length=40)
     payload = models.JSONField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)  # indexed in Meta
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
@@ -239,6 +247,7 @@ class WebhookDelivery(models.Model):
         ordering = ["created_at"]
         verbose_name_plural = "webhook deliveries"
         constraints = [models.UniqueConstraint(fields=["message_id", "endpoint"], name="one_delivery_per_endpoint")]
+        indexes = [models.Index(fields=["status"], name="webhookdelivery_status")]  # plain: see AuditEvent
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint.name} ({self.status})"
@@ -271,7 +280,9 @@ class Notification(models.Model):
         ESCALATION = "escalation", "Overdue review escalated"
         REFERENCE_RETRACTED = "reference_retracted", "Cited reference retracted"
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # No index of its own: notification_inbox (Meta) leads with it.
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                                  db_index=False)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     subject = models.CharField(max_length=300)
     body = models.TextField()

@@ -149,11 +149,12 @@ class ReviewAssignment(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
-    reviewer = models.ForeignKey(BoardMember, on_delete=models.PROTECT, related_name="assignments")
+    # No index of its own: assignment_board_activity (below) leads with it.
+    reviewer = models.ForeignKey(BoardMember, on_delete=models.PROTECT, related_name="assignments", db_index=False)
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     assigned_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)  # indexed in Meta
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -169,6 +170,8 @@ class ReviewAssignment(models.Model):
             # `include` and gets a plain reviewer index.
             models.Index(fields=["reviewer"], include=["status", "due_at", "assigned_at", "completed_at"],
                          name="assignment_board_activity"),
+            # Plain (not db_index=True: no varchar_pattern_ops twin for LIKE, which nothing runs).
+            models.Index(fields=["status"], name="assignment_status"),
         ]
 
     def __str__(self) -> str:
