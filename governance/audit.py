@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -105,11 +104,9 @@ def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
     """Append N events under one chain lock with one statement (COPY on PostgreSQL): the bulk
     path of the background jobs. The chain is exactly what N calls to `record` would have
     written; no model instance is built and each hash is computed from its canonical text
-    directly (see `_canonical`, which this loop inlines). The rows are sent in the order of
-    their hash, not of `seq` (which numbers them all the same): the two indexes on `hash` are
-    the largest of the table and its keys are random, so in `seq` order each row's insertion
-    lands on a page of its own; sorted, they sweep the index once (about 40% less time at
-    100,000 articles). Returns the number of events appended."""
+    directly (see `_canonical`, which this loop inlines). The rows stream in `seq` order as they
+    are built (COPY sends each while the next is hashed), so every index of the table but
+    `action`'s receives ascending keys. Returns the number of events appended."""
     events = iter(events)
     first = next(events, None)
     if first is None:
@@ -162,7 +159,7 @@ def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
                        json_text(data_text), prev_hash, event_hash_)
                 prev_hash = event_hash_
 
-        written = bulk.insert_rows(AuditEvent, _ROW_FIELDS, sorted(rows(), key=operator.itemgetter(15)))
+        written = bulk.insert_rows(AuditEvent, _ROW_FIELDS, rows())
         AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev_hash)
         return written
 

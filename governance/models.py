@@ -120,7 +120,7 @@ class AuditEvent(models.Model):
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        db_constraint=False, db_index=False, related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=60)
@@ -134,20 +134,21 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)  # unique: Meta.constraints
+    hash = models.CharField(max_length=64)
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["seq"]
-        # Plain indexes and a unique constraint rather than db_index=True / unique=True: on
-        # PostgreSQL those add a varchar_pattern_ops twin of each index (for LIKE 'x%', which
-        # nothing here runs; the admin's search is icontains), and the twin of `hash`, on random
-        # keys, is among the costliest indexes to keep when the background jobs append events
-        # by the hundred thousand.
-        indexes = [models.Index(fields=["action"], name="auditevent_action"),
-                   models.Index(fields=["article_slug"], name="auditevent_article_slug")]
-        constraints = [models.UniqueConstraint(fields=["hash"], name="auditevent_hash_unique")]
+        # Only the indexes a query uses: `seq` (the chain's order, unique), `article_id` (an
+        # article's history, the dossier) and `action` (the admin's filter, the retraction
+        # timeline). None on `hash`: no query looks an event up by it, and its uniqueness follows
+        # from `seq`'s (each hash covers its event's seq) unless SHA-256 collides; `verify_audit`
+        # recomputes every link. An index on random 64-character keys was the costliest to keep
+        # when the background jobs append events by the hundred thousand. None on `article_slug`
+        # or `actor` either (the admin's search is icontains, which no b-tree serves), and a plain
+        # Index, not db_index=True, which on PostgreSQL adds a varchar_pattern_ops twin.
+        indexes = [models.Index(fields=["action"], name="auditevent_action")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_repr}"

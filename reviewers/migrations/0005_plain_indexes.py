@@ -2,8 +2,8 @@
 write by the hundred thousand: on PostgreSQL those options add a varchar_pattern_ops twin of
 each index (for LIKE 'x%', which nothing here runs), and a foreign key covered by a composite
 index led by it needs no index of its own. Same lookups served, fewer indexes to keep on every
-insert and state change. On PostgreSQL the affected indexes are rebuilt once (the table is locked
-meanwhile: 1,073,333 audit events took the time the README's performance section gives)."""
+insert and state change. On PostgreSQL the affected indexes are rebuilt once, the table locked
+meanwhile (see the README's performance section for the time on the 100,000-article bench)."""
 
 import django.db.models.deletion
 from django.conf import settings
