@@ -344,7 +344,40 @@ class Revision(models.Model):
         raise ValidationError("Revisions are immutable and are never deleted on their own.")
 
 
-class AudienceVariant(models.Model):
+class RevisionPartQuerySet(models.QuerySet):
+    """A revision's audience versions and citations are part of its signed, hashed content: never
+    updated nor deleted on their own, in bulk either (PostgreSQL refuses it too: articles
+    migration 0009). Deleting an unsigned article still cascades to them."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ValidationError(f"{self.model._meta.verbose_name_plural.capitalize()} are part of an immutable revision; "
+                              "save the article to make a new revision.")
+
+    def delete(self) -> Any:
+        raise ValidationError(f"{self.model._meta.verbose_name_plural.capitalize()} are part of an immutable revision "
+                              "and are never deleted on their own.")
+
+
+class RevisionPart(models.Model):
+    """Saved once, with its revision; see RevisionPartQuerySet."""
+
+    objects = RevisionPartQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError(f"A {self._meta.verbose_name} is part of an immutable revision; "
+                                  "save the article to make a new revision.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any):
+        raise ValidationError(f"A {self._meta.verbose_name} is part of an immutable revision and is never deleted "
+                              "on its own.")
+
+
+class AudienceVariant(RevisionPart):
     """The same article written for one audience; part of the revision it belongs to."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="variants")
@@ -386,7 +419,7 @@ class CitedReference:
         return {name: getattr(self, name) for name in BIBLIOGRAPHIC_FIELDS}
 
 
-class Citation(models.Model):
+class Citation(RevisionPart):
     """A reference as cited by one revision: its local key, its number, and the bibliographic
     details as the revision cited them (`cited`). The shared Reference row may be corrected later by
     a new revision; this revision's text, its hash, the reviewers' signatures and the dossier keep

@@ -5,6 +5,8 @@ signed reviews. Deleting an unsigned draft article still deletes its revisions (
 
 from django.db import migrations
 
+from config.migration_sql import on_postgresql
+
 # Every column of articles_revision but its id: nothing in a revision is ever updated.
 COLUMNS = ("article_id", "number", "title", "summary", "body_markdown", "body_html", "origin", "change_note",
            "is_major_change", "content_hash", "created_by_id", "created_at")
@@ -36,14 +38,6 @@ DROP FUNCTION IF EXISTS imprimatur_revision_immutable();
 """
 
 
-def _on_postgresql(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)  # no placeholders: RAISE uses %
-
-    return run
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -51,4 +45,4 @@ class Migration(migrations.Migration):
         ("reviewers", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(_on_postgresql(FORWARD), _on_postgresql(REVERSE), elidable=False)]
+    operations = [migrations.RunPython(on_postgresql(FORWARD), on_postgresql(REVERSE), elidable=False)]

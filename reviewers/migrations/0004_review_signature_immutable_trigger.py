@@ -4,6 +4,8 @@ set together by services._void_approvals; a voided review stays voided). A no-op
 
 from django.db import migrations
 
+from config.migration_sql import on_postgresql
+
 # Every column of reviewers_review but its id and the two void columns.
 SIGNATURE = ("cycle_id", "assignment_id", "article_id", "revision_id", "reviewer_id", "decision", "comments",
              "signed_name", "signed_credentials", "signed_specialties", "signed_username", "signed_at", "meaning",
@@ -41,18 +43,10 @@ DROP FUNCTION IF EXISTS imprimatur_review_signature_immutable();
 """
 
 
-def _on_postgresql(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)  # no placeholders: RAISE uses %
-
-    return run
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ("reviewers", "0003_assignment_board_activity_index"),
     ]
 
-    operations = [migrations.RunPython(_on_postgresql(FORWARD), _on_postgresql(REVERSE), elidable=False)]
+    operations = [migrations.RunPython(on_postgresql(FORWARD), on_postgresql(REVERSE), elidable=False)]

@@ -1,15 +1,18 @@
-"""Signed content cannot change underneath its signatures: revisions are never updated nor
-deleted on their own, signed reviews only ever voided, through the ORM's querysets on every
-database and, on PostgreSQL, through raw SQL too (triggers of articles 0005 and reviewers 0004).
-The legitimate paths still work: voiding approvals, deleting an unsigned article."""
+"""Signed content cannot change underneath its signatures: revisions, their audience versions and
+their citations are never updated nor deleted on their own, signed reviews only ever voided,
+through the ORM's querysets on every database and, on PostgreSQL, through raw SQL too (triggers
+of articles 0005 and 0009, reviewers 0004). The legitimate paths still work: voiding approvals,
+deleting an unsigned article."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
-from articles.models import Article, Revision
+from articles.models import Article, AudienceVariant, Citation, Revision
 from governance import services
 from reviewers.models import Review
 from tests.conftest import article_content
@@ -117,6 +120,72 @@ def test_it_still_deletes_an_unsigned_article_and_its_revisions(make_article, dr
     Article.objects.get(pk=article.pk).delete()
 
     assert not Revision.objects.filter(pk__in=revision_ids).exists()
+
+
+def _with_patient_version(make_article):
+    return make_article(variants=[services.VariantInput("patient", "Plain words [@trial2021] [@nice2018].")])
+
+
+def test_it_refuses_orm_changes_of_a_revisions_citations_and_audience_versions(make_article):
+    article = _with_patient_version(make_article)
+    revision = article.current_revision
+    citation, variant = revision.citations.get(number=1), revision.variants.get()
+
+    for attempt in (lambda: Citation.objects.filter(pk=citation.pk).update(cited={**citation.cited, "year": 1999}),
+                    lambda: revision.citations.update(number=7),
+                    lambda: revision.citations.all().delete(),
+                    lambda: AudienceVariant.objects.filter(pk=variant.pk).update(body_markdown="Take twice the dose."),
+                    lambda: revision.variants.all().delete(),
+                    lambda: citation.delete(),
+                    lambda: variant.delete()):
+        with pytest.raises(ValidationError, match="immutable revision"):
+            attempt()
+    citation.key = "other"
+    with pytest.raises(ValidationError, match="immutable revision"):
+        citation.save()
+
+    assert revision.citations.get(number=1).cited == citation.cited and revision.citations.count() == 2
+    assert revision.variants.get().body_markdown == variant.body_markdown
+
+
+def test_it_refuses_raw_sql_changes_of_citations_and_audience_versions_on_postgresql(make_article, drive, on_postgres):
+    article = drive(_with_patient_version(make_article), "approved")
+    revision = article.current_revision
+    citation, variant = revision.citations.get(number=1), revision.variants.get()
+    attempts = [
+        ("UPDATE articles_citation SET cited = %s WHERE id = %s", json.dumps({**citation.cited, "year": 1999}),
+         citation.pk),
+        ("UPDATE articles_citation SET number = 9 WHERE id = %s", citation.pk),
+        ("UPDATE articles_audiencevariant SET body_markdown = 'Take twice the dose.' WHERE id = %s", variant.pk),
+        ("DELETE FROM articles_citation WHERE id = %s", citation.pk),  # its revision is signed
+        ("DELETE FROM articles_audiencevariant WHERE id = %s", variant.pk),
+    ]
+    refused = []
+    for sql, *params in attempts:
+        try:
+            with transaction.atomic():
+                _raw(sql, *params)
+                raise _Undo()
+        except DatabaseError as exc:
+            refused.append(str(exc))
+        except _Undo:
+            continue
+
+    assert len(refused) == (len(attempts) if on_postgres else 0)
+    assert all("immutable revision" in why or "signed reviews" in why for why in refused)
+    assert Citation.objects.get(pk=citation.pk).cited == citation.cited
+    assert AudienceVariant.objects.get(pk=variant.pk).body_markdown == variant.body_markdown
+
+
+def test_it_still_deletes_an_unsigned_article_with_its_citations_and_audience_versions(make_article, drive):
+    article = drive(_with_patient_version(make_article), "in_review")
+    revision_ids = list(article.revisions.values_list("pk", flat=True))
+    assert Citation.objects.filter(revision_id__in=revision_ids).count() == 2
+
+    Article.objects.get(pk=article.pk).delete()
+
+    assert not Citation.objects.filter(revision_id__in=revision_ids).exists()
+    assert not AudienceVariant.objects.filter(revision_id__in=revision_ids).exists()
 
 
 class _Undo(Exception):

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import json
 
 import pytest
-from django.apps import apps
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from articles.models import Citation, Reference, Revision
 from governance import dossier, services, snapshots
 from governance.services import ArticleContent, reference_hash_entry, revision_hash
+from tests.governance.test_audit_chain import tampering
 
 pytestmark = pytest.mark.django_db
 
@@ -103,9 +105,11 @@ def test_a_draft_keeps_its_copy_and_its_next_save_picks_up_the_correction(publis
 
 def test_the_migration_fills_the_copies_of_citations_stored_before_it(published):
     migration = importlib.import_module("articles.migrations.0007_citation_cited")
-    Citation.objects.update(cited={})  # as stored before the column
-
-    migration.backfill(apps, type("SchemaEditor", (), {"connection": connection})())
+    # As the migration runs: historical models (no immutability guard), before the trigger of 0009.
+    historical = MigrationLoader(connection).project_state(("articles", "0007_citation_cited")).apps
+    with tampering() as cursor:
+        cursor.execute("UPDATE articles_citation SET cited = '{}'")  # as stored before the column
+        migration.backfill(historical, type("SchemaEditor", (), {"connection": connection})())
 
     for citation in Citation.objects.select_related("reference"):
         assert citation.cited == Citation.details_of(citation.reference)
@@ -113,9 +117,12 @@ def test_the_migration_fills_the_copies_of_citations_stored_before_it(published)
 
 
 def test_the_dossier_says_when_a_revisions_stored_content_no_longer_hashes_to_its_hash(published):
-    """A copy altered behind the services' back (raw SQL: citations have no trigger) is caught."""
+    """A copy altered behind the services' back (raw SQL, past the immutability trigger as a
+    database superuser could) is caught."""
     citation = published.current_revision.citations.get(number=1)
-    Citation.objects.filter(pk=citation.pk).update(cited={**citation.cited, "year": 1999})
+    with tampering() as cursor:
+        cursor.execute("UPDATE articles_citation SET cited = %s WHERE id = %s",
+                       [json.dumps({**citation.cited, "year": 1999}), citation.pk])
 
     [revision] = dossier.build(published)["revisions"]
     assert revision["content_hash_check"] == "mismatch"
