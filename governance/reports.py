@@ -136,20 +136,28 @@ def stacked_bar_chart(labels: list[str], series: list[tuple[str, str, list[int]]
             "legend": legend, "label_x": LABEL_WIDTH - 8}
 
 
-def column_chart(labels: list[str], values: list[float], *, colour: str = "#2f6f9f", limit: float | None = None,
-                 unit: str = "", over_colour: str = "#b03a2e") -> dict[str, Any]:
-    """Vertical bars with an optional horizontal limit line (bars above it drawn in `over_colour`)."""
+COLUMN_MAX_WIDTH = 56  # a lone bar stays a bar, not a block across the chart
+
+
+def column_chart(labels: list[str], values: list[float | None], *, colour: str = "#2f6f9f",
+                 limit: float | None = None, unit: str = "", over_colour: str = "#b03a2e",
+                 missing: str = "no data") -> dict[str, Any]:
+    """Vertical bars with an optional horizontal limit line (bars above it drawn in `over_colour`).
+    A None value keeps its place on the axis with no bar (its tooltip says `missing`)."""
     height, base, left = 220, 190, 40
-    top = max([*values, limit or 0], default=0) or 1
+    top = max([*(v for v in values if v is not None), limit or 0], default=0) or 1
     step = (CHART_WIDTH - left - 10) / max(len(labels), 1)
+    width = min(max(step - 2, 1), COLUMN_MAX_WIDTH)
     bars = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        h = (base - 20) * value / top
-        bars.append({"x": round(left + i * step + 1, 1), "width": round(max(step - 2, 1), 1), "value": f"{value:g}",
-                     "value_y": round(base - h - 3, 1),
-                     "y": round(base - h, 1), "height": round(h, 1), "title": f"{label}: {value:g}{unit}",
-                     "colour": over_colour if limit is not None and value > limit else colour,
-                     "label": label if len(labels) <= 13 or i % 2 == 0 else "", "label_x": round(left + i * step + step / 2, 1)})
+        centre = left + i * step + step / 2
+        h = (base - 20) * value / top if value is not None else 0
+        bars.append({"x": round(centre - width / 2, 1), "width": round(width, 1),
+                     "value": f"{value:g}" if value is not None else "", "value_y": round(base - h - 3, 1),
+                     "y": round(base - h, 1), "height": round(h, 1) if value is not None else None,
+                     "title": f"{label}: {value:g}{unit}" if value is not None else f"{label}: {missing}",
+                     "colour": over_colour if limit is not None and value is not None and value > limit else colour,
+                     "label": label if len(labels) <= 13 or i % 2 == 0 else "", "label_x": round(centre, 1)})
     line_y = round(base - (base - 20) * limit / top, 1) if limit is not None else None
     return {"kind": "columns", "width": CHART_WIDTH, "height": height, "base": base, "left": left, "bars": bars,
             "line_y": line_y, "limit": limit, "top_label": f"{top:g}{unit}", "unit": unit}
@@ -389,11 +397,17 @@ def board_activity(*, now: dt.datetime | None = None, months: int = 12) -> dict[
 
     # The chart shows the mean per month (an AVG per month in one pass); the per-member median
     # and p90 above are the exact figures.
-    since = (now - dt.timedelta(days=31 * months)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # The current month and the `months - 1` before it, months as TruncMonth reckons them.
+    local = now.astimezone(timezone.get_current_timezone())
+    back = local.year * 12 + local.month - 1 - (months - 1)
+    since = dt.datetime(back // 12, back % 12 + 1, 1, tzinfo=local.tzinfo)
     monthly = monthly_turnaround(completed_rows, since=since, now=now)
     months_sorted = sorted(monthly)
-    chart = column_chart([m.strftime("%b %Y") for m in months_sorted], [round(monthly[m], 1) for m in months_sorted],
-                         unit=" d") if months_sorted else None
+    # Every month of the window on the axis, those with no completion as gaps: turnaround over time.
+    axis = sorted({*(start.date() for start in _month_starts(since, now)[:-1]), *monthly})
+    chart = column_chart([m.strftime("%b %Y") for m in axis],
+                         [round(monthly[m], 1) if m in monthly else None for m in axis],
+                         unit=" d", missing="no review completed") if months_sorted else None
     return {"members": members, "reminders_tracked": reminders_tracked, "chart": chart, "now": now,
             "monthly": [{"month": m, "mean_days": round(monthly[m], 1)} for m in months_sorted]}
 

@@ -173,6 +173,13 @@ def test_it_measures_board_turnaround_and_overdue_work(make_article, chief, boar
     third_member = by_user[board[2].printed_name]
     assert (third_member["received"], third_member["overdue_now"], third_member["median_days"]) == (1, 1, None)
     assert report["monthly"] == [{"month": dt.date(2026, 4, 1), "mean_days": 4.0}]
+    # The chart spans the twelve months to NOW's (June 2026): months with no completion are gaps.
+    bars = report["chart"]["bars"]
+    assert [b["label"] for b in bars][:2] == ["Jul 2025", "Aug 2025"] and bars[-1]["label"] == "Jun 2026"
+    assert len(bars) == 12
+    assert [(b["label"], b["value"]) for b in bars if b["height"] is not None] == [("Apr 2026", "4")]
+    assert next(b for b in bars if b["label"] == "May 2026")["title"] == "May 2026: no review completed"
+    assert all(b["width"] <= reports.COLUMN_MAX_WIDTH for b in bars)
 
 
 def test_it_counts_reminders_and_escalations_sent(make_article, chief, board):
