@@ -36,7 +36,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from . import bulk, webhook_targets
+from . import audit, bulk, webhook_targets
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .webhook_targets import TargetRefused, target_refusal  # noqa: F401  (the check, re-exported here)
 
@@ -206,7 +206,12 @@ def _record_outcome(delivery: WebhookDelivery, *, lease: dt.datetime, status_cod
             return "delivered"
         if status_code == 410:
             reason = f"the endpoint answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC"
-            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(is_active=False, disabled_reason=reason)
+            endpoint = delivery.endpoint
+            if WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(is_active=False,
+                                                                                    disabled_reason=reason):
+                # A change of the configuration like an edit in the admin, by the system: audited.
+                audit.record(action="webhook_endpoint.update", obj=endpoint, reason=reason, data={"changed": {
+                    "is_active": [True, False], "disabled_reason": [endpoint.disabled_reason, reason]}})
             rows.update(status=Status.DISABLED, attempts=F("attempts") + 1, claimed_until=None)
             WebhookDelivery.objects.filter(endpoint_id=delivery.endpoint_id, status=Status.PENDING).update(
                 status=Status.DISABLED)

@@ -110,6 +110,11 @@ def test_it_disables_an_endpoint_that_answers_410(published, webhook_receiver, e
     assert second.status == "disabled"
     assert delivery.deliver(second.pk) == "skipped"
     assert len(webhook_receiver.requests) == 1
+    from governance.models import AuditEvent
+
+    [disabled] = AuditEvent.objects.filter(action="webhook_endpoint.update")  # a configuration change, audited
+    assert disabled.actor_username == "system" and disabled.object_id == str(endpoint.pk)
+    assert disabled.data["changed"] == {"is_active": [True, False], "disabled_reason": ["", endpoint.disabled_reason]}
 
 
 def test_it_refuses_loopback_targets_unless_allowed(published, webhook_receiver, settings):
