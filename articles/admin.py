@@ -22,8 +22,8 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_fsm.admin import FSMAdminMixin
 
-from governance import policies, rules, selectors, services
-from governance.admin import PolicyAdmin, ReadOnlyAdmin, sanitized_html
+from governance import configuration, policies, rules, selectors, services
+from governance.admin import ConfigurationAdmin, PolicyAdmin, ReadOnlyAdmin, sanitized_html
 from governance.exceptions import GovernanceError
 from governance.models import AuditEvent
 from reviewers.forms import AssignReviewerForm
@@ -380,12 +380,23 @@ class PublishedSnapshotAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(PolicyAdmin):
+class TopicAdmin(ConfigurationAdmin):
+    """Topics change through `governance.configuration` (audited); one in use is never deleted."""
+
+    setting = configuration.TOPIC
     list_display = ("name", "slug")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
-    deletable = True
     empty_state = "No topic yet. Articles, review policies and conflict declarations are per topic: add one."
+
+    def create(self, request: HttpRequest, fields: dict[str, Any], form: Any) -> Topic:
+        return configuration.topic_create(actor=request.user, fields=fields)
+
+    def update(self, request: HttpRequest, obj: Topic, fields: dict[str, Any]) -> Topic:
+        return configuration.topic_update(actor=request.user, topic=obj, fields=fields)
+
+    def delete(self, request: HttpRequest, obj: Topic) -> None:
+        configuration.topic_delete(actor=request.user, topic=obj)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # board members pick topics when they declare interests (the autocomplete asks for view)
@@ -412,11 +423,14 @@ class RetractionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Reference)
-class ReferenceAdmin(PolicyAdmin):
+class ReferenceAdmin(ConfigurationAdmin):
+    """References added, corrected and deleted here go through `governance.configuration`
+    (audited `reference.create/update/delete` with old and new values); a cited one is kept."""
+
+    setting = configuration.REFERENCE
     list_display = ("title", "kind", "container", "year", "doi_link", "pmid_link", "retraction_status")
     list_filter = ("kind", RetractionFilter, "year")
     search_fields = ("title", "doi", "pmid", "pmcid", "container")
-    deletable = True
     empty_state = "No reference yet: references are added with an article's text in the editor, or here."
     # The retraction fields change through the retraction import, which audits them.
     readonly_fields = ("retraction_status", "retraction_notice", "retraction_updated_at", "created_at")
@@ -427,9 +441,18 @@ class ReferenceAdmin(PolicyAdmin):
         these details (and the revision hash covers them): a correction goes through a new
         revision of the article, never through an edit here of the shared row."""
         fields = tuple(self.readonly_fields)
-        if obj is not None and obj.pk and obj.reviewed_citations().exists():
+        if obj is not None and obj.pk and not rules.reference_not_reviewed(obj).ok:
             fields = (*self.bibliographic_fields, *fields)
         return fields
+
+    def create(self, request: HttpRequest, fields: dict[str, Any], form: Any) -> Reference:
+        return configuration.reference_create(actor=request.user, fields=fields)
+
+    def update(self, request: HttpRequest, obj: Reference, fields: dict[str, Any]) -> Reference:
+        return configuration.reference_update(actor=request.user, reference=obj, fields=fields)
+
+    def delete(self, request: HttpRequest, obj: Reference) -> None:
+        configuration.reference_delete(actor=request.user, reference=obj)
 
     @admin.display(description="DOI", ordering="doi")
     def doi_link(self, obj: Reference) -> str:

@@ -229,6 +229,7 @@ def ensure_cast() -> Cast:
     from django.contrib.auth.models import Group, User
 
     from articles.models import Topic
+    from governance import configuration
     from reviewers.models import BoardMember, Specialty
 
     def user(username: str, group: str | None, **extra: Any) -> User:
@@ -246,7 +247,8 @@ def ensure_cast() -> Cast:
     board = []
     for username, printed, credentials, spec_slug, spec_name in BOARD:
         member_user = user(username, None, is_staff=True)
-        specialty, _ = Specialty.objects.get_or_create(slug=spec_slug, defaults={"name": spec_name})
+        specialty = Specialty.objects.filter(slug=spec_slug).first() or configuration.specialty_create(
+            actor=chief, fields={"slug": spec_slug, "name": spec_name})
         member, created = BoardMember.objects.get_or_create(user=member_user, defaults={
             "printed_name": printed, "credentials": credentials, "affiliation": "Bench General Hospital",
             "licence_number": f"BENCH{len(board) + 1:04d}", "licence_jurisdiction": "GMC (UK)",
@@ -256,7 +258,8 @@ def ensure_cast() -> Cast:
         board.append(BoardMember.objects.select_related("user").get(pk=member.pk))
     topics = {}
     for slug, name, _ in TOPICS:
-        topics[slug], _ = Topic.objects.get_or_create(slug=slug, defaults={"name": name})
+        topics[slug] = Topic.objects.filter(slug=slug).first() or configuration.topic_create(
+            actor=chief, fields={"slug": slug, "name": name})
     return Cast(writer, chief, board, topics)
 
 

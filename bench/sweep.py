@@ -33,12 +33,10 @@ Writes bench/results/sweep-<UTC date>.md and .json.
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import http.server
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -295,19 +293,23 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def part_webhooks(count: int) -> dict[str, Any]:
     from django.db import connection
+    from django.test import override_settings
 
     from bench import seed
     from config.celery import app
-    from governance import services
+    from governance import configuration, services
     from governance.models import WebhookEndpoint
 
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    secret = configuration.new_webhook_secret()
     receiver = Receiver(secret)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     port = receiver.server_address[1]
-    WebhookEndpoint.objects.filter(name="bench receiver").update(is_active=False, disabled_reason="bench run over")
-    endpoint = WebhookEndpoint.objects.create(name="bench receiver", url=f"http://127.0.0.1:{port}/hook",
-                                              secret=secret, event_types=["article.published"])
+    over = {"is_active": False, "disabled_reason": "bench run over"}
+    for stale in WebhookEndpoint.objects.filter(name="bench receiver", is_active=True):
+        configuration.webhook_endpoint_update(actor=None, endpoint=stale, fields=over)
+    with override_settings(IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE=True):  # the receiver is on 127.0.0.1
+        endpoint, _ = configuration.webhook_endpoint_create(actor=None, secret=secret, fields={
+            "name": "bench receiver", "url": f"http://127.0.0.1:{port}/hook", "event_types": ["article.published"]})
     run = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
     cast = seed.ensure_cast()
     print(f"webhooks: preparing {count} approved articles through the services…", flush=True)
@@ -347,7 +349,7 @@ def part_webhooks(count: int) -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             worker.kill()
         receiver.shutdown()
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False, disabled_reason="bench run over")
+        configuration.webhook_endpoint_update(actor=None, endpoint=endpoint, fields=over)
     return {"publishes": count, "timed": len(latencies), "missing": missing, "bad_signatures": receiver.bad_signatures,
             "p50_s": round(statistics.median(latencies), 3) if latencies else None,
             "p99_s": round(_percentile(latencies, 0.99), 3) if latencies else None,

@@ -10,14 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from articles import content
 
-from . import policies
+from . import configuration, policies
+from .exceptions import GovernanceError
 from .models import (
     AuditEvent,
     ChangeEvent,
@@ -25,7 +30,6 @@ from .models import (
     ReviewPolicy,
     WebhookAttempt,
     WebhookDelivery,
-    WebhookEndpoint,
 )
 
 
@@ -59,6 +63,100 @@ class PolicyAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
+class ConfigurationAdmin(PolicyAdmin):
+    """A governance configuration record, kept through `governance.configuration`: the admin's
+    form validates; the service saves (many-to-many fields with the rest, so one audit event
+    carries the whole change) and deletes — from the delete page and the bulk action alike. A
+    record the service keeps (a topic in use) is a message naming the rule, never a 500.
+
+    Subclasses name their `setting` and call their services in `create`/`update`/`delete`."""
+
+    setting: configuration.Setting
+    deletable = True
+
+    def create(self, request: HttpRequest, fields: dict[str, Any], form: Any) -> Model:
+        raise NotImplementedError
+
+    def update(self, request: HttpRequest, obj: Any, fields: dict[str, Any]) -> Model:
+        raise NotImplementedError
+
+    def delete(self, request: HttpRequest, obj: Any) -> None:
+        raise NotImplementedError
+
+    def configuration_fields(self, form: Any) -> dict[str, Any]:
+        """The form's cleaned values of the fields the service sets (read-only fields are not in the form)."""
+        return {name: form.cleaned_data[name] for name in self.setting.fields if name in form.cleaned_data}
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        fields = self.configuration_fields(form)
+        if change:
+            self.update(request, obj, fields)
+            return
+        saved = self.create(request, fields, form)
+        obj.pk, obj._state.adding = saved.pk, False  # the admin logs and redirects with its own instance
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:  # the many-to-many fields were set by the service (audited)
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            try:
+                self.delete(request, obj)
+            except GovernanceError as exc:
+                self.message_user(request, f"{obj} was kept: {exc}", level=messages.ERROR)
+
+    def _refusal(self, obj: Any) -> GovernanceError | None:
+        return configuration.deletion_refusal(self.setting, obj)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (type(self)._delete_selected_unused, name, description)
+        return actions
+
+    @staticmethod
+    def _delete_selected_unused(modeladmin: ConfigurationAdmin, request: HttpRequest, queryset: QuerySet):
+        """Django's delete-selected (confirmation page included) over the selected records the
+        rule lets go; each one kept is a message saying why."""
+        kept = []
+        for obj in queryset:
+            refusal = modeladmin._refusal(obj)
+            if refusal is not None:
+                modeladmin.message_user(request, f"{obj} was kept: {refusal}", level=messages.ERROR)
+                kept.append(obj.pk)
+        unused = queryset.exclude(pk__in=kept)
+        return delete_selected(modeladmin, request, unused) if unused.exists() else None
+
+    def _change_url(self, obj: Any) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+                    ) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        refusal = self._refusal(obj) if obj is not None and self.has_delete_permission(request, obj) else None
+        if refusal is not None:
+            self.message_user(request, f"{obj} was kept: {refusal}", level=messages.ERROR)
+            return HttpResponseRedirect(self._change_url(obj))
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except GovernanceError as exc:  # refused inside the service (a use added meanwhile): rolled back
+            self.message_user(request, f"{obj} was kept: {exc}", level=messages.ERROR)
+            return HttpResponseRedirect(self._change_url(obj))
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except GovernanceError as exc:  # the form validated, the service refused (a change meanwhile)
+            self.message_user(request, f"Not saved: {exc}", level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 class ReadOnlyAdmin(PolicyAdmin):
     """History: nobody adds, changes or deletes it here (superusers included)."""
 
@@ -73,7 +171,7 @@ class ReadOnlyAdmin(PolicyAdmin):
 
 
 @admin.register(ReviewPolicy)
-class ReviewPolicyAdmin(PolicyAdmin):
+class ReviewPolicyAdmin(ConfigurationAdmin):
     list_display = ("__str__", "topic", "risk_tier", "approvals_required", "specialties", "review_interval_days",
                     "assignment_due_days", "unpublish_grace_days", "updated_at")
     list_filter = ("risk_tier", "topic")
@@ -102,8 +200,19 @@ class ReviewPolicyAdmin(PolicyAdmin):
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return policies.may_edit_review_policy(request.user)
 
+    setting = configuration.REVIEW_POLICY
 
-REPORT_FIELDS = ("weekly_review_capacity", "review_spread_window_days", "evidence_max_age_years")
+    def create(self, request: HttpRequest, fields: dict[str, Any], form: Any) -> ReviewPolicy:
+        return configuration.review_policy_create(actor=request.user, fields=fields)
+
+    def update(self, request: HttpRequest, obj: ReviewPolicy, fields: dict[str, Any]) -> ReviewPolicy:
+        return configuration.review_policy_update(actor=request.user, policy=obj, fields=fields)
+
+    def delete(self, request: HttpRequest, obj: ReviewPolicy) -> None:
+        configuration.review_policy_delete(actor=request.user, policy=obj)
+
+
+REPORT_FIELDS = configuration.EDITORIAL_REPORT_FIELDS
 
 
 class EditorialPolicyForm(forms.ModelForm):
@@ -120,13 +229,8 @@ class EditorialPolicyForm(forms.ModelForm):
                 self.fields[name].required = False
 
     def _clean_threshold(self, name: str) -> int:
-        from .selectors import current_editorial_policy
-
         value = self.cleaned_data.get(name)
-        if value is None:
-            current = current_editorial_policy()
-            value = getattr(current, name) if current else EditorialPolicy._meta.get_field(name).default
-        return value
+        return configuration.editorial_threshold(name) if value is None else value
 
     def clean_weekly_review_capacity(self) -> int:
         return self._clean_threshold("weekly_review_capacity")
@@ -139,10 +243,12 @@ class EditorialPolicyForm(forms.ModelForm):
 
 
 @admin.register(EditorialPolicy)
-class EditorialPolicyAdmin(PolicyAdmin):
+class EditorialPolicyAdmin(ConfigurationAdmin):
     """Versions are rows: publish a new version rather than rewrite an old one."""
 
     form = EditorialPolicyForm
+    setting = configuration.EDITORIAL_POLICY
+    deletable = False
 
     list_display = ("version", "effective_at", "weekly_review_capacity", "review_spread_window_days",
                     "evidence_max_age_years", "created_by", "created_at")
@@ -185,12 +291,8 @@ class EditorialPolicyAdmin(PolicyAdmin):
     def rendered(self, obj: EditorialPolicy) -> str:
         return sanitized_html(obj.body_html)
 
-    def save_model(self, request: HttpRequest, obj: EditorialPolicy, form: Any, change: bool) -> None:
-        # Rendered here, not in save(): no business logic in save(); the markdown is sanitized by render.
-        obj.body_html = content.render(obj.body_markdown, {})
-        if obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def create(self, request: HttpRequest, fields: dict[str, Any], form: Any) -> EditorialPolicy:
+        return configuration.editorial_policy_publish(actor=request.user, fields=fields)
 
 
 def sanitized_html(html: str) -> str:
@@ -243,15 +345,6 @@ class ChangeEventAdmin(ReadOnlyAdmin):
     search_fields = ("slug", "revision")
     actions = None
     empty_state = "Nothing has been published, updated, flagged or withdrawn yet."
-
-
-@admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(PolicyAdmin):
-    list_display = ("name", "url", "event_types", "is_active", "disabled_reason", "created_at")
-    list_filter = ("is_active",)
-    search_fields = ("name", "url")
-    deletable = True
-    empty_state = "No downstream site receives webhooks yet. Add an endpoint with its URL and secret."
 
 
 class WebhookAttemptInline(admin.TabularInline):

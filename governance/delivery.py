@@ -12,8 +12,10 @@ and records the outcome. No transaction is open during the HTTP call.
 Outcomes: 2xx → delivered. 410 Gone → the endpoint is disabled and its pending deliveries stop.
 Anything else (another status, a timeout, a connection error, any other exception, logged as the
 attempt's error) → retried after the back-off in
-RETRY_SCHEDULE; after the last retry the delivery is marked failed. A target that resolves to a
-private, loopback or link-local address is refused unless IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE.
+RETRY_SCHEDULE; after the last retry the delivery is marked failed. Each attempt checks the
+endpoint's URL with `webhook_targets.check_target` (the check registration made) and connects to
+the address that check resolved, never looking the name up again; a target with an address that
+is not globally reachable is refused (failed, not retried) unless IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE.
 
 If a worker dies mid-delivery, the task is redelivered by the broker (acks_late) and the sweep
 re-queues the row once its lease runs out: delivery is at least once.
@@ -22,12 +24,9 @@ re-queues the row once its lease runs out: delivery is at least once.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 import logging
-import socket
 import time
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -37,8 +36,9 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from . import bulk
+from . import audit, bulk, webhook_targets
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .webhook_targets import TargetRefused, target_refusal  # noqa: F401  (the check, re-exported here)
 
 logger = logging.getLogger(__name__)
 
@@ -56,32 +56,6 @@ MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 USER_AGENT = "Imprimatur-Webhooks/1.0"
 
 Status = WebhookDelivery.Status
-
-
-class TargetRefused(Exception):
-    """The endpoint's URL may not be called (scheme, or a private/loopback address)."""
-
-
-def target_refusal(url: str, *, allow_private: bool | None = None) -> str | None:
-    """Why `url` may not receive webhooks, or None. Resolves the host: every address it resolves
-    to must be public, so a name pointing at 127.0.0.1 or 10.0.0.0/8 is refused too."""
-    allow_private = settings.IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE if allow_private is None else allow_private
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"'{url}' is not an http(s) URL."
-    if allow_private:
-        return None
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
-                                   proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise ConnectionError(f"cannot resolve {parts.hostname}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global:
-            return (f"{parts.hostname} resolves to {address}, a private, loopback or reserved address; "
-                    "set IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE=1 to allow it.")
-    return None
 
 
 def due(now: dt.datetime | None = None) -> QuerySet[WebhookDelivery]:
@@ -198,15 +172,13 @@ def _attempt(delivery_id: int, lease: dt.datetime) -> str:
     status_code, error, permanent = None, "", False
     started = time.monotonic()
     try:
-        refusal = target_refusal(endpoint.url)
-        if refusal:
-            raise TargetRefused(refusal)
+        target = webhook_targets.check_target(endpoint.url)  # resolved once: the connection goes there
         try:
             body, headers = signed_request(delivery)
         except Exception as exc:  # a malformed secret: retrying cannot help
             raise TargetRefused(f"cannot sign with the endpoint's secret ({type(exc).__name__}: {exc})") from exc
-        response = requests.post(endpoint.url, data=body, headers=headers, allow_redirects=False,
-                                 timeout=(settings.IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT, settings.IMPRIMATUR_WEBHOOK_TIMEOUT))
+        response = webhook_targets.post(target, body=body, headers=headers, timeout=(
+            settings.IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT, settings.IMPRIMATUR_WEBHOOK_TIMEOUT))
         status_code = response.status_code
         response.close()
     except TargetRefused as exc:
@@ -234,7 +206,12 @@ def _record_outcome(delivery: WebhookDelivery, *, lease: dt.datetime, status_cod
             return "delivered"
         if status_code == 410:
             reason = f"the endpoint answered 410 Gone on {now:%Y-%m-%d %H:%M} UTC"
-            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(is_active=False, disabled_reason=reason)
+            endpoint = delivery.endpoint
+            if WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).update(is_active=False,
+                                                                                    disabled_reason=reason):
+                # A change of the configuration like an edit in the admin, by the system: audited.
+                audit.record(action="webhook_endpoint.update", obj=endpoint, reason=reason, data={"changed": {
+                    "is_active": [True, False], "disabled_reason": [endpoint.disabled_reason, reason]}})
             rows.update(status=Status.DISABLED, attempts=F("attempts") + 1, claimed_until=None)
             WebhookDelivery.objects.filter(endpoint_id=delivery.endpoint_id, status=Status.PENDING).update(
                 status=Status.DISABLED)

@@ -64,3 +64,9 @@ class ContentInvalid(GovernanceError):
         first_field, messages = next(iter(errors.items()))
         super().__init__(f"{first_field}: {messages[0]}", rule="content_valid", field=first_field)
         self.errors = errors
+
+
+class ConfigurationRefused(GovernanceError):
+    """A configuration change refused by a named rule (e.g. deleting a topic in use)."""
+
+    code = "configuration_refused"

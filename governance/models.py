@@ -3,6 +3,8 @@ changes feed."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django.conf import settings
@@ -196,8 +198,31 @@ class ChangeEvent(models.Model):
         return api_json({"type": str(type), "slug": slug, "at": at.isoformat(), "revision": revision})
 
 
+WEBHOOK_SECRET_PREFIX = "whsec_"
+WEBHOOK_SECRET_BYTES = (24, 64)  # the Standard Webhooks specification's bounds for a signing key
+
+
+def validate_webhook_secret(value: str) -> None:
+    """A Standard Webhooks signing secret: `whsec_` and the base64 of a 24- to 64-byte key (the
+    `standardwebhooks` library signs with the decoded bytes; it would take any text that decodes
+    to one byte)."""
+    if not value.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ValidationError("A signing secret starts with whsec_ (Standard Webhooks).", code="secret_prefix")
+    encoded = value[len(WEBHOOK_SECRET_PREFIX):]
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("After whsec_, a signing secret is base64 (A-Z, a-z, 0-9, + and /, = padding).",
+                              code="secret_base64") from None
+    low, high = WEBHOOK_SECRET_BYTES
+    if not low <= len(key) <= high:
+        raise ValidationError(f"A signing secret's key is between {low} and {high} bytes; this one is {len(key)}.",
+                              code="secret_length")
+
+
 class WebhookEndpoint(models.Model):
-    """A downstream site's receiver. Deliveries are signed with `secret` (Standard Webhooks)."""
+    """A downstream site's receiver. Deliveries are signed with `secret` (Standard Webhooks),
+    which is shown once when set (created or rotated) and never displayed again."""
 
     class EventType(models.TextChoices):
         PUBLISHED = "article.published", "article.published"
@@ -207,8 +232,9 @@ class WebhookEndpoint(models.Model):
 
     name = models.CharField(max_length=120)
     url = models.URLField(max_length=1000)
-    secret = models.CharField(max_length=200, help_text="whsec_… (Standard Webhooks secret).")
-    event_types = models.JSONField(default=list, help_text="Empty: every event type.")
+    secret = models.CharField(max_length=200, validators=[validate_webhook_secret],
+                              help_text="whsec_… (Standard Webhooks secret).")
+    event_types = models.JSONField(default=list, blank=True, help_text="Empty: every event type.")
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -138,6 +138,14 @@ def may_administer(user: Any) -> bool:
     return is_managing_editor(user)
 
 
+def may_configure(user: Any) -> bool:
+    """Change the governance configuration through `governance.configuration` (review and
+    editorial policies, topics, specialties, references kept in the admin, webhook endpoints):
+    the managing editor. `None` is the system: a management command run on the server
+    (`add_webhook`, `rotate_webhook_secret`, `seed_demo`), whose operator holds the server."""
+    return user is None or may_administer(user)
+
+
 def visible_assignments(user: Any) -> QuerySet:
     """Review assignments `user` may see: all for the managing editor, a board member's own."""
     from reviewers.models import ReviewAssignment

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Model
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -269,3 +270,52 @@ def reviewer_refusal(member: BoardMember, article: Article, *, authors: set[int]
         return RuleResult("licence_valid", False,
                           f"{member.printed_name}'s licence expired on {member.licence_expires_on:%d %b %Y}.")
     return None
+
+
+# --- configuration: what may be deleted or changed in place -------------------------------------
+
+def uses_of(obj: Model) -> list[str]:
+    """What refers to `obj`, e.g. ["3 articles", "1 review policy"]: every relation to its model,
+    so a relation added later (a new model citing a topic) keeps it from being deleted too."""
+    uses = []
+    for relation in obj._meta.related_objects:
+        count = relation.related_model._default_manager.filter(**{relation.field.name: obj}).count()
+        if count:
+            meta = relation.related_model._meta
+            uses.append(f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}")
+    return uses
+
+
+def _unused(rule: str, obj: Model, what: str) -> RuleResult:
+    uses = uses_of(obj)
+    if not uses:
+        return RuleResult(rule, True, f"Nothing uses the {what} {obj}.")
+    return RuleResult(rule, False, f"The {what} {obj} is used by {', '.join(uses)}.",
+                      f"Remove it from them (or archive them) first; the {what} is kept.")
+
+
+def topic_unused(topic: Any) -> RuleResult:
+    """A topic is deleted only when no article, review policy or declaration (nothing) uses it."""
+    return _unused("topic_unused", topic, "topic")
+
+
+def specialty_unused(specialty: Any) -> RuleResult:
+    """A specialty is deleted only when no board member, review policy or review cycle (nothing)
+    uses it: removing it would silently change who may approve what."""
+    return _unused("specialty_unused", specialty, "specialty")
+
+
+def reference_uncited(reference: Reference) -> RuleResult:
+    """A reference is deleted only when no revision cites it (citations keep the row)."""
+    return _unused("reference_uncited", reference, "reference")
+
+
+def reference_not_reviewed(reference: Reference) -> RuleResult:
+    """A reference's bibliographic details change in place only while no revision handed over for
+    review cites it: its reviewers read those details and the revision hash covers them, so a
+    correction goes through a new revision of the article instead."""
+    if reference.pk is None or not reference.reviewed_citations().exists():
+        return RuleResult("reference_not_reviewed", True, "No reviewed text cites this reference.")
+    return RuleResult("reference_not_reviewed", False,
+                      f"'{reference.title}' is cited by a revision handed over for review, whose reviewers read "
+                      "these details.", "Correct it through a new revision of the article in the editor.")

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from articles.admin import revision_document
-from governance import policies, selectors, services
-from governance.admin import PolicyAdmin, ReadOnlyAdmin
+from governance import configuration, policies, selectors, services
+from governance.admin import ConfigurationAdmin, PolicyAdmin, ReadOnlyAdmin
 from governance.exceptions import ContentInvalid, GovernanceError, ReauthenticationFailed
 
 from .forms import ConflictDeclarationForm, ReviewDecisionForm
@@ -421,12 +421,24 @@ class BoardMemberAdmin(PolicyAdmin):
 
 
 @admin.register(Specialty)
-class SpecialtyAdmin(PolicyAdmin):
+class SpecialtyAdmin(ConfigurationAdmin):
+    """Specialties change through `governance.configuration` (audited); one a member, a policy
+    or a review cycle uses is never deleted."""
+
+    setting = configuration.SPECIALTY
     list_display = ("name", "slug", "member_count")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    deletable = True
     empty_state = "No specialty yet. Review policies can require specialties among the approvers."
+
+    def create(self, request: HttpRequest, fields: dict[str, Any], form: Any) -> Specialty:
+        return configuration.specialty_create(actor=request.user, fields=fields)
+
+    def update(self, request: HttpRequest, obj: Specialty, fields: dict[str, Any]) -> Specialty:
+        return configuration.specialty_update(actor=request.user, specialty=obj, fields=fields)
+
+    def delete(self, request: HttpRequest, obj: Specialty) -> None:
+        configuration.specialty_delete(actor=request.user, specialty=obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Specialty]:
         return super().get_queryset(request).annotate(members_count=Count("members"))

@@ -128,6 +128,17 @@ def test_it_writes_the_demo_through_the_services_with_an_intact_audit_chain(seed
     assert ChangeEvent.objects.filter(type="withdrawn").exists()
 
 
+def test_it_adds_the_configuration_through_the_audited_configuration_services(seeded):
+    def created(action: str) -> set[str]:
+        return {e.data["new"].get("slug") or e.data["new"].get("version") or e.object_id
+                for e in AuditEvent.objects.filter(action=action, actor_username="chief")}
+
+    assert created("specialty.create") == {slug for slug, _ in demo.SPECIALTIES}
+    assert created("topic.create") == {slug for slug, _, _ in demo.TOPICS}
+    assert len(created("review_policy.create")) == len(demo.POLICIES)
+    assert created("editorial_policy.publish") == {demo.EDITORIAL_POLICY_VERSION}
+
+
 def test_it_prints_the_logins_and_the_urls(seeded):
     for username in ("editor", "chief", "reviewer1", "reviewer2", "reviewer3", "reviewer-expired"):
         assert username in seeded

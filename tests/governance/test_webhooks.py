@@ -110,6 +110,11 @@ def test_it_disables_an_endpoint_that_answers_410(published, webhook_receiver, e
     assert second.status == "disabled"
     assert delivery.deliver(second.pk) == "skipped"
     assert len(webhook_receiver.requests) == 1
+    from governance.models import AuditEvent
+
+    [disabled] = AuditEvent.objects.filter(action="webhook_endpoint.update")  # a configuration change, audited
+    assert disabled.actor_username == "system" and disabled.object_id == str(endpoint.pk)
+    assert disabled.data["changed"] == {"is_active": [True, False], "disabled_reason": ["", endpoint.disabled_reason]}
 
 
 def test_it_refuses_loopback_targets_unless_allowed(published, webhook_receiver, settings):
@@ -215,13 +220,13 @@ def test_it_holds_no_transaction_open_during_the_http_call(live_db, writer, make
     WebhookEndpoint.objects.create(name="site", url=webhook_receiver.url, secret=SECRET)
     drive(make_article(), "published")
     seen = []
-    real_post = requests.post
+    real_send = requests.adapters.HTTPAdapter.send
 
-    def post(*args, **kwargs):
+    def send(*args, **kwargs):
         seen.append(connection.in_atomic_block)
-        return real_post(*args, **kwargs)
+        return real_send(*args, **kwargs)
 
-    monkeypatch.setattr(requests, "post", post)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
     delivery.deliver(pending().get().pk)
     assert seen == [False]
 
@@ -310,7 +315,7 @@ def test_an_unexpected_error_is_logged_as_an_attempt_and_backed_off(published, m
     def explode(*args, **kwargs):
         raise ValueError("Invalid header value b'\\n'")
 
-    monkeypatch.setattr(delivery.requests, "post", explode)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", explode)
     row = pending().get()
     before = timezone.now()
     assert delivery.deliver(row.pk) == "retry"

@@ -1,10 +1,12 @@
 """A real HTTP server on 127.0.0.1 (a thread) that records webhook requests, for the tests.
 
 `receiver.respond(status, delay=…)` sets what it answers; `receiver.requests` lists what came in
-(headers lower-cased, raw body bytes)."""
+(headers lower-cased, raw body bytes). `Receiver(host="127.0.0.2")` listens on another loopback
+address; `Receiver(ssl_context=…)` speaks HTTPS with that context's certificate."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", *, ssl_context: ssl.SSLContext | None = None) -> None:
         self.requests: list[Received] = []
         self.status = 200
         self.statuses: list[int] = []  # answered in order first, then `status`
@@ -45,13 +47,22 @@ class Receiver:
             def log_message(self, *args) -> None:  # keep the test output clean
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
+        self.scheme = "http"
+        if ssl_context is not None:
+            self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        host, port = self.server.server_address[:2]
+        return f"{self.scheme}://{host}:{port}/hook"
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
 
     def respond(self, status: int = 200, *, delay: float = 0.0, first: list[int] | None = None) -> None:
         with self.lock:

@@ -1,18 +1,17 @@
 """Register a downstream site's webhook endpoint and print its signing secret once."""
 
-import base64
-import secrets
-
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.delivery import target_refusal
+from governance import configuration
+from governance.exceptions import ContentInvalid
 from governance.models import WebhookEndpoint
 
 EVENTS = WebhookEndpoint.EventType.values
 
 
 class Command(BaseCommand):
-    help = "Add a webhook endpoint; prints its whsec_… secret once (store it in the receiving site)."
+    help = ("Add a webhook endpoint (the URL gets the check every delivery makes); prints its whsec_… secret "
+            "once (store it in the receiving site). Audited webhook_endpoint.create.")
 
     def add_arguments(self, parser):
         parser.add_argument("url")
@@ -24,16 +23,14 @@ class Command(BaseCommand):
         unknown = [e for e in events if e not in EVENTS]
         if unknown:
             raise CommandError(f"--events: unknown event type(s) {', '.join(unknown)}; use {', '.join(EVENTS)}.")
+        fields = {"name": name or (url.split("/")[2] if url.count("/") >= 2 else url)[:120], "url": url,
+                  "event_types": events}
         try:
-            refusal = target_refusal(url)
-        except ConnectionError as exc:
-            raise CommandError(f"url: {exc}") from exc
-        if refusal:
-            raise CommandError(f"url: {refusal}")
-        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-        endpoint = WebhookEndpoint(name=name or url.split("/")[2], url=url, secret=secret, event_types=events)
-        endpoint.full_clean()
-        endpoint.save()
+            # actor None: the system — whoever runs manage.py on the server.
+            endpoint, secret = configuration.webhook_endpoint_create(actor=None, fields=fields)
+        except ContentInvalid as exc:
+            field, messages = next(iter(exc.errors.items()))
+            raise CommandError(f"{'--' if field != 'url' else ''}{field}: {' '.join(messages)}") from exc
         self.stdout.write(f"Webhook endpoint #{endpoint.pk} added for {url} "
                           f"({', '.join(events) if events else 'every event'}).")
         self.stdout.write("Signing secret (shown once; verify deliveries with standardwebhooks):")

@@ -2,8 +2,10 @@
 references, the editorial policy, and articles in every workflow state.
 
 Idempotent: what exists is left as it is, so a second run changes nothing and writes no audit
-event. Articles go through `governance.services` like real work (one transaction per article, so
-an interrupted run leaves no half-walked article), which fills the audit log and the changes feed.
+event. Specialties, topics, review policies and the editorial policy are added through
+`governance.configuration` by the managing editor (audited like an edit in the admin); articles
+go through `governance.services` like real work (one transaction per article, so an interrupted
+run leaves no half-walked article), which fills the audit log and the changes feed.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from articles import content
 from articles.models import Article, Topic
-from governance import demo, retractions, services
+from governance import configuration, demo, retractions, services
 from governance.models import EditorialPolicy, ReviewPolicy
 from governance.services import ArticleContent, VariantInput
 from reviewers.models import BoardMember, ConflictOfInterest, ReviewAssignment, Specialty
@@ -77,7 +78,8 @@ class Command(BaseCommand):
             users[person["username"]] = self._user(person, group=person["group"], is_staff=person["is_staff"])
         specialties = {}
         for slug, name in demo.SPECIALTIES:
-            specialties[slug], _ = Specialty.objects.get_or_create(slug=slug, defaults={"name": name})
+            specialties[slug] = Specialty.objects.filter(slug=slug).first() or configuration.specialty_create(
+                actor=users["chief"], fields={"slug": slug, "name": name})
         today = timezone.localdate()
         for person in demo.BOARD:
             user = self._user(person, group=None, is_staff=True)
@@ -97,21 +99,22 @@ class Command(BaseCommand):
     def _topics(self) -> dict[str, Topic]:
         topics = {}
         for slug, name, description in demo.TOPICS:
-            topics[slug], created = Topic.objects.get_or_create(slug=slug, defaults={"name": name,
-                                                                                     "description": description})
-            if created:
+            topics[slug] = Topic.objects.filter(slug=slug).first()
+            if topics[slug] is None:
+                topics[slug] = configuration.topic_create(actor=self.users["chief"], fields={
+                    "slug": slug, "name": name, "description": description})
                 self.created.append(f"topic {slug}")
         return topics
 
     def _policies(self) -> None:
         for topic_slug, tier, approvals, required, interval, grace in demo.POLICIES:
             topic = self.topics[topic_slug] if topic_slug else None
-            policy, created = ReviewPolicy.objects.get_or_create(topic=topic, risk_tier=tier, defaults={
-                "approvals_required": approvals, "review_interval_days": interval, "unpublish_grace_days": grace,
-            })
-            if created:
-                policy.required_specialties.set(Specialty.objects.filter(slug__in=required))
-                self.created.append(f"review policy {policy}")
+            if ReviewPolicy.objects.filter(topic=topic, risk_tier=tier).exists():
+                continue
+            policy = configuration.review_policy_create(actor=self.users["chief"], fields={
+                "topic": topic, "risk_tier": tier, "approvals_required": approvals, "review_interval_days": interval,
+                "unpublish_grace_days": grace, "required_specialties": Specialty.objects.filter(slug__in=required)})
+            self.created.append(f"review policy {policy}")
 
     def _conflicts(self) -> None:
         for username, topic_slug, nature, counterparty, description in demo.CONFLICTS:
@@ -127,12 +130,12 @@ class Command(BaseCommand):
             self.created.append(f"declaration {declaration}")
 
     def _editorial_policy(self) -> None:
-        _, created = EditorialPolicy.objects.get_or_create(version=demo.EDITORIAL_POLICY_VERSION, defaults={
-            "effective_at": timezone.now(), "body_markdown": demo.EDITORIAL_POLICY,
-            "body_html": content.render(demo.EDITORIAL_POLICY, {}), "created_by": self.users["chief"],
-        })
-        if created:
-            self.created.append(f"editorial policy v{demo.EDITORIAL_POLICY_VERSION}")
+        if EditorialPolicy.objects.filter(version=demo.EDITORIAL_POLICY_VERSION).exists():
+            return
+        configuration.editorial_policy_publish(actor=self.users["chief"], fields={
+            "version": demo.EDITORIAL_POLICY_VERSION, "effective_at": timezone.now(),
+            "body_markdown": demo.EDITORIAL_POLICY})
+        self.created.append(f"editorial policy v{demo.EDITORIAL_POLICY_VERSION}")
 
     # --- articles -----------------------------------------------------------------------------
 
