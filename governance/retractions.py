@@ -218,7 +218,6 @@ def _tell_review_due(reference_ids: list[int], *, skip: set[int]) -> int:
         return 0
     label = Article._meta.label_lower
     by_pk = {pk: (title, reason) for pk, _, title, reason in articles}
-    url = notifications.admin_url()
     with transaction.atomic():
         audit.record_many(audit.PendingEvent("article.reference_retracted", label, str(pk), title, pk, slug, "", "",
                                              reason) for pk, slug, title, reason in articles)
@@ -231,8 +230,9 @@ def _tell_review_due(reference_ids: list[int], *, skip: set[int]) -> int:
              f"Cited reference retracted: {by_pk[article_id][0]}",
              f"Dear {printed_name},\n\n\"{by_pk[article_id][0]}\", which you are reviewing, cites a reference "
              f"that has since been retracted ({by_pk[article_id][1]}). Please take it into account in your "
-             f"review.\n\n{url}\n", article_id, assignment_id)
-            for article_id, assignment_id, user_id, printed_name in reviewers)
+             f"review.\n\n{url}\n", url, article_id, assignment_id)
+            for article_id, assignment_id, user_id, printed_name in reviewers
+            for url in [notifications.review_url(assignment_id)])
 
 
 def import_file(path: str | Path, *, source: str = "", progress: Any = None) -> RetractionImport:

@@ -229,15 +229,16 @@ def _request_events(requests: list[Request], reasons: dict[int, str]) -> Iterato
 def _request_notes(requests: list[Request], reasons: dict[int, str]) -> Iterator[tuple[Any, ...]]:
     """The notification (rows for notifications.notify_rows) of each re-review request."""
     kind = Notification.Kind.REVIEW_REQUESTED.value
-    url = notifications.admin_url()
     dates: dict[dt.datetime, str] = {}
     for pk, article, _, (user_id, printed_name, _), due in requests:
         if due not in dates:
-            dates[due] = f"{due:%d %B %Y}"
+            local = timezone.localdate(due)
+            dates[due] = f"{local.day} {local:%B %Y}"
+        url = notifications.review_url(pk)  # the new assignment's review page
         yield (user_id, kind, f"Re-review requested: {article.title}",
                f"Dear {printed_name},\n\nYou approved the live text of \"{article.title}\". It needs "
                f"re-review: {reasons[article.pk]}.\n\nPlease review it by {dates[due]}. If the text is still "
-               f"accurate you can re-approve it unchanged.\n\n{url}\n", article.pk, pk)
+               f"accurate you can re-approve it unchanged.\n\n{url}\n", url, article.pk, pk)
 
 
 # --- the jobs -----------------------------------------------------------------------------------
