@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from articles.models import Article, Topic
-from governance import policies, services
+from governance import api_errors, policies, services
 from governance.exceptions import ContentInvalid
 from governance.models import AuditEvent
 from reviewers.models import BoardMember, Review, ReviewAssignment
@@ -40,7 +40,7 @@ def validated_body(serializer_class: type[serializers.Serializer], request: Any,
         raise ContentInvalid({"non_field_errors": ["Send a JSON object."]})
     serializer = serializer_class(data=request.data, partial=partial)
     if not serializer.is_valid():
-        raise ContentInvalid(s.flatten_errors(serializer.errors))
+        raise ContentInvalid(api_errors.field_errors(serializer.errors))
     return serializer.validated_data
 
 

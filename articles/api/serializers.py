@@ -15,25 +15,6 @@ REVIEW_STATUS_CHOICES = ["approved", "review_overdue"]
 TRANSITIONS = ["submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "archive", "revise"]
 
 
-def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested errors as `{"references[0].doi": [...]}`: every error names its field."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for name, value in errors.items():
-            key = prefix if name == "non_field_errors" and prefix else (f"{prefix}.{name}" if prefix else str(name))
-            flat.update(flatten_errors(value, key))
-    elif isinstance(errors, list):
-        if all(not isinstance(item, (dict, list)) for item in errors):
-            flat[prefix or "non_field_errors"] = [str(item) for item in errors]
-        else:
-            for index, item in enumerate(errors):
-                if item:
-                    flat.update(flatten_errors(item, f"{prefix}[{index}]"))
-    else:
-        flat[prefix or "non_field_errors"] = [str(errors)]
-    return flat
-
-
 # --- shared error shapes ------------------------------------------------------------------------
 
 class ErrorSerializer(serializers.Serializer):
