@@ -15,7 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from articles.models import Article, Topic
+from articles.models import Article, RiskTier, Topic
 from governance import api_errors, policies, services
 from governance.exceptions import ContentInvalid
 from governance.models import AuditEvent
@@ -167,6 +167,7 @@ class ArticleCollectionView(EditorialView):
         article = services.article_create(
             actor=request.user, topic=topic, content=content, slug=data.get("slug"),
             change_note=data.get("change_note") or "First version", is_major_change=data.get("is_major_change", True),
+            risk_tier=data.get("risk_tier", RiskTier.STANDARD),
         )
         return Response(article_document(_visible_article(request.user, article.slug)), status=status.HTTP_201_CREATED)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from articles.models import Article, Audience, Origin, Reference
+from articles.models import Article, Audience, Origin, Reference, RiskTier
 from reviewers.models import ReviewAssignment
 
 AUDIENCE_CHOICES = Audience.values
@@ -214,6 +214,8 @@ class ArticleCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     topic = serializers.SlugField(help_text="The topic's slug.")
+    risk_tier = serializers.ChoiceField(RiskTier.values, required=False,
+                                        help_text="Picks the review policy (quorum, interval); default `standard`.")
     body_markdown = serializers.CharField()
     origin = serializers.ChoiceField(Origin.values, required=False)
     change_note = serializers.CharField(required=False, allow_blank=True, max_length=500)
@@ -297,7 +299,7 @@ class EditorialArticleSerializer(serializers.Serializer):
     title = serializers.CharField()
     summary = serializers.CharField(allow_blank=True)
     topic = serializers.CharField()
-    risk_tier = serializers.CharField()
+    risk_tier = serializers.ChoiceField(RiskTier.values)
     origin = serializers.CharField()
     body_markdown = serializers.CharField(allow_blank=True)
     body_html = serializers.CharField(allow_blank=True)
@@ -346,6 +348,28 @@ class EditorialAssignmentSerializer(serializers.Serializer):
     reviewer = serializers.CharField(help_text="The board member's username.")
     due_at = serializers.DateTimeField()
     status = serializers.ChoiceField(ReviewAssignment.Status.values)
+
+
+class AssignmentListItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The id to sign with (`/editorial/assignments/{id}/review/`).")
+    article = serializers.CharField(help_text="The article's slug.")
+    reviewer = serializers.CharField(help_text="The board member's username.")
+    status = serializers.ChoiceField(ReviewAssignment.Status.values)
+    respond_by = serializers.DateTimeField(allow_null=True, help_text="When the invitation must be answered; "
+                                           "null while assignments are not invitations.")
+    due_at = serializers.DateTimeField()
+
+
+class AssignmentPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AssignmentListItemSerializer(many=True)
+
+
+class AssignmentListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(ReviewAssignment.Status.values, required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    cursor = serializers.CharField(required=False, max_length=500)
 
 
 class ReviewSerializer(serializers.Serializer):
