@@ -68,6 +68,12 @@ class ReviseForm(forms.Form):
                                        "its approvals.")
 
 
+class RequestReReviewForm(forms.Form):
+    reason = forms.CharField(label="Why it needs re-review", widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+                             help_text="Required. Sent to the board members asked to review it again and kept in "
+                                       "the audit trail; readers see only that a re-review was requested.")
+
+
 class ArchiveForm(forms.Form):
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
                              help_text="Archiving is final; a live text is withdrawn, and then a reason is required.")
@@ -111,6 +117,7 @@ class ArticleAdmin(FSMAdminMixin, PolicyAdmin):
         "revise": ReviseForm,
         "archive": ArchiveForm,
         "schedule": ScheduleForm,
+        "request_re_review": RequestReReviewForm,
     }
 
     list_display = ("title", "topic", "state", "risk_tier", "origin", "is_live", "next_review_due", "updated_at")

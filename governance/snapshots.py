@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from articles.citations import format_ama
-from articles.models import Article, Citation, PublishedSnapshot, Reference, Revision, rendered_snapshot
+from articles.models import Article, Citation, PublishedSnapshot, Reference, ReviewReason, Revision, rendered_snapshot
 from reviewers.models import Review
 
 
@@ -233,8 +233,9 @@ def create(*, article: Article, revision: Revision, approvals: list[Review], pub
 
 # --- rewriting the live snapshots' documents when a fact they show changes ------------------------
 
+# With the documents, the columns served beside them: the review date and an open re-review's reason.
 REWRITTEN_FIELDS = ["document", "variant_documents", "jsonld", "etag", "rendered_document", "rendered_variants",
-                    "rendered_jsonld", "rendered_list_item"]
+                    "rendered_jsonld", "rendered_list_item", "next_review_due", "review_reason"]
 BATCH = 500
 
 
@@ -317,6 +318,10 @@ def _set_retraction_statuses(statuses: dict[tuple[int, int], str], snapshot: Pub
         if status is None or (ref.get("retraction_status"), ref.get("retracted")) == (status, retracted):
             continue
         ref["retraction_status"], ref["retracted"] = status, retracted
+        if retracted and not snapshot.review_reason:
+            # The text relies on a retracted source: publicly under re-review until a newly approved
+            # text is published (the retraction watch flags the article for it in the same import).
+            snapshot.review_reason = ReviewReason.REFERENCE_RETRACTED
         changed = True
     return changed
 
@@ -324,7 +329,9 @@ def _set_retraction_statuses(statuses: dict[tuple[int, int], str], snapshot: Pub
 def refresh_retractions(reference_ids: list[int]) -> int:
     """The `retracted` / `retraction_status` of every reference in the live snapshots citing one of
     these references, from the references as they now are (e.g. after a retraction import), in
-    the caller's transaction. Per batch of BATCH snapshots: two queries and one UPDATE."""
+    the caller's transaction; a snapshot that now cites a retracted reference gets the public
+    `review_reason` `reference_retracted` (kept until a new text is published, whatever the
+    article's working state). Per batch of BATCH snapshots: two queries and one UPDATE."""
     if not reference_ids:
         return 0
     ids = sorted(set(reference_ids))

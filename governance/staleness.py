@@ -137,6 +137,24 @@ def flag_review_due(ids_sql: str, params: list[Any], *, reason_for: Callable[[Fl
     return result
 
 
+def request_re_reviews(articles: list[Flagged], reasons: dict[int, str]) -> int:
+    """Ask the approvers of each article's live text who may still review it to review it again,
+    as the flag does (the assignments in one statement, their `assignment.create` audit events,
+    a notification each), with `reasons[article.pk]`; in the caller's transaction. Returns how
+    many were asked."""
+    requests = _re_review_requests(articles)
+    audit.record_many(_request_events(requests, reasons))
+    notifications.notify_rows(_request_notes(requests, reasons))
+    return len(requests)
+
+
+def flagged(article: Article, snapshot: PublishedSnapshot) -> Flagged:
+    """What the re-review requests need of an article with a live snapshot."""
+    return Flagged(article.pk, article.slug, article.title, article.topic_id, article.risk_tier,
+                   article.created_by_id, snapshot.pk, snapshot.revision_id, snapshot.revision.content_hash,
+                   snapshot.published_by_id)
+
+
 def _flag_events(articles: list[Flagged], reasons: dict[int, str]) -> Iterator[audit.PendingEvent]:
     label = Article._meta.label_lower
     for a in articles:

@@ -239,6 +239,9 @@ class TransitionView(EditorialView):
     @extend_schema(
         operation_id="editorial_articles_transition", tags=["editorial"],
         summary="Run a workflow transition",
+        description="`request_re_review` (the managing editor, a published article): sends the live text back "
+        "for re-review before its date with a required `reason` (kept in the audit trail and sent to the "
+        "approvers, who are asked again); it stays served, publicly `under_review` (`editor_request`).",
         parameters=[SLUG, OpenApiParameter("name", str, OpenApiParameter.PATH, enum=s.TRANSITIONS)],
         request=s.TransitionInputSerializer,
         responses={200: s.TransitionResultSerializer, **INVALID, **ERRORS, **NOT_FOUND, **REFUSED},

@@ -7,12 +7,16 @@ from typing import Any
 
 from rest_framework import serializers
 
-from articles.models import Article, Audience, Origin, Reference, RiskTier
+from articles.models import Article, Audience, Origin, Reference, ReviewReason, ReviewStatus, RiskTier
 from reviewers.models import ReviewAssignment
 
 AUDIENCE_CHOICES = Audience.values
-REVIEW_STATUS_CHOICES = ["approved", "review_overdue"]
-TRANSITIONS = ["submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "archive", "revise"]
+REVIEW_STATUS_CHOICES = ReviewStatus.values
+TRANSITIONS = ["submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "archive", "revise",
+               "request_re_review"]
+REVIEW_STATUS_HELP = ("`approved`: within its review interval; `review_overdue`: past `next_review_due`, still "
+                      "served; `under_review`: a re-review is open for another reason than the date, named in "
+                      "`review_reason`, still served.")
 
 
 # --- shared error shapes ------------------------------------------------------------------------
@@ -52,7 +56,11 @@ class ArticleListItemSerializer(serializers.Serializer):
     topic = serializers.CharField(help_text="The topic's slug.")
     audiences = serializers.ListField(child=serializers.ChoiceField(AUDIENCE_CHOICES),
                                       help_text="Reviewed variants besides the default text.")
-    review_status = serializers.ChoiceField(REVIEW_STATUS_CHOICES)
+    review_status = serializers.ChoiceField(REVIEW_STATUS_CHOICES, help_text=REVIEW_STATUS_HELP)
+    review_reason = serializers.ChoiceField(
+        ReviewReason.values, allow_null=True,
+        help_text="Why the re-review is open (with `under_review`; null otherwise): `reference_retracted` (a "
+                  "source the text cites was retracted), `editor_request` (the managing editor asked for it).")
     last_reviewed_at = serializers.DateTimeField(allow_null=True)
     next_review_due = serializers.DateField(allow_null=True)
     published_at = serializers.DateTimeField()
