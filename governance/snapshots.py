@@ -6,12 +6,14 @@ change history and the JSON-LD, both as documents and as the very response texts
 sends (its list item too). Serving is then a lookup, and what is served is exactly what was
 approved.
 
-Two parts of a stored document are facts about other things than the approved text, and are
+Three parts of a stored document are facts about other things than the approved text, and are
 rewritten in place on the live snapshots when those facts change (`relink`, `refresh_retractions`,
-through `_rewrite`, which re-derives the JSON-LD, the response texts and the ETag, so that caches
-revalidate): the `related` links (each related article's live, approved title; gone when it is
-withdrawn; `refresh_related` when an editor changes the links themselves) and each reference's
-retraction status.
+`refresh_review_dates`, through `_rewrite`, which re-derives the JSON-LD, the response texts and
+the ETag, so that caches revalidate): the `related` links (each related article's live, approved
+title; gone when it is withdrawn; `refresh_related` when an editor changes the links themselves),
+each reference's retraction status (and with it the snapshot's public `review_reason`), and the
+next review date when the managing editor brings it forward (the reports' spread). None of these
+rewrites adds a changes-feed event or a webhook: the approved text did not change.
 """
 
 from __future__ import annotations
@@ -307,6 +309,25 @@ def refresh_related(articles: list[Article]) -> int:
         return True
 
     return _rewrite(_locked(sorted(entries)), edit)
+
+
+def refresh_review_dates(dates: dict[int, dt.date]) -> int:
+    """Serve new review dates at once: `dates` maps live snapshot ids to their article's new
+    `next_review_due`, which becomes the snapshot's column (the served `review_status` reads it)
+    and the `next_review_due` of each document and audience variant, with the response texts and
+    the ETag (`_rewrite`). In the caller's transaction, set-based: one lock query and one UPDATE
+    per BATCH snapshots, whatever their number. Returns how many changed."""
+
+    def edit(snapshot: PublishedSnapshot, doc: dict[str, Any]) -> bool:
+        due = dates[snapshot.pk]
+        changed = snapshot.next_review_due != due
+        snapshot.next_review_due = due
+        if doc.get("next_review_due") != due.isoformat():
+            doc["next_review_due"] = due.isoformat()
+            changed = True
+        return changed
+
+    return _rewrite(_locked(sorted(dates)), edit)
 
 
 def _set_retraction_statuses(statuses: dict[tuple[int, int], str], snapshot: PublishedSnapshot,
