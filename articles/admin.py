@@ -375,13 +375,14 @@ class RevisionAdmin(ReadOnlyAdmin):
 
 @admin.register(PublishedSnapshot)
 class PublishedSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ("article", "published_at", "revision", "etag", "published_by", "next_review_due")
-    list_filter = ("published_at",)
+    list_display = ("article", "published_at", "revision", "etag", "published_by", "next_review_due",
+                    "review_reason")
+    list_filter = ("published_at", "review_reason")
     search_fields = ("article__slug", "article__title", "etag")
     list_select_related = ("article", "revision", "published_by")
     actions = None
     fields = ("article", "revision", "published_at", "published_by", "etag", "last_reviewed_at", "next_review_due",
-              "document", "variant_documents", "jsonld")
+              "review_reason", "document", "variant_documents", "jsonld")
     readonly_fields = fields
     empty_state = "Nothing has been published yet."
 
