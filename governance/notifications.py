@@ -41,10 +41,6 @@ def managing_editors() -> QuerySet:
             .distinct().order_by("pk"))
 
 
-def admin_url(path: str = "") -> str:
-    return f"{settings.SITE_URL}/admin/{path}"
-
-
 # --- links: every notification opens the exact item it is about, for its recipient --------------
 
 @functools.cache
