@@ -68,6 +68,12 @@ class ReviseForm(forms.Form):
                                        "its approvals.")
 
 
+class RequestReReviewForm(forms.Form):
+    reason = forms.CharField(label="Why it needs re-review", widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+                             help_text="Required. Sent to the board members asked to review it again and kept in "
+                                       "the audit trail; readers see only that a re-review was requested.")
+
+
 class ArchiveForm(forms.Form):
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
                              help_text="Archiving is final; a live text is withdrawn, and then a reason is required.")
@@ -111,6 +117,7 @@ class ArticleAdmin(FSMAdminMixin, PolicyAdmin):
         "revise": ReviseForm,
         "archive": ArchiveForm,
         "schedule": ScheduleForm,
+        "request_re_review": RequestReReviewForm,
     }
 
     list_display = ("title", "topic", "state", "risk_tier", "origin", "is_live", "next_review_due", "updated_at")
@@ -368,13 +375,14 @@ class RevisionAdmin(ReadOnlyAdmin):
 
 @admin.register(PublishedSnapshot)
 class PublishedSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ("article", "published_at", "revision", "etag", "published_by", "next_review_due")
-    list_filter = ("published_at",)
+    list_display = ("article", "published_at", "revision", "etag", "published_by", "next_review_due",
+                    "review_reason")
+    list_filter = ("published_at", "review_reason")
     search_fields = ("article__slug", "article__title", "etag")
     list_select_related = ("article", "revision", "published_by")
     actions = None
     fields = ("article", "revision", "published_at", "published_by", "etag", "last_reviewed_at", "next_review_due",
-              "document", "variant_documents", "jsonld")
+              "review_reason", "document", "variant_documents", "jsonld")
     readonly_fields = fields
     empty_state = "Nothing has been published yet."
 

@@ -8,6 +8,7 @@ keeps its state machine while the rules stay in one place.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -274,6 +275,13 @@ class Article(ConcurrentTransitionMixin, models.Model):
     def flag_review_due(self) -> None:
         """The review interval elapsed or a cited reference was retracted: re-review needed."""
 
+    @transition(field=state, source=[S.PUBLISHED], target=S.REVIEW_DUE,
+                conditions=[_rules_met("request_re_review")], permission=_may("request_re_review"),
+                custom={"label": "Request re-review"})
+    def request_re_review(self) -> None:
+        """The managing editor asks the board to check the live text again before its date (new
+        guidance, a reader's report); it stays served, publicly `under_review`."""
+
     @transition(field=state, source=LIVE_CAPABLE, target=S.WITHDRAWN,
                 conditions=[_rules_met("withdraw")], permission=_may("withdraw"),
                 custom={"label": "Withdraw"})
@@ -483,9 +491,40 @@ def rendered_snapshot(document: dict[str, Any], variant_documents: dict[str, Any
     }
 
 
+class ReviewReason(models.TextChoices):
+    """Why a re-review of the live text is open, other than its review date (public: the API's
+    `review_reason`)."""
+
+    REFERENCE_RETRACTED = "reference_retracted", "A source it cites was retracted"
+    EDITOR_REQUEST = "editor_request", "The editors asked the board to check it again"
+
+
+class ReviewStatus(models.TextChoices):
+    """The public review status of a live text (the API's `review_status`)."""
+
+    APPROVED = "approved", "Approved"
+    REVIEW_OVERDUE = "review_overdue", "Review overdue"
+    UNDER_REVIEW = "under_review", "Being re-reviewed"
+
+
+def review_status(next_review_due: dt.date | str | None, review_reason: str | None, today: dt.date | str) -> str:
+    """The public review status of a live snapshot, from its stored columns: `under_review` while a
+    re-review is open for a reason other than the date (`review_reason`), else `review_overdue`
+    once `next_review_due` has passed, else `approved`. Dates as `date`s or ISO texts (which
+    compare as text), both of the same kind."""
+    if review_reason:
+        return ReviewStatus.UNDER_REVIEW.value
+    if next_review_due is not None and next_review_due < today:
+        return ReviewStatus.REVIEW_OVERDUE.value
+    return ReviewStatus.APPROVED.value
+
+
 class PublishedSnapshot(models.Model):
     """What was approved and published, frozen: the rendered document served by the public API
-    (`document`, plus one per audience variant), with its ETag. Never edited after creation.
+    (`document`, plus one per audience variant), with its ETag. The approved text is never edited
+    after creation; the facts about other things it shows (related links, a reference's
+    retraction status, the review date the managing editor moved) are rewritten in place by
+    `governance.snapshots`, and `review_reason` says why a re-review of it is open.
 
     The `rendered_*` columns hold the very response texts (see `rendered_snapshot`), written with
     the snapshot, so that serving it is a lookup of one text column: no JSON decoded or encoded
@@ -503,6 +542,10 @@ class PublishedSnapshot(models.Model):
     )
     last_reviewed_at = models.DateTimeField(null=True, blank=True)
     next_review_due = models.DateField(null=True, blank=True)
+    review_reason = models.CharField(
+        max_length=24, blank=True, default="", choices=ReviewReason.choices,
+        help_text="Why a re-review of this text is open, other than its date (empty: none). Read with the "
+                  "text when serving, so the public status costs no query; a new publication starts empty.")
     rendered_document = models.TextField(
         blank=True, default="", help_text="`document` as served as JSON, without `review_status` (spliced in).")
     rendered_variants = models.JSONField(

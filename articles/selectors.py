@@ -195,8 +195,9 @@ def dashboard(user: Any, *, today: dt.date | None = None) -> Dashboard:
 
 # --- one article -----------------------------------------------------------------------------
 
-TRANSITION_ORDER = ("submit", "start_review", "request_changes", "publish", "schedule", "revise", "withdraw", "archive")
-REASON_REQUIRED = {"withdraw"}
+TRANSITION_ORDER = ("submit", "start_review", "request_changes", "publish", "schedule", "request_re_review", "revise",
+                    "withdraw", "archive")
+REASON_REQUIRED = {"withdraw", "request_re_review"}
 REASON_SUGGESTED = {"request_changes", "revise", "archive"}
 
 
@@ -388,6 +389,7 @@ AUDIT_LABELS = {
     "article.revise": "Back to draft for revision",
     "article.void": "Approval voided for revision",
     "article.flag_review_due": "Flagged as due for re-review",
+    "article.request_re_review": "Re-review requested by the managing editor",
     "article.review_date_spread": "Re-review date moved (load spreading)",
     "article.withdraw": "Withdrawn from publication",
     "article.archive": "Archived",

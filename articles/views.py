@@ -35,7 +35,17 @@ from articles.forms import (
     parse_ris,
     reference_initial,
 )
-from articles.models import Article, ArticleState, Audience, Citation, Reference, normalize_doi, validate_doi
+from articles.models import (
+    Article,
+    ArticleState,
+    Audience,
+    Citation,
+    Reference,
+    ReviewStatus,
+    normalize_doi,
+    review_status,
+    validate_doi,
+)
 from governance import policies, services
 from governance import selectors as governance_selectors
 from governance.exceptions import ContentInvalid, GovernanceError
@@ -508,11 +518,11 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("This article is not published.")
     audience = request.GET.get("audience", "general")
     document = snapshot.variant_documents.get(audience) or snapshot.document
-    today = timezone.localdate()
-    overdue = snapshot.next_review_due is not None and snapshot.next_review_due < today
-    rereview = article.state == ArticleState.REVIEW_DUE and not overdue  # e.g. a cited source was retracted
+    # The status the public API gives (from the same snapshot columns), so the page says the same.
+    status = review_status(snapshot.next_review_due, snapshot.review_reason, timezone.localdate())
     context = _page_context(document, article=article, step="approved", preview=False, approved=True,
-                            overdue=overdue, audience=audience)
+                            overdue=status == ReviewStatus.REVIEW_OVERDUE, audience=audience)
+    context["review_reason"] = snapshot.review_reason
     # A retraction is a fact about the source, not part of the approved text: readers see it as
     # soon as it is known, while the article itself goes back for re-review.
     retracted_now = set(Citation.objects.filter(
@@ -520,7 +530,7 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     ).values_list("number", flat=True))
     for ref in context["references"]:
         ref["retracted"] = ref.get("retracted") or ref["number"] in retracted_now
-    context["rereview"] = rereview
+    context["rereview"] = status == ReviewStatus.UNDER_REVIEW
     context["jsonld"] = snapshot.jsonld.get(document.get("audience", "general")) or snapshot.jsonld.get("general")
     return render(request, "articles/public/article.html", context)
 

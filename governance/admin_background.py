@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html
 
 from . import notifications, policies
 from .admin import ReadOnlyAdmin
@@ -21,12 +22,12 @@ class NotificationAdmin(admin.ModelAdmin):
     """Every staff user sees their own notifications (the managing editor: everyone's) and
     dismisses them with the "Dismiss" action."""
 
-    list_display = ("subject", "kind", "recipient", "article", "created_at", "emailed_at", "dismissed_at")
+    list_display = ("subject", "kind", "recipient", "open_link", "created_at", "emailed_at", "dismissed_at")
     list_filter = ("kind", ("dismissed_at", admin.EmptyFieldListFilter))
     search_fields = ("subject", "body")
     list_select_related = ("recipient", "article")
-    fields = ("recipient", "kind", "subject", "body", "article", "assignment", "created_at", "emailed_at",
-              "email_attempts", "email_error", "dismissed_at")
+    fields = ("recipient", "kind", "subject", "body", "open_link", "article", "assignment", "created_at",
+              "emailed_at", "email_attempts", "email_error", "dismissed_at")
     readonly_fields = fields
     actions = ("dismiss",)
 
@@ -50,6 +51,13 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="about")
+    def open_link(self, obj: Notification) -> str:
+        """The exact item (the reviewer's review page, the article in the editor), not a list."""
+        if not obj.url:
+            return str(obj.article or "—")
+        return format_html('<a href="{}">{}</a>', obj.url, obj.article or "Open")
 
     @admin.action(description="Dismiss the selected notifications")
     def dismiss(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:

@@ -313,6 +313,8 @@ class Notification(models.Model):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    url = models.URLField(max_length=1000, blank=True,
+                          help_text="The exact item the notification is about, for its recipient (absolute).")
     article = models.ForeignKey("articles.Article", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     assignment = models.ForeignKey(
         "reviewers.ReviewAssignment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"

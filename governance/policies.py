@@ -2,10 +2,10 @@
 API all ask these functions; the UI shows only the actions they allow.
 
 Roles: writers (group "Writers") create, edit, submit and revise their own drafts; the managing
-editor (group "Managing editors", or a superuser) runs every editorial transition and assigns
-reviewers; advisory-board members (a BoardMember profile) only record review decisions on
-articles assigned to them. `approve` and `flag_review_due` are system transitions: no person
-runs them directly.
+editor (group "Managing editors", or a superuser) runs every editorial transition (asking for a
+re-review of a live text among them) and assigns reviewers; advisory-board members (a
+BoardMember profile) only record review decisions on articles assigned to them. `approve` and
+`flag_review_due` are system transitions: no person runs them directly.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from articles.models import Article
 WRITERS = "Writers"
 MANAGING_EDITORS = "Managing editors"
 
-EDITORIAL_TRANSITIONS = ("start_review", "request_changes", "publish", "schedule", "withdraw", "archive")
+EDITORIAL_TRANSITIONS = ("start_review", "request_changes", "publish", "schedule", "withdraw", "archive",
+                         "request_re_review")
 AUTHOR_TRANSITIONS = ("submit", "revise")
 SYSTEM_TRANSITIONS = ("approve", "flag_review_due")
 

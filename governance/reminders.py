@@ -2,15 +2,18 @@
 
 For each open assignment, by calendar day (in settings.TIME_ZONE):
 
-- `before_due` once `remind_before_days` (policy, default 7) before the due date;
-- `due` on the due date;
-- `overdue` #n every `overdue_repeat_days` (default 3) after it: #1 on due + 3 days, #2 on
-  due + 6, …, until the review is done or the assignment cancelled;
+- `before_due` from `remind_before_days` (policy, default 7) before the due date, once;
+- `due` on the due date, and only then;
+- `overdue` from the day after: #1 on due + 1 day, then every `overdue_repeat_days` (default 3):
+  #2 on due + 4, #3 on due + 7, …, until the review is done or the assignment cancelled;
 - `escalation`, once, to the managing editor(s) `escalate_after_days` (default 7) after the
   due date.
 
-Missed reminders are not sent in a burst: each run sends only the latest reviewer reminder that
-applies (and the escalation, which goes to someone else). Each (assignment, kind, repetition)
+Each says what is true on the day it is sent: how many days are left or how late the review is,
+and the due date. Missed reminders are not sent in a burst: each run sends only the latest
+reviewer reminder that applies that day (and the escalation, which goes to someone else); one
+that no longer applies (`due` after its day, a `before_due` once the day has come) is never sent
+late. Each (assignment, kind, repetition)
 is one `ReviewReminder` row, inserted with ON CONFLICT DO NOTHING, claimed with a conditional
 UPDATE (a lease whose expiry is the claim token), sent while enough of the lease is left, then
 marked sent only if the claim is still ours: two workers or two beat processes never send it
@@ -68,13 +71,16 @@ def timing_table() -> tuple[Callable[[Article], Timing], int]:
 
 
 def reviewer_reminder_due(due_on: dt.date, today: dt.date, timing: Timing) -> tuple[str, int] | None:
-    """The latest reviewer reminder that applies today: (kind, repetition), or None."""
+    """The latest reviewer reminder that applies today: (kind, repetition), or None. Overdue #n
+    applies from due + 1 + (n - 1) * `overdue_repeat_days` until the next one does."""
     if today < due_on - dt.timedelta(days=timing.remind_before_days):
         return None
     if today < due_on:
         return Kind.BEFORE_DUE, 0
-    repetition = (today - due_on).days // max(1, timing.overdue_repeat_days)
-    return (Kind.DUE, 0) if repetition == 0 else (Kind.OVERDUE, repetition)
+    if today == due_on:
+        return Kind.DUE, 0
+    days_late = (today - due_on).days
+    return Kind.OVERDUE, (days_late - 1) // max(1, timing.overdue_repeat_days) + 1
 
 
 def escalation_due(due_on: dt.date, today: dt.date, timing: Timing) -> bool:
@@ -143,26 +149,38 @@ def send_review_reminders(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def _message(assignment: ReviewAssignment, kind: str, repetition: int, today: dt.date) -> tuple[str, str]:
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
+
+
+def _message(assignment: ReviewAssignment, kind: str, repetition: int, today: dt.date) -> tuple[str, str, str]:
+    """(subject, body, link) of a reminder sent `today`: true on that day (days left or days late,
+    and the due date, both by the calendar of settings.TIME_ZONE). The reviewer's link opens
+    their review of this assignment; the managing editor's, the article in the editor."""
     article, member = assignment.article, assignment.reviewer
     due = timezone.localdate(assignment.due_at)
-    link = notifications.admin_url("reviewers/reviewassignment/")
+    due_text = f"{due:%A} {due.day} {due:%B %Y}"
+    if kind == Kind.ESCALATION:
+        link = notifications.editor_article_url(article.slug)
+        late = (today - due).days
+        return (f"Overdue review escalated: {member.printed_name} on {article.title}",
+                f"{member.printed_name} has not reviewed \"{article.title}\", due on {due_text} "
+                f"({_days(late)} ago), despite reminders. Consider reassigning it.\n\n{link}\n", link)
+    link = notifications.review_url(assignment.pk)
     if kind == Kind.BEFORE_DUE:
-        days = (due - today).days
-        return (f"Review due in {days} day{'s' if days != 1 else ''}: {article.title}",
-                f"Dear {member.printed_name},\n\nYour review of \"{article.title}\" is due on {due:%d %B %Y}."
-                f"\n\n{link}\n")
+        left = (due - today).days
+        return (f"Review due in {_days(left)}: {article.title}",
+                f"Dear {member.printed_name},\n\nYour review of \"{article.title}\" is due on {due_text}, "
+                f"in {_days(left)}.\n\n{link}\n", link)
     if kind == Kind.DUE:
         return (f"Review due today: {article.title}",
-                f"Dear {member.printed_name},\n\nYour review of \"{article.title}\" is due today.\n\n{link}\n")
+                f"Dear {member.printed_name},\n\nYour review of \"{article.title}\" is due today, {due_text}."
+                f"\n\n{link}\n", link)
     late = (today - due).days
-    if kind == Kind.OVERDUE:
-        return (f"Review overdue ({late} days, reminder {repetition}): {article.title}",
-                f"Dear {member.printed_name},\n\nYour review of \"{article.title}\" was due on {due:%d %B %Y}, "
-                f"{late} days ago. Please sign your decision, or tell the managing editor if you cannot.\n\n{link}\n")
-    return (f"Overdue review escalated: {member.printed_name} on {article.title}",
-            f"{member.printed_name} has not reviewed \"{article.title}\", due on {due:%d %B %Y} ({late} days "
-            f"ago), despite reminders. Consider reassigning it.\n\n{notifications.admin_url()}\n")
+    return (f"Review {_days(late)} overdue (reminder {repetition}): {article.title}",
+            f"Dear {member.printed_name},\n\nYour review of \"{article.title}\" was due on {due_text}, "
+            f"{_days(late)} ago. Please sign your decision, or tell the managing editor if you cannot."
+            f"\n\n{link}\n", link)
 
 
 SEND_BATCH = 200  # claimed together: sent well within CLAIM_LEASE even by a slow mail server
@@ -188,7 +206,7 @@ def _send_batch(batch: list[Pending], editors: list[Any], today: dt.date) -> int
                       attempts="attempts", now=now, until=until)
     if not mine:
         return 0  # other workers are sending them, or have sent them
-    done: list[tuple[Pending, list[Any], str, str]] = []
+    done: list[tuple[Pending, list[Any], str, str, str]] = []
     failed: dict[str, list[int]] = {}
     untried: list[int] = []
     mailer = None
@@ -204,7 +222,7 @@ def _send_batch(batch: list[Pending], editors: list[Any], today: dt.date) -> int
                 logger.warning("no managing editor to escalate assignment %s to", item.assignment.pk)
                 failed.setdefault("no managing editor to escalate to", []).append(item.pk)
                 continue  # left unsent: it goes once someone holds the role
-            subject, body = _message(item.assignment, item.kind, item.repetition, today)
+            subject, body, link = _message(item.assignment, item.kind, item.repetition, today)
             addresses = [user.email for user in recipients if user.email]
             try:
                 if addresses:
@@ -216,7 +234,7 @@ def _send_batch(batch: list[Pending], editors: list[Any], today: dt.date) -> int
                 logger.warning("reminder %s failed: %s", item.pk, exc)
                 failed.setdefault(str(exc)[:500], []).append(item.pk)
                 continue
-            done.append((item, recipients, subject, body))
+            done.append((item, recipients, subject, body, link))
     finally:
         if mailer is not None:
             with contextlib.suppress(Exception):
@@ -241,9 +259,9 @@ def _send_batch(batch: list[Pending], editors: list[Any], today: dt.date) -> int
                 Notification(recipient=user,
                              kind=Notification.Kind.ESCALATION if item.kind == Kind.ESCALATION
                              else Notification.Kind.REMINDER,
-                             subject=subject, body=body, article=item.assignment.article, assignment=item.assignment,
-                             created_at=sent_at, emailed_at=sent_at if user.email else None)
-                for item, recipients, subject, body in done for user in recipients
+                             subject=subject, body=body, url=link, article=item.assignment.article,
+                             assignment=item.assignment, created_at=sent_at, emailed_at=sent_at if user.email else None)
+                for item, recipients, subject, body, link in done for user in recipients
             ], batch_size=1000)
     return len(done)
 

@@ -218,7 +218,6 @@ def _tell_review_due(reference_ids: list[int], *, skip: set[int]) -> int:
         return 0
     label = Article._meta.label_lower
     by_pk = {pk: (title, reason) for pk, _, title, reason in articles}
-    url = notifications.admin_url()
     with transaction.atomic():
         audit.record_many(audit.PendingEvent("article.reference_retracted", label, str(pk), title, pk, slug, "", "",
                                              reason) for pk, slug, title, reason in articles)
@@ -226,13 +225,20 @@ def _tell_review_due(reference_ids: list[int], *, skip: set[int]) -> int:
             bulk.any_of("article_id", by_pk), status=ReviewAssignment.Status.OPEN, reviewer__is_active=True,
             reviewer__user__is_active=True).values_list("article_id", "pk", "reviewer__user_id",
                                                         "reviewer__printed_name").order_by("pk")
-        return notifications.notify_rows(
-            (user_id, Notification.Kind.REFERENCE_RETRACTED,
-             f"Cited reference retracted: {by_pk[article_id][0]}",
-             f"Dear {printed_name},\n\n\"{by_pk[article_id][0]}\", which you are reviewing, cites a reference "
-             f"that has since been retracted ({by_pk[article_id][1]}). Please take it into account in your "
-             f"review.\n\n{url}\n", article_id, assignment_id)
-            for article_id, assignment_id, user_id, printed_name in reviewers)
+        return notifications.notify_rows(_retraction_notes(reviewers, by_pk))
+
+
+def _retraction_notes(reviewers: Iterable[tuple[int, int, int, str]],
+                      by_pk: dict[int, tuple[str, str]]) -> Iterator[tuple[Any, ...]]:
+    """A notification (rows for notifications.notify_rows) to each reviewer of an open
+    assignment, linking to their review of it."""
+    for article_id, assignment_id, user_id, printed_name in reviewers:
+        title, reason = by_pk[article_id]
+        url = notifications.review_url(assignment_id)
+        yield (user_id, Notification.Kind.REFERENCE_RETRACTED, f"Cited reference retracted: {title}",
+               f"Dear {printed_name},\n\n\"{title}\", which you are reviewing, cites a reference that has since "
+               f"been retracted ({reason}). Please take it into account in your review.\n\n{url}\n",
+               url, article_id, assignment_id)
 
 
 def import_file(path: str | Path, *, source: str = "", progress: Any = None) -> RetractionImport:

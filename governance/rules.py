@@ -216,6 +216,7 @@ TRANSITION_RULES: dict[str, list[Rule]] = {
     "publish": [revision_approved, no_retracted_citations],
     "schedule": [revision_approved, no_retracted_citations, publish_at_in_future],
     "flag_review_due": [],
+    "request_re_review": [reason_required],  # published only (the state machine): there is a live text
     "withdraw": [has_live_text, reason_required],
     "revise": [reason_required_to_void],
     "archive": [reason_required_to_archive_live],

@@ -592,10 +592,15 @@ def article_transition(*, article: Article, actor: Any, name: str, reason: str =
         "archive": article_archive,
         "revise": article_revise,
     }
+    if name == "request_re_review":
+        from .re_review import article_request_re_review  # it builds on this module's helpers
+
+        handlers[name] = article_request_re_review
     if name not in handlers:
         raise TransitionRefused(f"There is no transition '{name}' to run.", rule="unknown_transition")
     kwargs: dict[str, Any] = {"article": article, "actor": actor}
-    if name in ("request_changes", "withdraw", "archive", "revise", "start_review", "submit", "publish"):
+    if name in ("request_changes", "withdraw", "archive", "revise", "start_review", "submit", "publish",
+                "request_re_review"):
         kwargs["reason"] = reason
     if name == "schedule":
         kwargs.update(publish_at=publish_at, reason=reason)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from articles.models import Article
 
-from . import audit, policies, reports
+from . import audit, policies, reports, snapshots
 from .exceptions import ContentInvalid, NotPermitted
 
 
@@ -23,15 +23,19 @@ def review_dates_spread(*, actor: Any, digest: str, today: dt.date | None = None
     it is exactly the one previewed (`digest`): if any due date, the load or the policy's capacity
     changed meanwhile, nothing is written and the editor is asked to look at the new proposal.
     The moves are one set-based UPDATE and one `record_many` (an `article.review_date_spread`
-    event per moved article). Only `next_review_due` changes; published snapshots stay as frozen.
-    An article whose due date enters the horizon while this runs is not locked (a row lock cannot
-    hold a row that does not match yet); it is counted by the next report.
+    event per moved article); the live snapshots serve the new dates at once, in the same
+    transaction (`snapshots.refresh_review_dates`: their `next_review_due`, documents, response
+    texts and ETag; one lock query and one UPDATE), with no changes-feed event or webhook (the
+    approved text did not change; a mirror sees the new date when it revalidates). An article
+    whose due date enters the horizon while this runs is not locked (a row lock cannot hold a row
+    that does not match yet); it is counted by the next report.
     """
     if not policies.is_managing_editor(actor):
         raise NotPermitted("Only the managing editor spreads review dates.", rule="is_managing_editor")
     today = today or timezone.localdate()
     with transaction.atomic():
-        list(reports._load_queryset(today).select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+        live_snapshot = dict(reports._load_queryset(today).select_for_update(of=("self",)).order_by("pk")
+                             .values_list("pk", "live_snapshot_id"))
         plan = reports.spread_plan(today=today)  # from the rows just locked
         if not digest or plan.digest != digest:
             raise ContentInvalid({"digest": [
@@ -42,8 +46,10 @@ def review_dates_spread(*, actor: Any, digest: str, today: dt.date | None = None
         updated = Article.objects.filter(pk__in=list(to_date)).update(
             next_review_due=Case(*[When(pk=pk, then=Value(day)) for pk, day in to_date.items()],
                                  output_field=DateField()))
-        if updated != len(plan.moves):  # cannot happen under the lock; never write half a plan
+        if updated != len(plan.moves) or not set(to_date) <= set(live_snapshot):
+            # cannot happen under the lock; never write half a plan
             raise ContentInvalid({"digest": ["The review dates changed since the preview; nothing was applied."]})
+        snapshots.refresh_review_dates({live_snapshot[pk]: day for pk, day in to_date.items()})
         audit.record_many((
             audit.PendingEvent(
                 action="article.review_date_spread", object_type=Article._meta.label_lower,

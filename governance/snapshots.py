@@ -6,12 +6,14 @@ change history and the JSON-LD, both as documents and as the very response texts
 sends (its list item too). Serving is then a lookup, and what is served is exactly what was
 approved.
 
-Two parts of a stored document are facts about other things than the approved text, and are
+Three parts of a stored document are facts about other things than the approved text, and are
 rewritten in place on the live snapshots when those facts change (`relink`, `refresh_retractions`,
-through `_rewrite`, which re-derives the JSON-LD, the response texts and the ETag, so that caches
-revalidate): the `related` links (each related article's live, approved title; gone when it is
-withdrawn; `refresh_related` when an editor changes the links themselves) and each reference's
-retraction status.
+`refresh_review_dates`, through `_rewrite`, which re-derives the JSON-LD, the response texts and
+the ETag, so that caches revalidate): the `related` links (each related article's live, approved
+title; gone when it is withdrawn; `refresh_related` when an editor changes the links themselves),
+each reference's retraction status (and with it the snapshot's public `review_reason`), and the
+next review date when the managing editor brings it forward (the reports' spread). None of these
+rewrites adds a changes-feed event or a webhook: the approved text did not change.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from articles.citations import format_ama
-from articles.models import Article, Citation, PublishedSnapshot, Reference, Revision, rendered_snapshot
+from articles.models import Article, Citation, PublishedSnapshot, Reference, ReviewReason, Revision, rendered_snapshot
 from reviewers.models import Review
 
 
@@ -233,8 +235,9 @@ def create(*, article: Article, revision: Revision, approvals: list[Review], pub
 
 # --- rewriting the live snapshots' documents when a fact they show changes ------------------------
 
+# With the documents, the columns served beside them: the review date and an open re-review's reason.
 REWRITTEN_FIELDS = ["document", "variant_documents", "jsonld", "etag", "rendered_document", "rendered_variants",
-                    "rendered_jsonld", "rendered_list_item"]
+                    "rendered_jsonld", "rendered_list_item", "next_review_due", "review_reason"]
 BATCH = 500
 
 
@@ -308,6 +311,25 @@ def refresh_related(articles: list[Article]) -> int:
     return _rewrite(_locked(sorted(entries)), edit)
 
 
+def refresh_review_dates(dates: dict[int, dt.date]) -> int:
+    """Serve new review dates at once: `dates` maps live snapshot ids to their article's new
+    `next_review_due`, which becomes the snapshot's column (the served `review_status` reads it)
+    and the `next_review_due` of each document and audience variant, with the response texts and
+    the ETag (`_rewrite`). In the caller's transaction, set-based: one lock query and one UPDATE
+    per BATCH snapshots, whatever their number. Returns how many changed."""
+
+    def edit(snapshot: PublishedSnapshot, doc: dict[str, Any]) -> bool:
+        due = dates[snapshot.pk]
+        changed = snapshot.next_review_due != due
+        snapshot.next_review_due = due
+        if doc.get("next_review_due") != due.isoformat():
+            doc["next_review_due"] = due.isoformat()
+            changed = True
+        return changed
+
+    return _rewrite(_locked(sorted(dates)), edit)
+
+
 def _set_retraction_statuses(statuses: dict[tuple[int, int], str], snapshot: PublishedSnapshot,
                              doc: dict[str, Any]) -> bool:
     changed = False
@@ -317,6 +339,10 @@ def _set_retraction_statuses(statuses: dict[tuple[int, int], str], snapshot: Pub
         if status is None or (ref.get("retraction_status"), ref.get("retracted")) == (status, retracted):
             continue
         ref["retraction_status"], ref["retracted"] = status, retracted
+        if retracted and not snapshot.review_reason:
+            # The text relies on a retracted source: publicly under re-review until a newly approved
+            # text is published (the retraction watch flags the article for it in the same import).
+            snapshot.review_reason = ReviewReason.REFERENCE_RETRACTED
         changed = True
     return changed
 
@@ -324,7 +350,9 @@ def _set_retraction_statuses(statuses: dict[tuple[int, int], str], snapshot: Pub
 def refresh_retractions(reference_ids: list[int]) -> int:
     """The `retracted` / `retraction_status` of every reference in the live snapshots citing one of
     these references, from the references as they now are (e.g. after a retraction import), in
-    the caller's transaction. Per batch of BATCH snapshots: two queries and one UPDATE."""
+    the caller's transaction; a snapshot that now cites a retracted reference gets the public
+    `review_reason` `reference_retracted` (kept until a new text is published, whatever the
+    article's working state). Per batch of BATCH snapshots: two queries and one UPDATE."""
     if not reference_ids:
         return 0
     ids = sorted(set(reference_ids))

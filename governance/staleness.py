@@ -137,6 +137,24 @@ def flag_review_due(ids_sql: str, params: list[Any], *, reason_for: Callable[[Fl
     return result
 
 
+def request_re_reviews(articles: list[Flagged], reasons: dict[int, str]) -> int:
+    """Ask the approvers of each article's live text who may still review it to review it again,
+    as the flag does (the assignments in one statement, their `assignment.create` audit events,
+    a notification each), with `reasons[article.pk]`; in the caller's transaction. Returns how
+    many were asked."""
+    requests = _re_review_requests(articles)
+    audit.record_many(_request_events(requests, reasons))
+    notifications.notify_rows(_request_notes(requests, reasons))
+    return len(requests)
+
+
+def flagged(article: Article, snapshot: PublishedSnapshot) -> Flagged:
+    """What the re-review requests need of an article with a live snapshot."""
+    return Flagged(article.pk, article.slug, article.title, article.topic_id, article.risk_tier,
+                   article.created_by_id, snapshot.pk, snapshot.revision_id, snapshot.revision.content_hash,
+                   snapshot.published_by_id)
+
+
 def _flag_events(articles: list[Flagged], reasons: dict[int, str]) -> Iterator[audit.PendingEvent]:
     label = Article._meta.label_lower
     for a in articles:
@@ -229,15 +247,16 @@ def _request_events(requests: list[Request], reasons: dict[int, str]) -> Iterato
 def _request_notes(requests: list[Request], reasons: dict[int, str]) -> Iterator[tuple[Any, ...]]:
     """The notification (rows for notifications.notify_rows) of each re-review request."""
     kind = Notification.Kind.REVIEW_REQUESTED.value
-    url = notifications.admin_url()
     dates: dict[dt.datetime, str] = {}
     for pk, article, _, (user_id, printed_name, _), due in requests:
         if due not in dates:
-            dates[due] = f"{due:%d %B %Y}"
+            local = timezone.localdate(due)
+            dates[due] = f"{local.day} {local:%B %Y}"
+        url = notifications.review_url(pk)  # the new assignment's review page
         yield (user_id, kind, f"Re-review requested: {article.title}",
                f"Dear {printed_name},\n\nYou approved the live text of \"{article.title}\". It needs "
                f"re-review: {reasons[article.pk]}.\n\nPlease review it by {dates[due]}. If the text is still "
-               f"accurate you can re-approve it unchanged.\n\n{url}\n", article.pk, pk)
+               f"accurate you can re-approve it unchanged.\n\n{url}\n", url, article.pk, pk)
 
 
 # --- the jobs -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import F
 from django.test import override_settings
 
 from articles.models import Article, Topic
@@ -175,3 +176,12 @@ def test_it_fills_every_report_and_a_dossier_with_demo_data(seeded, client):
     built = dossier.build(flagged, exported_by=chief)
     assert built["article"]["slug"] == "vitamin-d-and-falls" and built["audit_chain"]["ok"] is True
     assert client.get(reverse("dossier:json", args=[flagged.slug])).status_code == 200
+
+
+def test_its_re_reviews_show_their_reasons_publicly(seeded):
+    from articles.models import PublishedSnapshot
+
+    reasons = dict(PublishedSnapshot.objects.filter(article__live_snapshot=F("pk")).exclude(review_reason="")
+                   .values_list("article__slug", "review_reason"))
+    assert reasons == {"type-2-diabetes-reducing-your-risk": "editor_request",
+                       "vitamin-d-and-falls": "reference_retracted"}

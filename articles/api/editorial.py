@@ -15,8 +15,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from articles.models import Article, Topic
-from governance import policies, services
+from articles.models import Article, RiskTier, Topic
+from governance import api_errors, policies, services
 from governance.exceptions import ContentInvalid
 from governance.models import AuditEvent
 from reviewers.models import BoardMember, Review, ReviewAssignment
@@ -40,7 +40,7 @@ def validated_body(serializer_class: type[serializers.Serializer], request: Any,
         raise ContentInvalid({"non_field_errors": ["Send a JSON object."]})
     serializer = serializer_class(data=request.data, partial=partial)
     if not serializer.is_valid():
-        raise ContentInvalid(s.flatten_errors(serializer.errors))
+        raise ContentInvalid(api_errors.field_errors(serializer.errors))
     return serializer.validated_data
 
 
@@ -167,6 +167,7 @@ class ArticleCollectionView(EditorialView):
         article = services.article_create(
             actor=request.user, topic=topic, content=content, slug=data.get("slug"),
             change_note=data.get("change_note") or "First version", is_major_change=data.get("is_major_change", True),
+            risk_tier=data.get("risk_tier", RiskTier.STANDARD),
         )
         return Response(article_document(_visible_article(request.user, article.slug)), status=status.HTTP_201_CREATED)
 
@@ -238,6 +239,9 @@ class TransitionView(EditorialView):
     @extend_schema(
         operation_id="editorial_articles_transition", tags=["editorial"],
         summary="Run a workflow transition",
+        description="`request_re_review` (the managing editor, a published article): sends the live text back "
+        "for re-review before its date with a required `reason` (kept in the audit trail and sent to the "
+        "approvers, who are asked again); it stays served, publicly `under_review` (`editor_request`).",
         parameters=[SLUG, OpenApiParameter("name", str, OpenApiParameter.PATH, enum=s.TRANSITIONS)],
         request=s.TransitionInputSerializer,
         responses={200: s.TransitionResultSerializer, **INVALID, **ERRORS, **NOT_FOUND, **REFUSED},

@@ -4,8 +4,9 @@ working revision.
 Every article document is rendered once, at publication (governance.snapshots), down to the
 response text (`PublishedSnapshot.rendered_*`), and so is each entry of the changes feed
 (`ChangeEvent.entry_json`): serving is a lookup of stored text. The only thing computed per
-request is `review_status`, from the snapshot's `next_review_due` (which is why it is part of the
-ETag), spliced into the stored text before its closing brace.
+request is `review_status` (with `review_reason`), from the snapshot's `next_review_due` and
+`review_reason` columns read with the text (which is why both are part of the ETag), spliced into
+the stored text before its closing brace.
 
 The hot requests (a plain GET of a detail, a list page or a feed page, with a key that verifies
 and within its rate) are answered on a fast path (`PublicView.fast_get`) before DRF's request,
@@ -41,7 +42,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from articles.models import Article, PublishedSnapshot, Topic, api_json
+from articles.models import Article, PublishedSnapshot, ReviewReason, ReviewStatus, Topic, api_json
+from articles.models import review_status as status_of
 from governance.models import ChangeEvent, ReviewPolicy
 from governance.selectors import current_editorial_policy
 from reviewers.models import BoardMember
@@ -72,10 +74,16 @@ def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict
     return serializer.validated_data
 
 
-def review_status(next_review_due: dt.date | None, today: dt.date | None = None) -> str:
-    """`review_overdue` once the snapshot's next review date has passed (still served)."""
+# (review_status, review_reason): what is spliced into a stored document and into its ETag.
+Review = tuple[str, str | None]
+
+
+def review_status(next_review_due: dt.date | None, review_reason: str = "", today: dt.date | None = None) -> Review:
+    """`under_review` (with its reason) while a re-review is open for another reason than the date,
+    else `review_overdue` once the snapshot's next review date has passed (still served), else
+    `approved` (articles.models.review_status), with the reason (None when there is none)."""
     today = today or timezone.localdate()
-    return "review_overdue" if next_review_due is not None and next_review_due < today else "approved"
+    return status_of(next_review_due, review_reason, today), review_reason or None
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -183,21 +191,23 @@ def _small_int(value: str | None, default: int, high: int) -> int | None:
 # anything longer goes to DRF, which answers 400.
 _CURSOR_TEXT = re.compile(r"(?=.{1,500}\Z)[A-Za-z0-9+/_-]+={0,2}")
 _SINCE_TEXT = re.compile(r"(?=.{1,200}\Z)[A-Za-z0-9+/_-]+={0,2}")
-_STATUS_TAIL = {status_: f',"review_status":"{status_}"}}' for status_ in s.REVIEW_STATUS_CHOICES}
+_STATUS_TAIL = {(status_, reason): f',"review_status":"{status_}","review_reason":{api_json(reason)}}}'
+                for status_ in ReviewStatus.values for reason in (None, *ReviewReason.values)}
 
 
-def with_review_status(text: str, status_: str) -> str:
-    """A stored document or list item (JSON text without `review_status`) with it, last."""
-    return text[:-1] + _STATUS_TAIL[status_]
+def with_review_status(text: str, review: Review) -> str:
+    """A stored document or list item (JSON text without `review_status`) with it and
+    `review_reason`, last."""
+    return text[:-1] + _STATUS_TAIL[review]
 
 
 def _today() -> str:
     return timezone.localdate().isoformat()
 
 
-def _status_from_text(due: str | None, today: str) -> str:
+def _status_from_text(due: str | None, reason: str, today: str) -> Review:
     # ISO dates compare as text.
-    return "review_overdue" if due is not None and due < today else "approved"
+    return status_of(due, reason, today), reason or None
 
 
 def _table(model: Any) -> str:
@@ -316,7 +326,7 @@ LIST_PARAMETERS = frozenset({"page_size", "cursor"})
 def _list_sql(after: bool, limit: int) -> str:
     # The limit is written in the statement: with a parameter instead, PostgreSQL would plan each
     # execution anew (a generic plan for an unknown limit costs more than the custom one).
-    return (f"SELECT a.slug, {_sql('date')}, s.rendered_list_item "
+    return (f"SELECT a.slug, {_sql('date')}, s.rendered_list_item, s.review_reason "
             f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id "
             + ("WHERE a.slug > %s " if after else "") + f"ORDER BY a.slug LIMIT {int(limit)}")
 
@@ -335,7 +345,7 @@ class ArticleListView(PublicView):
             OpenApiParameter("updated_since", OpenApiTypes.DATETIME,
                              description="ISO 8601; only articles published or updated since then."),
             OpenApiParameter("q", str, description="Search in titles and summaries."),
-            OpenApiParameter("review_status", str, enum=s.REVIEW_STATUS_CHOICES),
+            OpenApiParameter("review_status", str, enum=s.REVIEW_STATUS_CHOICES, description=s.REVIEW_STATUS_HELP),
             OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
             OpenApiParameter("cursor", str, description="Opaque; from a `next`/`previous` URL."),
             OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="A list ETag."),
@@ -360,18 +370,24 @@ class ArticleListView(PublicView):
             q = params["q"].strip()
             qs = qs.filter(Q(live_snapshot__revision__title__icontains=q)
                            | Q(live_snapshot__revision__summary__icontains=q))
-        if params.get("review_status") == "review_overdue":
-            qs = qs.filter(live_snapshot__next_review_due__lt=today)
-        elif params.get("review_status") == "approved":
-            qs = qs.filter(Q(live_snapshot__next_review_due__isnull=True) | Q(live_snapshot__next_review_due__gte=today))
+        # As articles.models.review_status decides: an open re-review first, then the date.
+        if params.get("review_status") == ReviewStatus.UNDER_REVIEW:
+            qs = qs.exclude(live_snapshot__review_reason="")
+        elif params.get("review_status") == ReviewStatus.REVIEW_OVERDUE:
+            qs = qs.filter(live_snapshot__review_reason="", live_snapshot__next_review_due__lt=today)
+        elif params.get("review_status") == ReviewStatus.APPROVED:
+            qs = qs.filter(Q(live_snapshot__next_review_due__isnull=True) | Q(live_snapshot__next_review_due__gte=today),
+                           live_snapshot__review_reason="")
         # Only each snapshot's stored list item, never its documents: a page of 100 stays small.
-        rows = qs.values("slug", "live_snapshot__next_review_due", "live_snapshot__rendered_list_item")
+        rows = qs.values("slug", "live_snapshot__next_review_due", "live_snapshot__review_reason",
+                         "live_snapshot__rendered_list_item")
         paginator = ArticlePagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         missing = [row["slug"] for row in page if not row["live_snapshot__rendered_list_item"]]
         legacy = _legacy_list_items(missing) if missing else {}
         items = [with_review_status(row["live_snapshot__rendered_list_item"] or legacy[row["slug"]],
-                                    review_status(row["live_snapshot__next_review_due"], today)) for row in page]
+                                    review_status(row["live_snapshot__next_review_due"],
+                                                  row["live_snapshot__review_reason"], today)) for row in page]
         return _page_response(request, paginator.get_next_link(), paginator.get_previous_link(), items)
 
     def fast_get(self, request: Any) -> HttpResponse | None:
@@ -401,7 +417,7 @@ class ArticleListView(PublicView):
             rows = _hot_query(f"list_{page_size}", _list_sql(False, page_size + 1), [])
         else:
             rows = _hot_query(f"list_after_{page_size}", _list_sql(True, page_size + 1), [position])
-        if any(not item for _, _, item in rows):
+        if any(not item for _, _, item, _ in rows):
             return None  # a snapshot stored without its texts: DRF renders it (the request is counted)
         page = rows[:page_size]
         paginator.base_url = request.build_absolute_uri()
@@ -411,14 +427,15 @@ class ArticleListView(PublicView):
                                                         position=page[0][0] if page else position))
                          if position is not None else None)
         today = _today()
-        items = [with_review_status(item, _status_from_text(due, today)) for _, due, item in page]
+        items = [with_review_status(item, _status_from_text(due, reason, today)) for _, due, item, reason in page]
         return self.finish(_page_response(request, next_link, previous_link, items))
 
 
-def _detail_etag(snapshot_etag: str, status_: str, jsonld: bool) -> str:
+def _detail_etag(snapshot_etag: str, review: Review, jsonld: bool) -> str:
     # Strong: the frozen document's hash plus what is computed when serving. The JSON-LD
     # representation of the same URL (by Accept) is a different representation: its own tag.
-    return quote_etag(f"{snapshot_etag}-{status_}" + ("-ld" if jsonld else ""))
+    status_, reason = review
+    return quote_etag(f"{snapshot_etag}-{status_}" + (f"-{reason}" if reason else "") + ("-ld" if jsonld else ""))
 
 
 def _gone_or_missing(slug: str, row: dict[str, Any] | None) -> Response | None:
@@ -435,7 +452,7 @@ def _gone_or_missing(slug: str, row: dict[str, Any] | None) -> Response | None:
 
 DETAIL_HEAD = {"gone_at": F("withdrawn_at"), "gone_reason": F("withdrawn_reason"),
                "snapshot_etag": F("live_snapshot__etag"), "published_at": F("live_snapshot__published_at"),
-               "due": F("live_snapshot__next_review_due")}
+               "due": F("live_snapshot__next_review_due"), "reason": F("live_snapshot__review_reason")}
 DETAIL_PARAMETERS = frozenset({"audience", "format"})
 # (`format`, Accept) → JSON-LD or not, for the requests whose negotiation needs no DRF; any other
 # combination (a 406 included) goes through DRF's content negotiation.
@@ -455,11 +472,12 @@ _STORED_TEXT = {
 
 def _stored_row(slug: str, kind: str, audience: str | None) -> tuple[Any, ...] | None:
     """(snapshot ETag, published_at as epoch seconds, next review date as ISO text, whether the
-    texts are stored, the text to serve) of the article's live snapshot; None if it has none."""
+    texts are stored, the text to serve, the open re-review's reason) of the article's live
+    snapshot; None if it has none."""
     key = _sql("key")
     text = _STORED_TEXT[kind].format(variant=key.format("s.rendered_variants"), jsonld=key.format("s.rendered_jsonld"),
                                      general=key.format("s.rendered_jsonld").replace("%s", "'general'"))
-    sql = (f"SELECT s.etag, {_sql('epoch')}, {_sql('date')}, s.rendered_document <> '', {text} "
+    sql = (f"SELECT s.etag, {_sql('epoch')}, {_sql('date')}, s.rendered_document <> '', {text}, s.review_reason "
            f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id WHERE a.slug = %s")
     params = [slug] if kind in ("head", "json") else [audience or "general", slug]
     rows = _hot_query(f"detail_{kind}", sql, params)
@@ -479,13 +497,13 @@ def stored_detail(request: Any, slug: str, *, audience: str | None, jsonld: bool
         row = _stored_row(slug, "head", None)
         if row is None or not row[3]:
             return None
-        etag = _detail_etag(row[0], _status_from_text(row[2], today), jsonld)
+        etag = _detail_etag(row[0], _status_from_text(row[2], row[5], today), jsonld)
         if _etag_matches(if_none_match, etag):
             return _detail_headers(HttpResponseNotModified(), etag, row[1])
     row = _stored_row(slug, "jsonld" if jsonld else "variant" if audience else "json", audience)
     if row is None or not row[3] or row[4] is None:
         return None
-    status_ = _status_from_text(row[2], today)
+    status_ = _status_from_text(row[2], row[5], today)
     if jsonld:
         response = HttpResponse(row[4].encode(), content_type=JSONLDRenderer.media_type)
     else:
@@ -557,7 +575,7 @@ class ArticleDetailView(PublicView):
             gone = _gone_or_missing(slug, row)
             if gone is not None:
                 return gone
-            etag = _detail_etag(row["snapshot_etag"], review_status(row["due"]), jsonld)
+            etag = _detail_etag(row["snapshot_etag"], review_status(row["due"], row["reason"]), jsonld)
             if _etag_matches(if_none_match, etag):
                 return _detail_headers(HttpResponseNotModified(), etag, row["published_at"].timestamp())
         column = "live_snapshot__jsonld" if jsonld else "live_snapshot__variant_documents"
@@ -569,10 +587,10 @@ class ArticleDetailView(PublicView):
         gone = _gone_or_missing(slug, row)
         if gone is not None:
             return gone
-        status_ = review_status(row["due"])
+        status_ = review_status(row["due"], row["reason"])
         document = dict(row.get("variant") or row["general"])
         if not jsonld:
-            document["review_status"] = status_
+            document["review_status"], document["review_reason"] = status_
         etag = _detail_etag(row["snapshot_etag"], status_, jsonld)
         return _detail_headers(Response(document), etag, row["published_at"].timestamp())
 

@@ -7,31 +7,16 @@ from typing import Any
 
 from rest_framework import serializers
 
-from articles.models import Article, Audience, Origin, Reference
+from articles.models import Article, Audience, Origin, Reference, ReviewReason, ReviewStatus, RiskTier
 from reviewers.models import ReviewAssignment
 
 AUDIENCE_CHOICES = Audience.values
-REVIEW_STATUS_CHOICES = ["approved", "review_overdue"]
-TRANSITIONS = ["submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "archive", "revise"]
-
-
-def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested errors as `{"references[0].doi": [...]}`: every error names its field."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for name, value in errors.items():
-            key = prefix if name == "non_field_errors" and prefix else (f"{prefix}.{name}" if prefix else str(name))
-            flat.update(flatten_errors(value, key))
-    elif isinstance(errors, list):
-        if all(not isinstance(item, (dict, list)) for item in errors):
-            flat[prefix or "non_field_errors"] = [str(item) for item in errors]
-        else:
-            for index, item in enumerate(errors):
-                if item:
-                    flat.update(flatten_errors(item, f"{prefix}[{index}]"))
-    else:
-        flat[prefix or "non_field_errors"] = [str(errors)]
-    return flat
+REVIEW_STATUS_CHOICES = ReviewStatus.values
+TRANSITIONS = ["submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "archive", "revise",
+               "request_re_review"]
+REVIEW_STATUS_HELP = ("`approved`: within its review interval; `review_overdue`: past `next_review_due`, still "
+                      "served; `under_review`: a re-review is open for another reason than the date, named in "
+                      "`review_reason`, still served.")
 
 
 # --- shared error shapes ------------------------------------------------------------------------
@@ -71,7 +56,11 @@ class ArticleListItemSerializer(serializers.Serializer):
     topic = serializers.CharField(help_text="The topic's slug.")
     audiences = serializers.ListField(child=serializers.ChoiceField(AUDIENCE_CHOICES),
                                       help_text="Reviewed variants besides the default text.")
-    review_status = serializers.ChoiceField(REVIEW_STATUS_CHOICES)
+    review_status = serializers.ChoiceField(REVIEW_STATUS_CHOICES, help_text=REVIEW_STATUS_HELP)
+    review_reason = serializers.ChoiceField(
+        ReviewReason.values, allow_null=True,
+        help_text="Why the re-review is open (with `under_review`; null otherwise): `reference_retracted` (a "
+                  "source the text cites was retracted), `editor_request` (the managing editor asked for it).")
     last_reviewed_at = serializers.DateTimeField(allow_null=True)
     next_review_due = serializers.DateField(allow_null=True)
     published_at = serializers.DateTimeField()
@@ -233,6 +222,8 @@ class ArticleCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     topic = serializers.SlugField(help_text="The topic's slug.")
+    risk_tier = serializers.ChoiceField(RiskTier.values, required=False,
+                                        help_text="Picks the review policy (quorum, interval); default `standard`.")
     body_markdown = serializers.CharField()
     origin = serializers.ChoiceField(Origin.values, required=False)
     change_note = serializers.CharField(required=False, allow_blank=True, max_length=500)
@@ -316,7 +307,7 @@ class EditorialArticleSerializer(serializers.Serializer):
     title = serializers.CharField()
     summary = serializers.CharField(allow_blank=True)
     topic = serializers.CharField()
-    risk_tier = serializers.CharField()
+    risk_tier = serializers.ChoiceField(RiskTier.values)
     origin = serializers.CharField()
     body_markdown = serializers.CharField(allow_blank=True)
     body_html = serializers.CharField(allow_blank=True)
@@ -365,6 +356,28 @@ class EditorialAssignmentSerializer(serializers.Serializer):
     reviewer = serializers.CharField(help_text="The board member's username.")
     due_at = serializers.DateTimeField()
     status = serializers.ChoiceField(ReviewAssignment.Status.values)
+
+
+class AssignmentListItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The id to sign with (`/editorial/assignments/{id}/review/`).")
+    article = serializers.CharField(help_text="The article's slug.")
+    reviewer = serializers.CharField(help_text="The board member's username.")
+    status = serializers.ChoiceField(ReviewAssignment.Status.values)
+    respond_by = serializers.DateTimeField(allow_null=True, help_text="When the invitation must be answered; "
+                                           "null while assignments are not invitations.")
+    due_at = serializers.DateTimeField()
+
+
+class AssignmentPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AssignmentListItemSerializer(many=True)
+
+
+class AssignmentListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(ReviewAssignment.Status.values, required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    cursor = serializers.CharField(required=False, max_length=500)
 
 
 class ReviewSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import editorial, public
+from . import assignments, editorial, public
 
 app_name = "api"
 urlpatterns = [
@@ -20,5 +20,6 @@ urlpatterns = [
     path("editorial/articles/<slug:slug>/assignments/", editorial.AssignmentCreateView.as_view(),
          name="editorial-assignments"),
     path("editorial/articles/<slug:slug>/audit/", editorial.AuditView.as_view(), name="editorial-audit"),
+    path("editorial/assignments/", assignments.AssignmentListView.as_view(), name="editorial-assignment-list"),
     path("editorial/assignments/<int:id>/review/", editorial.ReviewCreateView.as_view(), name="editorial-review"),
 ]

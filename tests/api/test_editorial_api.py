@@ -283,3 +283,21 @@ def test_it_refuses_a_page_size_that_is_not_plain_digits(as_writer, make_article
         assert response.status_code == 400, page_size
         assert "page_size" in response.json()["errors"]
     assert len(as_writer.get("/api/v1/editorial/articles/", {"page_size": "1"}).json()["results"]) == 1
+
+
+def test_it_creates_a_high_risk_draft(as_writer, topic):
+    body = create(as_writer, risk_tier="high")
+
+    assert body["risk_tier"] == "high"
+    assert Article.objects.get(slug=body["slug"]).risk_tier == "high"
+    assert as_writer.get(f"/api/v1/editorial/articles/{body['slug']}/").json()["risk_tier"] == "high"
+    assert create(as_writer, title="Standard by default")["risk_tier"] == "standard"
+
+
+def test_it_refuses_an_unknown_risk_tier_naming_the_field(as_writer, topic):
+    response = as_writer.post("/api/v1/editorial/articles/", draft_payload(risk_tier="extreme"), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["risk_tier"]
+    assert "extreme" in response.json()["errors"]["risk_tier"][0]
+    assert not Article.objects.exists()

@@ -169,8 +169,8 @@ def test_it_lists_published_articles_with_filters(site, make_article, drive, top
     assert slugs(updated_since=(timezone.now() + dt.timedelta(minutes=1)).isoformat()) == []
     assert len(slugs(updated_since="2020-01-01T00:00:00Z")) == 2
     item = site.get("/api/v1/articles/").json()["results"][0]
-    assert set(item) == {"slug", "title", "summary", "topic", "audiences", "review_status", "last_reviewed_at",
-                         "next_review_due", "published_at", "updated_at", "url"}
+    assert set(item) == {"slug", "title", "summary", "topic", "audiences", "review_status", "review_reason",
+                         "last_reviewed_at", "next_review_due", "published_at", "updated_at", "url"}
 
 
 def test_it_refuses_bad_list_parameters_naming_them(site, db):

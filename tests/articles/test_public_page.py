@@ -87,8 +87,9 @@ def test_it_warns_when_the_review_is_overdue(client, make_article, drive):
     assert 'aria-current="step">Approved' in html
 
 
-def test_it_warns_while_a_published_article_is_re_reviewed(client, make_article, drive):
-    article = drive(make_article(), "review_due")
+def test_it_warns_while_a_published_article_is_re_reviewed(client, make_article, drive, chief):
+    article = drive(make_article(), "published")
+    services.article_transition(article=article, actor=chief, name="request_re_review", reason="New guidance")
     html = client.get(f"/articles/{article.slug}/").content.decode()
     assert "Being re-reviewed" in html and "Review overdue" not in html
 

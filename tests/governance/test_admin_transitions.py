@@ -31,7 +31,7 @@ def buttons(html: str) -> set[str]:
     ("submitted", {"request_changes", "revise", "archive"}),  # no reviewers yet: no start_review
     ("in_review", {"request_changes", "revise", "archive"}),  # approve is the quorum's, never a button
     ("approved", {"publish", "schedule", "revise", "archive"}),
-    ("published", {"withdraw", "revise", "archive"}),  # flag_review_due is the system's
+    ("published", {"request_re_review", "withdraw", "revise", "archive"}),  # flag_review_due is the system's
     ("review_due", {"withdraw", "revise", "archive"}),  # no open assignments: no start_review
 ])
 def test_it_shows_the_managing_editor_only_the_allowed_transitions(client, chief, make_article, drive, state,

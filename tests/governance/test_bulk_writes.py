@@ -176,7 +176,7 @@ def test_it_enqueues_nothing_without_an_endpoint_that_wants_the_event(db):
 @pytest.mark.parametrize("n", [0, 3])
 def test_it_queues_the_email_task_once_per_bulk_notification(db, board, django_capture_on_commit_callbacks, n):
     with django_capture_on_commit_callbacks() as callbacks:
-        written = notifications.notify_rows([(board[i].user_id, "review_requested", "s" * 320, "body", None, None)
+        written = notifications.notify_rows([(board[i].user_id, "review_requested", "s" * 320, "body", "", None, None)
                                              for i in range(n)])
     assert written == n and len(callbacks) == (1 if n else 0)
     assert {len(s) for s in Notification.objects.values_list("subject", flat=True)} == ({300} if n else set())

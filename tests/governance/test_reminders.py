@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -49,16 +50,17 @@ def test_it_reminds_before_on_and_after_the_due_date_then_escalates(clock, assig
     assert on_day(clock, 3) == 2  # seven days before: both reviewers of the article
     assert on_day(clock, 4) == 0  # once only
     assert on_day(clock, 10) == 2  # due today
+    assert on_day(clock, 11) == 2  # overdue #1, the day after the due date
     assert on_day(clock, 12) == 0
-    assert on_day(clock, 13) == 2  # overdue #1
-    assert on_day(clock, 16) == 2  # overdue #2
-    assert on_day(clock, 17) == 2  # escalation to the managing editor, once per assignment
+    assert on_day(clock, 14) == 2  # overdue #2, three days later
+    assert on_day(clock, 17) == 4  # overdue #3, and the escalation to the managing editor (once per assignment)
     assert on_day(clock, 18) == 0
-    assert sent(assignment) == [("before_due", 0), ("due", 0), ("overdue", 1), ("overdue", 2), ("escalation", 0)]
+    assert sent(assignment) == [("before_due", 0), ("due", 0), ("overdue", 1), ("overdue", 2), ("escalation", 0),
+                                ("overdue", 3)]
     reviewer_mail = [m for m in mail.outbox if m.to == [board[0].user.email]]
     assert [m.subject.split(":")[0] for m in reviewer_mail] == [
-        "Review due in 7 days", "Review due today", "Review overdue (3 days, reminder 1)",
-        "Review overdue (6 days, reminder 2)"]
+        "Review due in 7 days", "Review due today", "Review 1 day overdue (reminder 1)",
+        "Review 4 days overdue (reminder 2)", "Review 7 days overdue (reminder 3)"]
     escalations = [m for m in mail.outbox if m.subject.startswith("Overdue review escalated")]
     assert {m.to[0] for m in escalations} == {chief.email}
     assert len(escalations) == 2  # one per overdue assignment
@@ -75,8 +77,23 @@ def test_it_only_tells_the_reviewer_concerned(clock, assignment, board):
 
 def test_it_sends_only_the_latest_missed_reminder(clock, assignment):
     ReviewAssignment.objects.exclude(pk=assignment.pk).update(status="completed")
-    assert on_day(clock, 19) == 2  # overdue #3 and the escalation, not the five it missed
-    assert sorted(sent(assignment)) == [("escalation", 0), ("overdue", 3)]
+    assert on_day(clock, 21) == 2  # overdue #4 and the escalation, not the six it missed
+    assert sorted(sent(assignment)) == [("escalation", 0), ("overdue", 4)]
+    [reminder] = [m for m in mail.outbox if m.to == [assignment.reviewer.user.email]]
+    assert reminder.subject.startswith("Review 11 days overdue (reminder 4):")
+
+
+def test_a_due_reminder_missed_on_its_day_is_never_sent_late(clock, assignment, settings):
+    """`due` is true only on the due date: failed that day, it is not sent the day after (the
+    overdue reminder is)."""
+    ReviewAssignment.objects.exclude(pk=assignment.pk).update(status="completed")
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenBackend"
+    assert on_day(clock, 10) == 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert on_day(clock, 11) == 1
+    assert sent(assignment) == [("overdue", 1)]
+    assert ReviewReminder.objects.get(kind="due").sent_at is None
+    assert [m.subject.split(":")[0] for m in mail.outbox] == ["Review 1 day overdue (reminder 1)"]
 
 
 def test_it_stops_when_the_review_is_done(clock, assignment):
@@ -90,11 +107,157 @@ def test_it_follows_the_policy(clock, assignment, topic):
     ReviewPolicy.objects.create(topic=topic, remind_before_days=2, overdue_repeat_days=5, escalate_after_days=20)
     assert on_day(clock, 3) == 0
     assert on_day(clock, 8) == 1  # two days before
-    assert on_day(clock, 13) == 1  # "due" is still the latest that applies (repeat every 5 days)
-    assert on_day(clock, 14) == 0
-    assert on_day(clock, 15) == 1  # overdue #1
-    assert on_day(clock, 30) == 2  # overdue #4 and the escalation; #2 and #3 were missed, not sent late
-    assert sent(assignment) == [("before_due", 0), ("due", 0), ("overdue", 1), ("escalation", 0), ("overdue", 4)]
+    assert on_day(clock, 10) == 1  # due today
+    assert on_day(clock, 11) == 1  # overdue #1, the day after
+    assert on_day(clock, 15) == 0
+    assert on_day(clock, 16) == 1  # overdue #2, five days later
+    assert on_day(clock, 30) == 2  # overdue #4 and the escalation; #3 was missed, not sent late
+    assert sent(assignment) == [("before_due", 0), ("due", 0), ("overdue", 1), ("overdue", 2), ("escalation", 0),
+                                ("overdue", 4)]
+
+
+# --- the calendar: every day from 10 days before to 20 days after the due date ------------------
+
+DUE_DAY = 10  # the assignment fixture's due date, in days from START: 12 March 2026
+DUE_TEXT = "12 March 2026"
+
+# What the daily run sends on each day (relative to the due date), with the default policy
+# (remind 7 days before, overdue repeated every 3 days from the day after, escalation after 7).
+DAILY = {-7: [("before_due", 0)], 0: [("due", 0)], 1: [("overdue", 1)], 4: [("overdue", 2)],
+         7: [("escalation", 0), ("overdue", 3)], 10: [("overdue", 4)], 13: [("overdue", 5)], 16: [("overdue", 6)],
+         19: [("overdue", 7)]}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _assert_tells_the_truth(message, kind: str, repetition: int, day: int, title: str) -> None:
+    """The subject and body of a reminder sent `day` days after the due date (negative: before)."""
+    text = f"{message.subject}\n{message.body}"
+    assert DUE_TEXT in message.body  # every reminder names the due date
+    assert message.subject.endswith(f" {title}")  # ": {title}"; the escalation's "… on {title}"
+    if kind == "before_due":
+        assert message.subject.startswith(f"Review due in {_plural(-day, 'day')}:")
+        assert "overdue" not in text and "today" not in text
+    elif kind == "due":
+        assert message.subject.startswith("Review due today:")
+        assert "overdue" not in text and " ago" not in text
+    elif kind == "overdue":
+        assert message.subject.startswith(f"Review {_plural(day, 'day')} overdue (reminder {repetition}):")
+        assert f"{_plural(day, 'day')} ago" in message.body
+        assert "due today" not in text
+    else:
+        assert message.subject.startswith("Overdue review escalated:")
+        assert f"{_plural(day, 'day')} ago" in message.body
+
+
+@pytest.fixture
+def lone_assignment(assignment):
+    """The fixture's assignment as the article's only open one (one reviewer told)."""
+    ReviewAssignment.objects.exclude(pk=assignment.pk).update(status="completed")
+    return assignment
+
+
+@pytest.mark.parametrize("day", range(-10, 21))
+def test_the_daily_run_sends_what_the_calendar_says(clock, lone_assignment, chief, day):
+    """Run every day from ten days before the due date: on `day` exactly the reminders true that
+    day go, each saying how early or late it is, with the due date."""
+    for earlier in range(-10, day):
+        on_day(clock, DUE_DAY + earlier)
+    already = set(ReviewReminder.objects.filter(sent_at__isnull=False).values_list("pk", flat=True))
+    outbox_before = len(mail.outbox)
+    on_day(clock, DUE_DAY + day)
+    today = sorted(ReviewReminder.objects.filter(sent_at__isnull=False).exclude(pk__in=already)
+                   .values_list("kind", "repetition"))
+    assert today == DAILY.get(day, [])
+    messages = {("escalation" if m.to == [chief.email] else "reviewer"): m for m in mail.outbox[outbox_before:]}
+    assert len(messages) == len(today)
+    title = lone_assignment.article.title
+    for kind, repetition in today:
+        message = messages["escalation" if kind == "escalation" else "reviewer"]
+        _assert_tells_the_truth(message, kind, repetition, day, title)
+        [note] = Notification.objects.filter(subject=message.subject, recipient__email=message.to[0])
+        assert note.body == message.body
+
+
+def _latest_that_applies(day: int) -> list[tuple[str, int]]:
+    """The calendar, written out: what a first run on `day` sends (default policy)."""
+    if day < -7:
+        return []
+    if day < 0:
+        return [("before_due", 0)]
+    if day == 0:
+        return [("due", 0)]
+    reminder = [("overdue", (day - 1) // 3 + 1)]
+    return sorted(reminder + ([("escalation", 0)] if day >= 7 else []))
+
+
+@pytest.mark.parametrize("day", range(-10, 21))
+def test_a_first_run_on_any_day_sends_the_latest_that_applies(clock, lone_assignment, day):
+    """Missed reminders are not sent in a burst: a run on `day` with none sent before sends only
+    what is true that day."""
+    on_day(clock, DUE_DAY + day)
+    sent_now = sorted(ReviewReminder.objects.filter(sent_at__isnull=False).values_list("kind", "repetition"))
+    assert sent_now == _latest_that_applies(day)
+    for message in mail.outbox:
+        kind, repetition = next(item for item in sent_now if (item[0] == "escalation") ==
+                                message.subject.startswith("Overdue review escalated"))
+        _assert_tells_the_truth(message, kind, repetition, day, lone_assignment.article.title)
+
+
+# --- a time zone far from UTC: the calendar day is the local one --------------------------------
+
+AUCKLAND = ZoneInfo("Pacific/Auckland")
+
+
+def _at_auckland(day: int, hour: int, minute: int, second: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 3, day, hour, minute, second, tzinfo=AUCKLAND)
+
+
+@pytest.mark.parametrize(("when", "expected", "subject"), [
+    # (local time of the run, what it sends, its subject's start); due 00:30 on 12 March, Auckland
+    # (11:30 UTC on 11 March): the UTC date is a day behind at both edges.
+    (_at_auckland(11, 23, 59, 59), [("before_due", 0)], "Review due in 1 day"),
+    (_at_auckland(12, 0, 0, 1), [("due", 0)], "Review due today"),
+    (_at_auckland(12, 23, 59, 59), [("due", 0)], "Review due today"),
+    (_at_auckland(13, 0, 0, 1), [("overdue", 1)], "Review 1 day overdue (reminder 1)"),
+    (_at_auckland(15, 23, 59, 59), [("overdue", 1)], "Review 3 days overdue (reminder 1)"),
+    (_at_auckland(16, 0, 0, 1), [("overdue", 2)], "Review 4 days overdue (reminder 2)"),
+])
+def test_the_calendar_day_is_the_local_one(settings, make_article, drive, board, when, expected, subject):
+    settings.TIME_ZONE = "Pacific/Auckland"
+    with time_machine.travel(when - dt.timedelta(days=20), tick=False) as traveller:
+        article = drive(make_article(), "in_review")
+        ReviewAssignment.objects.filter(article=article).exclude(reviewer=board[0]).update(status="completed")
+        ReviewAssignment.objects.filter(article=article).update(due_at=_at_auckland(12, 0, 30))
+        traveller.move_to(when)
+        reminders.send_review_reminders()
+    assert sorted(ReviewReminder.objects.filter(sent_at__isnull=False).values_list("kind", "repetition")) == expected
+    [message] = mail.outbox
+    assert message.subject.startswith(f"{subject}:")
+    assert "12 March 2026" in message.body
+
+
+def test_the_daily_run_at_local_midnight_follows_the_local_calendar(settings, make_article, drive, board):
+    """Runs a minute after each local midnight, Auckland: the same calendar as in UTC."""
+    settings.TIME_ZONE = "Pacific/Auckland"
+    with time_machine.travel(_at_auckland(1, 0, 1), tick=False) as traveller:
+        article = drive(make_article(), "in_review")
+        ReviewAssignment.objects.filter(article=article).exclude(reviewer=board[0]).update(status="completed")
+        ReviewAssignment.objects.filter(article=article).update(due_at=_at_auckland(12, 0, 30))
+        by_day = {}
+        for day in range(2, 32):
+            traveller.move_to(_at_auckland(day, 0, 1))
+            before = len(mail.outbox)
+            reminders.send_review_reminders()
+            by_day[day - 12] = [m.subject.split(":")[0] for m in mail.outbox[before:]
+                                if m.to == [board[0].user.email]]
+    assert {day: subjects for day, subjects in by_day.items() if subjects} == {
+        -7: ["Review due in 7 days"], 0: ["Review due today"], 1: ["Review 1 day overdue (reminder 1)"],
+        4: ["Review 4 days overdue (reminder 2)"], 7: ["Review 7 days overdue (reminder 3)"],
+        10: ["Review 10 days overdue (reminder 4)"], 13: ["Review 13 days overdue (reminder 5)"],
+        16: ["Review 16 days overdue (reminder 6)"], 19: ["Review 19 days overdue (reminder 7)"]}
 
 
 class BrokenBackend(BaseEmailBackend):

@@ -298,9 +298,10 @@ def test_it_applies_a_spread_in_statements_that_do_not_grow_with_the_moves(write
             review_dates_spread(actor=chief, digest=plan.digest, today=TODAY)
         sql = [q["sql"] for q in queries.captured_queries]
         statements.append((len(plan.moves), len(sql), sum(q.startswith('UPDATE "articles_article"') for q in sql),
-                           sum(q.startswith('INSERT INTO "governance_auditevent"') for q in sql)))
+                           sum(q.startswith('INSERT INTO "governance_auditevent"') for q in sql),
+                           sum(q.startswith('UPDATE "articles_publishedsnapshot"') for q in sql)))
 
-    assert [(moves, updates) for moves, _, updates, _ in statements] == [(3, 1), (8, 1)]
+    assert [(moves, updates, snapshots) for moves, _, updates, _, snapshots in statements] == [(3, 1, 1), (8, 1, 1)]
     assert statements[0][3] == statements[1][3] <= 1  # one INSERT of the events (PostgreSQL: one COPY)
     assert statements[1][1] <= statements[0][1]  # the first also looked up chief's groups and made the chain head
     assert AuditEvent.objects.filter(action="article.review_date_spread").count() == 11
@@ -336,3 +337,76 @@ def test_it_recomputes_the_proposal_after_locking(crowded, chief, monkeypatch):
     review_dates_spread(actor=chief, digest=digest, today=TODAY)
 
     assert order[:2] == ["lock", "plan"]
+
+
+# --- a moved review date is served at once: the API, its ETag and stored texts, the page ---------
+
+@pytest.fixture
+def site(db):
+    """A downstream site's client, with its API key."""
+    from rest_framework.test import APIClient
+    from rest_framework_api_key.models import APIKey
+
+    _, key = APIKey.objects.create_key(name="mirror.example")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+@pytest.fixture
+def crowded_live(make_article, drive, settings):
+    """Three articles published through the services on one day (so due for review on one day, a
+    year later), one with a patient variant; capacity 1 a week. The clock then stands 300 days on,
+    the due date within the report's horizon."""
+    from governance.services import VariantInput
+
+    editorial_policy(weekly_review_capacity=1, review_spread_window_days=28)
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False) as traveller:
+        articles = [drive(make_article(title=f"Crowded {i}", variants=[
+            VariantInput("patient", "In plain words [@trial2021] [@nice2018].")] if i == 2 else []), "published")
+            for i in range(3)]
+        traveller.move_to(dt.datetime(2026, 12, 27, 9, 0, tzinfo=dt.UTC))
+        yield [Article.objects.get(pk=a.pk) for a in articles]
+
+
+def test_a_spread_review_date_is_served_at_once(crowded_live, chief, site, client):
+    from governance.models import ChangeEvent, WebhookDelivery
+
+    before = {a.slug: site.get(f"/api/v1/articles/{a.slug}/") for a in crowded_live}
+    feed, outbox = ChangeEvent.objects.count(), WebhookDelivery.objects.count()
+    plan = reports.spread_plan()
+    assert len(plan.moves) == 2
+
+    review_dates_spread(actor=chief, digest=plan.digest)
+
+    listed = {item["slug"]: item for item in site.get("/api/v1/articles/").json()["results"]}
+    for move in plan.moves:
+        article = Article.objects.get(pk=move.article_id)
+        snapshot = article.live_snapshot
+        assert article.next_review_due == snapshot.next_review_due == move.to_date
+        served = site.get(f"/api/v1/articles/{move.slug}/", HTTP_IF_NONE_MATCH=before[move.slug]["ETag"])
+        assert served.status_code == 200 and served["ETag"] != before[move.slug]["ETag"]  # caches revalidate
+        assert served.json()["next_review_due"] == move.to_date.isoformat()
+        assert served.json()["review_status"] == "approved"
+        assert listed[move.slug]["next_review_due"] == move.to_date.isoformat()
+        for audience in snapshot.variant_documents:
+            variant = site.get(f"/api/v1/articles/{move.slug}/", {"audience": audience}).json()
+            assert variant["audience"] == audience and variant["next_review_due"] == move.to_date.isoformat()
+        page = client.get(f"/articles/{move.slug}/").content.decode()
+        assert f'<time datetime="{move.to_date:%Y-%m-%d}">' in page
+    unmoved = next(a for a in crowded_live if a.pk not in {m.article_id for m in plan.moves})
+    assert site.get(f"/api/v1/articles/{unmoved.slug}/", HTTP_IF_NONE_MATCH=before[unmoved.slug]["ETag"]
+                    ).status_code == 304
+    assert (ChangeEvent.objects.count(), WebhookDelivery.objects.count()) == (feed, outbox)  # no feed event
+
+
+def test_the_moved_date_is_the_same_through_drf(crowded_live, chief, site, monkeypatch):
+    from tests.api.test_stored_responses import _drf_only, _same
+
+    plan = reports.spread_plan()
+    review_dates_spread(actor=chief, digest=plan.digest)
+    urls = [f"/api/v1/articles/{m.slug}/" for m in plan.moves] + ["/api/v1/articles/"]
+    fast = [site.get(url) for url in urls]
+    _drf_only(monkeypatch)
+    for url, response in zip(urls, fast, strict=True):
+        _same(response, site.get(url))

@@ -20,8 +20,9 @@ from tests.factories import BoardMemberFactory
 
 STATES = [s.value for s in ArticleState]
 TRANSITIONS = ["submit", "start_review", "request_changes", "approve", "publish", "schedule",
-               "flag_review_due", "withdraw", "revise", "archive"]
-EDITORIAL = ["submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "revise", "archive"]
+               "flag_review_due", "request_re_review", "withdraw", "revise", "archive"]
+EDITORIAL = ["submit", "start_review", "request_changes", "publish", "schedule", "request_re_review", "withdraw",
+             "revise", "archive"]
 
 # The states each transition may leave, according to the design (conditions aside).
 SOURCES = {
@@ -32,6 +33,7 @@ SOURCES = {
     "publish": {"approved", "scheduled"},
     "schedule": {"approved"},
     "flag_review_due": {"published"},
+    "request_re_review": {"published"},  # the managing editor's, before the review date
     # an edited live article stays live in any working state, so withdrawing is possible from all of them
     "withdraw": {"draft", "submitted", "in_review", "approved", "scheduled", "published", "review_due"},
     "revise": {"submitted", "in_review", "approved", "scheduled", "published", "review_due", "withdrawn"},
@@ -39,7 +41,8 @@ SOURCES = {
 }
 TARGETS = {
     "submit": "submitted", "start_review": "in_review", "request_changes": "draft", "approve": "approved",
-    "publish": "published", "schedule": "scheduled", "flag_review_due": "review_due", "withdraw": "withdrawn",
+    "publish": "published", "schedule": "scheduled", "flag_review_due": "review_due",
+    "request_re_review": "review_due", "withdraw": "withdrawn",
     "revise": "draft", "archive": "archived",
 }
 
@@ -65,12 +68,15 @@ SERVICE_OUTCOMES = {
                   "schedule": STATE, "withdraw": STATE, "revise": "ok", "archive": "ok"},
     "archived": {name: STATE for name in EDITORIAL},
 }
+for _state, _outcomes in SERVICE_OUTCOMES.items():
+    _outcomes.setdefault("request_re_review", "ok" if _state == "published" else STATE)
 
 ROLES = ["writer_author", "colleague", "chief", "board_member", "outsider", "anonymous"]
 MAY = {
     "writer_author": {"submit", "revise"},
     "colleague": set(),
-    "chief": {"submit", "start_review", "request_changes", "publish", "schedule", "withdraw", "revise", "archive"},
+    "chief": {"submit", "start_review", "request_changes", "publish", "schedule", "request_re_review", "withdraw",
+              "revise", "archive"},
     "board_member": set(),
     "outsider": set(),
     "anonymous": set(),
@@ -165,7 +171,8 @@ def test_it_answers_who_may_run_each_transition(role, name, people, make_article
 
 # Where each editorial transition can succeed, so a permitted role sees it happen.
 READY = {"submit": "draft", "start_review": "submitted", "request_changes": "submitted", "publish": "approved",
-         "schedule": "approved", "withdraw": "published", "revise": "submitted", "archive": "draft"}
+         "schedule": "approved", "request_re_review": "published", "withdraw": "published", "revise": "submitted",
+         "archive": "draft"}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -247,8 +247,9 @@ class Command(BaseCommand):
                 article = self._review_round(article, later["reviewers"])
                 article = services.article_publish(article=article, actor=chief)
             return article
-        if path == "review_due":
-            return services.article_flag_review_due(article=article, reason=spec["review_due_reason"])
+        if path == "review_due":  # the managing editor brings the re-review forward (public: under_review)
+            return services.article_transition(article=article, actor=chief, name="request_re_review",
+                                               reason=spec["review_due_reason"])
         if path == "withdrawn":
             return services.article_withdraw(article=article, actor=chief, reason=spec["withdraw_reason"])
         if path == "archived":
