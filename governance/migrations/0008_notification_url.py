@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0006_plain_indexes'),
+        ('governance', '0007_webhook_endpoint_validation'),
     ]
 
     operations = [
