@@ -221,10 +221,12 @@ def _tell_review_due(reference_ids: list[int], *, skip: set[int]) -> int:
     with transaction.atomic():
         audit.record_many(audit.PendingEvent("article.reference_retracted", label, str(pk), title, pk, slug, "", "",
                                              reason) for pk, slug, title, reason in articles)
-        reviewers = ReviewAssignment.objects.filter(
+        # A list, not a lazy queryset: the rows are read before COPY starts (a query issued from
+        # inside the COPY's row generator would wait on the same connection for ever).
+        reviewers = list(ReviewAssignment.objects.filter(
             bulk.any_of("article_id", by_pk), status=ReviewAssignment.Status.OPEN, reviewer__is_active=True,
             reviewer__user__is_active=True).values_list("article_id", "pk", "reviewer__user_id",
-                                                        "reviewer__printed_name").order_by("pk")
+                                                        "reviewer__printed_name").order_by("pk"))
         return notifications.notify_rows(_retraction_notes(reviewers, by_pk))
 
 
