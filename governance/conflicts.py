@@ -4,8 +4,8 @@ A declaration is the record of what a member said, when: once made it is not cha
 one, end it and declare again), so a dossier shows each declaration as it stood during the review.
 Ending one takes effect today or later, never back-dated, and names a reason; who ended it and
 when are kept. Ending a declaration that blocked one of the member's open assignments (an article
-on that topic) tells the managing editor(s), in the app and by email, since that member's
-decision now counts again.
+on that topic) tells the managing editor(s), in the app and by email: from the day after its end
+it no longer stops that member's decision from counting.
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ def _tell_managing_editors(conflict: ConflictOfInterest, blocked: list[ReviewAss
             assignment=assignment,
             subject=f"Conflict of interest ended: {member.printed_name} on {conflict.topic.name}",
             body=(f"{member.printed_name} ended their declaration \"{conflict.get_nature_display()}\" "
-                  f"({conflict.counterparty or conflict.description}) on {conflict.topic.name}, from "
-                  f"{conflict.ends_on:%d %B %Y}.\n\nReason given: {conflict.end_reason}\n\n"
-                  f"It blocked their open review of \"{assignment.article.title}\": once it has ended their "
-                  f"decision counts again. Check the assignment:\n{link}\n"))
+                  f"({conflict.counterparty or conflict.description}) on {conflict.topic.name}: it applies until "
+                  f"{conflict.ends_on:%d %B %Y} inclusive.\n\nReason given: {conflict.end_reason}\n\n"
+                  f"It blocked their open review of \"{assignment.article.title}\": from "
+                  f"{conflict.ends_on + dt.timedelta(days=1):%d %B %Y} it no longer blocks their decision. "
+                  f"Check the assignment:\n{link}\n"))

@@ -108,7 +108,7 @@ def credential_change_propose(*, actor: Any, member: BoardMember, note: str, cha
     changes = {n: v for n, v in (changes or {}).items() if v not in ("", None)}
     added, removed = list(specialties_added), list(specialties_removed)
     with transaction.atomic():
-        locked = BoardMember.objects.select_for_update().select_related("user").get(pk=member.pk)
+        locked = BoardMember.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
         errors = proposal_errors(locked, changes, added, removed)
         if errors:
             raise ContentInvalid(errors)
@@ -215,7 +215,7 @@ def credential_change_verify(*, actor: Any, change: CredentialChange, note: str)
     note = _require_note(note)
     with transaction.atomic():
         locked = _lock_pending(change)
-        member = BoardMember.objects.select_for_update().select_related("user").get(pk=locked.member_id)
+        member = BoardMember.objects.select_for_update(of=("self",)).select_related("user").get(pk=locked.member_id)
         changed = _apply(member, locked.proposed_values(), list(locked.specialties_added.all()),
                          list(locked.specialties_removed.all()), actor=actor, at=timezone.now())
         return _verified(locked, member, changed, actor=actor, note=note, direct=False)
@@ -258,7 +258,7 @@ def credentials_record(*, actor: Any, member: BoardMember, note: str, changes: d
     if unknown:
         raise ContentInvalid({name: ["Not a credential."] for name in unknown})
     with transaction.atomic():
-        locked = BoardMember.objects.select_for_update().select_related("user").get(pk=member.pk)
+        locked = BoardMember.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
         values = {n: v for n, v in (changes or {}).items() if getattr(locked, n) != v}
         added: list[Specialty] = []
         removed: list[Specialty] = []

@@ -359,7 +359,7 @@ class BoardMemberAdmin(ServiceErrorsAsMessages, PolicyAdmin):
     def pending_changes(self, obj: BoardMember) -> int:
         return getattr(obj, "pending_count", 0)
 
-    @admin.display(description="change")
+    @admin.display(description="propose a change")
     def propose(self, obj: BoardMember) -> str:
         url = reverse("admin:reviewers_credentialchange_add") + f"?member={obj.pk}"
         return format_html('<a class="button" href="{}">Propose a credential change</a> '
@@ -465,7 +465,7 @@ class CredentialChangeAdmin(ServiceErrorsAsMessages, PolicyAdmin):
         if obj is None:
             return ["member", *PROPOSAL_FIELDS] if policies.is_managing_editor(request.user) else list(PROPOSAL_FIELDS)
         if self.has_change_permission(request, obj):
-            return [*RECORD_FIELDS, "decision", "decision_note"]
+            return [*(f for f in RECORD_FIELDS if f != "decision_note"), "decision", "decision_note"]
         return list(RECORD_FIELDS)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):

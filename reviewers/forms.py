@@ -154,7 +154,7 @@ class CredentialDecisionForm(forms.ModelForm):
                                           ("reject", "Reject: the values cannot be verified")),
                                  widget=forms.RadioSelect)
     decision_note = forms.CharField(
-        label="Note", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        label="Your note", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="How you checked it (the register, the certificate seen), or why it is rejected. Kept with "
                   "the decision and told to the member.")
 

@@ -84,7 +84,8 @@ class CredentialChange(models.Model):
     member = models.ForeignKey(BoardMember, on_delete=models.PROTECT, related_name="credential_changes")
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(help_text="What changed and where it can be checked (the register, a certificate...).")
+    note = models.TextField("proposer's note",
+                            help_text="What changed and where it can be checked (the register, a certificate...).")
     printed_name = models.CharField(max_length=200, blank=True, help_text="New name on signatures, if it changes.")
     credentials = models.CharField(max_length=120, blank=True, help_text="New post-nominals, if they change.")
     licence_number = models.CharField(max_length=64, blank=True)
@@ -96,8 +97,8 @@ class CredentialChange(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
-    applied = models.JSONField(default=dict, blank=True)
+    decision_note = models.TextField("verifier's note", blank=True)
+    applied = models.JSONField("values applied ([old, new] per field)", default=dict, blank=True)
 
     VALUE_FIELDS = ("printed_name", "credentials", "licence_number", "licence_jurisdiction", "licence_expires_on")
 

@@ -4,7 +4,6 @@ unverified: their values were self-certified until now, so they are eligible for
 someone else verifies them (the admin's "Verify the recorded credentials" action; seed_demo does
 it for the demo board)."""
 
-
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
@@ -24,7 +23,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('proposed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('note', models.TextField(help_text='What changed and where it can be checked (the register, a certificate...).')),
+                ('note', models.TextField(help_text='What changed and where it can be checked (the register, a certificate...).', verbose_name="proposer's note")),
                 ('printed_name', models.CharField(blank=True, help_text='New name on signatures, if it changes.', max_length=200)),
                 ('credentials', models.CharField(blank=True, help_text='New post-nominals, if they change.', max_length=120)),
                 ('licence_number', models.CharField(blank=True, max_length=64)),
@@ -32,8 +31,8 @@ class Migration(migrations.Migration):
                 ('licence_expires_on', models.DateField(blank=True, help_text='New licence expiry date, if it changes.', null=True)),
                 ('status', models.CharField(choices=[('pending', 'Pending verification'), ('verified', 'Verified'), ('rejected', 'Rejected')], default='pending', max_length=10)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True)),
-                ('applied', models.JSONField(blank=True, default=dict)),
+                ('decision_note', models.TextField(blank=True, verbose_name="verifier's note")),
+                ('applied', models.JSONField(blank=True, default=dict, verbose_name='values applied ([old, new] per field)')),
             ],
             options={
                 'verbose_name': 'credential change',

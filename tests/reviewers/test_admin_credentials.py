@@ -249,3 +249,49 @@ def test_the_dossier_gives_the_verification_in_force_when_each_signer_signed(mak
         doc = by_member[member.user.username]
         assert doc["credentials_verified_at"] == first[member.pk].isoformat()  # not the April one
         assert doc["credentials_verified_by"] == "factory-verifier"
+
+
+def test_the_credential_changes_list_takes_a_constant_number_of_queries(client, chief, board,
+                                                                       django_assert_max_num_queries):
+    psychiatry = factories.SpecialtyFactory(slug="psychiatry", name="Psychiatry")
+    for member in board:
+        propose(member, licence_expires_on=RENEWED, specialties_added=[psychiatry])
+    client.force_login(chief)
+    client.get(LIST)  # warm: session, content types
+
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(LIST).status_code == 200
+    for _ in range(5):
+        propose(factories.BoardMemberFactory(), credentials="MD, PhD")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(LIST).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["member", "other_member", "chief", "chief_on_the_board", "registrar", "writer"])
+def test_every_board_page_answers_each_role_without_error(client, request, board, chief, who):
+    """The profile, the proposal pages and the declarations, as each role opens them."""
+    member = board[0]
+    pending = propose(member, licence_expires_on=RENEWED)
+    decided = propose(member, credentials="MD, FRCP")
+    credentials.credential_change_reject(actor=chief, change=decided, note="Not on the college list.")
+    conflict = factories.ConflictFactory(member=member)
+    if who == "chief_on_the_board":
+        factories.BoardMemberFactory(user=chief)
+    user = {"member": member.user, "other_member": board[1].user, "chief": chief, "chief_on_the_board": chief,
+            "registrar": request.getfixturevalue("registrar") if who == "registrar" else None,
+            "writer": request.getfixturevalue("writer") if who == "writer" else None}[who]
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    pages = [reverse("admin:reviewers_boardmember_changelist"), profile_url(member), LIST, ADD,
+             f"{ADD}?member={member.pk}", change_url(pending), change_url(decided),
+             reverse("admin:reviewers_conflictofinterest_changelist"),
+             reverse("admin:reviewers_conflictofinterest_change", args=[conflict.pk])]
+    if who in ("chief", "chief_on_the_board"):
+        pages.append(reverse("admin:reviewers_boardmember_add"))
+
+    statuses = {page: client.get(page).status_code for page in pages}
+
+    assert set(statuses.values()) <= {200, 302, 403}, statuses
+    if who in ("member", "chief"):
+        assert all(status == 200 for status in statuses.values()), statuses
