@@ -181,3 +181,24 @@ def test_it_tells_nobody_when_the_ended_declaration_blocked_no_open_assignment(m
     conflicts.conflict_end(actor=board[1].user, conflict=none_declared, reason="Declaring afresh.")
 
     assert not Notification.objects.exists()
+
+
+# --- who reads a declaration ----------------------------------------------------------------------
+
+def test_the_author_does_not_read_a_reviewers_declaration_on_the_article_page(client, make_article, drive, writer,
+                                                                              chief, board, topic):
+    """The editor UI's approval progress says a reviewer cannot approve; why (their declared
+    interest) is for the managing editor, not the author."""
+    article = drive(make_article(), "in_review")
+    factories.ConflictFactory(member=board[0], topic=topic, starts_on=dt.date(2026, 6, 1),
+                              nature="stock", counterparty="Acme Pharma")
+    url = reverse("articles:detail", args=[article.slug])
+
+    client.force_login(writer)
+    authors_view = client.get(url).content.decode()
+    client.force_login(chief)
+    editors_view = client.get(url).content.decode()
+
+    assert "Stock or stock options" in editors_view and "no_conflict_of_interest" in editors_view
+    assert board[0].printed_name in authors_view and "cannot approve" in authors_view
+    assert "Stock or stock options" not in authors_view and "conflict" not in authors_view.lower()
