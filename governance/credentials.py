@@ -134,9 +134,15 @@ def credential_change_propose(*, actor: Any, member: BoardMember, note: str, cha
         notifications.notify(
             recipients=verifiers(excluding=locked.user), kind=Notification.Kind.CREDENTIALS_PROPOSED,
             subject=f"Credential change to verify: {locked.printed_name}",
-            body=(f"{locked.printed_name} proposes: {change.summary()}.\n\nTheir note: {change.note}\n\n"
+            body=(f"{_proposer(actor, locked)}: {change.summary()}.\n\nTheir note: {change.note}\n\n"
                   f"Nothing changes until it is verified. Verify or reject it here:\n{link}\n"))
     return change
+
+
+def _proposer(actor: Any, member: BoardMember) -> str:
+    if actor.pk == member.user_id:
+        return f"{member.printed_name} proposes"
+    return f"{actor.get_full_name() or actor.get_username()} proposes for {member.printed_name}"
 
 
 def _lock_pending(change: CredentialChange) -> CredentialChange:
