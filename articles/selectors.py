@@ -292,8 +292,17 @@ class ApprovalProgress:
         return text
 
 
-def approval_progress(article: Article) -> ApprovalProgress:
-    """The approvals checklist shown while an article is submitted or under review."""
+def _as_read_by(refusal: rules.RuleResult | None, member: BoardMember, reader: Any) -> rules.RuleResult | None:
+    """A refusal as `reader` may read it: why a reviewer is conflicted is theirs and the managing
+    editor's (`policies.conflicts_scope`); anyone else reads only that they cannot approve."""
+    if refusal is None or refusal.rule != "no_conflict_of_interest" or policies.conflicts_scope(reader) == "all":
+        return refusal
+    return rules.RuleResult("reviewer_eligible", False, f"{member.printed_name} cannot approve this article at present.")
+
+
+def approval_progress(article: Article, *, reader: Any = None) -> ApprovalProgress:
+    """The approvals checklist shown while an article is submitted or under review (to `reader`:
+    a reviewer's declared interest is not told to the author, see `_as_read_by`)."""
     policy = governance_selectors.policy_for(article)
     checklist = rules.checklist(article, "approve")
     cycle = governance_selectors.open_cycle(article)
@@ -310,7 +319,7 @@ def approval_progress(article: Article) -> ApprovalProgress:
         undecided.append(UndecidedReviewer(
             assignment=assignment, specialties=sorted(slugs.values()),
             covers_missing=[slugs[s] for s in missing_slugs if s in slugs],
-            refusal=rules.reviewer_refusal(member, article, authors=authors)))
+            refusal=_as_read_by(rules.reviewer_refusal(member, article, authors=authors), member, reader)))
     eligible = [u for u in undecided if u.refusal is None]
     hints = []
     still_needed = max(policy.approvals_required - len(approvals), 0)

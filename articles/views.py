@@ -359,7 +359,8 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "article": article, "nav": "articles", "policy": policy,
         "revision": article.current_revision,
         "transitions": selectors.transition_options(request.user, article),
-        "approval": selectors.approval_progress(article) if article.state in selectors.IN_REVIEW_STATES else None,
+        "approval": (selectors.approval_progress(article, reader=request.user)
+                     if article.state in selectors.IN_REVIEW_STATES else None),
         "may_edit": policies.may_edit(request.user, article),
         "may_assign": may_assign and assignable,
         "suggestions": selectors.reviewer_suggestions(article) if may_assign and assignable else [],

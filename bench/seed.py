@@ -255,6 +255,10 @@ def ensure_cast() -> Cast:
             "licence_expires_on": dt.date.today() + dt.timedelta(days=5 * 365)})
         if created:
             member.specialties.add(specialty)
+        if member.credentials_verified_at is None:  # verified by someone else, as every member is
+            from governance import credentials
+
+            credentials.credentials_record(actor=chief, member=member, note="Bench board member (fictional).")
         board.append(BoardMember.objects.select_related("user").get(pk=member.pk))
     topics = {}
     for slug, name, _ in TOPICS:

@@ -164,6 +164,10 @@ class SignatureSerializer(serializers.Serializer):
     meaning = serializers.CharField(help_text='Meaning of the signature, e.g. "approved as medically accurate".')
     revision_hash = serializers.CharField(help_text="SHA-256 of the revision signed.")
     revision_hash_matches = serializers.BooleanField(help_text="The stored revision still has this hash.")
+    credentials_verified_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the signer's credentials (licence, post-nominals, specialties) had last been "
+                                   "verified, by someone other than them, before signing; null if never.")
+    credentials_verified_by = serializers.CharField(allow_null=True, help_text="Username of who verified them.")
     voided_at = serializers.DateTimeField(allow_null=True)
     void_reason = serializers.CharField(allow_blank=True)
 
@@ -180,6 +184,10 @@ class ConflictSerializer(serializers.Serializer):
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(allow_null=True)
     declared_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="When the declaration was ended (never "
+                                                                    "back-dated: `ends_on` is that day or later).")
+    ended_by = serializers.CharField(allow_null=True, help_text="Username of who ended it.")
+    end_reason = serializers.CharField(allow_blank=True)
     overlapping_assignment_ids = serializers.ListField(child=serializers.IntegerField())
 
 
@@ -239,6 +247,10 @@ class DossierSerializer(serializers.Serializer):
     review_cycles = ReviewCycleSerializer(many=True)
     assignments = AssignmentSerializer(many=True)
     signatures = SignatureSerializer(many=True)
+    conflicts_of_interest_scope = serializers.ChoiceField(
+        choices=["all", "own", "none"],
+        help_text="Whose declarations this reader sees: all (the managing editor), own (a reviewer: theirs only), "
+                  "none (anyone else, e.g. the author).")
     conflicts_of_interest = ConflictSerializer(many=True)
     transitions = TransitionSerializer(many=True)
     snapshots = SnapshotSerializer(many=True)
@@ -276,7 +288,9 @@ class DossierView(APIView):
         description=(
             "Every revision with its change note and author, every citation with its reference and its retraction "
             "status (now and at each approval), every assignment and signed decision with the full signature "
-            "components, the reviewers' conflict-of-interest declarations active during review, every transition, "
+            "components (and when the signer's credentials had been verified), the reviewers' conflict-of-interest "
+            "declarations active during review (as the reader may see them: the managing editor all, a reviewer "
+            "their own, the author none), every transition, "
             "the published snapshots with their ETags, and the result of verifying the audit chain for the "
             "article's events. `?format=pdf` returns the same content as a paginated PDF. Readable by whoever may "
             "read the article's audit trail (governance.policies.may_read_audit)."
@@ -295,7 +309,8 @@ class DossierView(APIView):
         tags=["editorial"],
     )
     def get(self, request, slug: str):
-        # Articles the caller may not see answer 404, as everywhere in the editorial API.
+        # Articles the caller may not see answer 404, as everywhere in the editorial API; one they may see
+        # but whose audit they may not read is a 403.
         article = get_object_or_404(policies.visible_articles(request.user), slug=slug)
         if not policies.may_read_audit(request.user, article):
             raise PermissionDenied("You may not read the audit trail of this article.")

@@ -77,6 +77,18 @@ BOARD = [
     },
 ]
 
+# Every member's credentials are verified by the managing editor (chief) when the seed first runs:
+# a verification by someone else, kept in the audit chain like any other. reviewer-expired has since
+# proposed a renewed licence, which chief has not verified yet: until then the licence stays
+# expired and the rules keep refusing him.
+VERIFIED_BY = "chief"
+VERIFICATION_NOTE = "Licence record checked on the issuing body's public register (demo record)."
+PENDING_RENEWAL = {
+    "username": "reviewer-expired", "licence_days": 3 * 365,
+    "note": "Licence renewed with the General Medical Council after the lapse; the register shows the new expiry "
+            "date (demo record).",
+}
+
 # (member username, topic slug, nature, counterparty, description)
 CONFLICTS = [
     ("reviewer3", "diabetes-and-metabolism", "consulting", "Halvorsen Metabolic Ltd (fictional)",

@@ -26,9 +26,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from articles.models import Article, AudienceVariant, Citation, PublishedSnapshot, Reference, Revision
-from reviewers.models import ConflictOfInterest, Review, ReviewAssignment, ReviewCycle
+from reviewers.models import ConflictOfInterest, CredentialChange, Review, ReviewAssignment, ReviewCycle
 
-from . import audit, services
+from . import audit, policies, services
 from .models import AuditEvent
 
 SCHEMA = "imprimatur.dossier/1"
@@ -90,8 +90,28 @@ def _overlaps(starts_on: dt.date, ends_on: dt.date | None, begin: dt.date, end: 
     return starts_on <= end and (ends_on is None or ends_on >= begin)
 
 
+def _verifications(member_ids: set[int]) -> dict[int, list[tuple[dt.datetime, str]]]:
+    """Each member's credential verifications (when, by whom), oldest first."""
+    rows = (CredentialChange.objects.filter(member_id__in=member_ids, status=CredentialChange.Status.VERIFIED)
+            .order_by("decided_at", "pk").values_list("member_id", "decided_at", "decided_by__username"))
+    found: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
+    for member_id, at, by in rows:
+        found[member_id].append((at, by))
+    return found
+
+
+def _verified_before(verifications: list[tuple[dt.datetime, str]], when: dt.datetime) -> tuple[str | None, str | None]:
+    """The verification in force at `when` (the latest before it): (at, by), or (None, None)."""
+    before = [v for v in verifications if v[0] <= when]
+    return (_iso(before[-1][0]), before[-1][1]) if before else (None, None)
+
+
 def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The dossier of `article` as a JSON-ready dict (see `governance.api_dossier` for its schema)."""
+    """The dossier of `article` as a JSON-ready dict (see `governance.api_dossier` for its schema).
+
+    Built for its reader, `exported_by`: the reviewers' conflict-of-interest declarations are those
+    `policies.visible_conflicts` lets them see (all for the managing editor, a reviewer their own,
+    the author none); without a reader (the system) every declaration is included."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     article = Article.objects.select_related("topic", "created_by", "current_revision", "live_snapshot").get(
@@ -183,16 +203,19 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
 
     reviews = list(Review.objects.filter(article=article).order_by("signed_at", "pk"))
     hash_of = {r.pk: r.content_hash for r in revisions}
-    signature_docs = [
-        {"id": r.pk, "assignment_id": r.assignment_id, "review_cycle_id": r.cycle_id,
-         "revision_number": number_of.get(r.revision_id), "decision": r.decision, "comments": r.comments,
-         "signed_name": r.signed_name, "signed_credentials": r.signed_credentials,
-         "signed_specialties": list(r.signed_specialties or []), "signed_username": r.signed_username,
-         "signed_at": _iso(r.signed_at), "meaning": r.meaning, "revision_hash": r.revision_hash,
-         "revision_hash_matches": hash_of.get(r.revision_id) == r.revision_hash,
-         "voided_at": _iso(r.voided_at), "void_reason": r.void_reason}
-        for r in reviews
-    ]
+    verifications = _verifications({r.reviewer_id for r in reviews})
+    signature_docs = []
+    for r in reviews:
+        verified_at, verified_by = _verified_before(verifications.get(r.reviewer_id, []), r.signed_at)
+        signature_docs.append(
+            {"id": r.pk, "assignment_id": r.assignment_id, "review_cycle_id": r.cycle_id,
+             "revision_number": number_of.get(r.revision_id), "decision": r.decision, "comments": r.comments,
+             "signed_name": r.signed_name, "signed_credentials": r.signed_credentials,
+             "signed_specialties": list(r.signed_specialties or []), "signed_username": r.signed_username,
+             "signed_at": _iso(r.signed_at), "meaning": r.meaning, "revision_hash": r.revision_hash,
+             "revision_hash_matches": hash_of.get(r.revision_id) == r.revision_hash,
+             "credentials_verified_at": verified_at, "credentials_verified_by": verified_by,
+             "voided_at": _iso(r.voided_at), "void_reason": r.void_reason})
 
     # Declarations of its reviewers on its topic whose period overlaps an assignment's period
     # (assigned → completed, or → today while open; a cancelled one counts until its due date).
@@ -200,8 +223,11 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
     for a in assignments:
         end = a.completed_at or (now if a.status == ReviewAssignment.Status.OPEN else a.due_at)
         periods[a.reviewer_id].append((a.pk, timezone.localdate(a.assigned_at), min(timezone.localdate(end), today)))
-    declarations = ConflictOfInterest.objects.filter(member_id__in=list(periods), topic_id=article.topic_id).select_related(
-        "member__user", "topic").order_by("member__printed_name", "starts_on", "pk")
+    reader = exported_by if getattr(exported_by, "is_authenticated", False) else None
+    conflicts_scope = policies.conflicts_scope(reader) if reader is not None else "all"
+    readable = policies.visible_conflicts(reader) if reader is not None else ConflictOfInterest.objects.all()
+    declarations = readable.filter(member_id__in=list(periods), topic_id=article.topic_id).select_related(
+        "member__user", "topic", "ended_by").order_by("member__printed_name", "starts_on", "pk")
     coi_docs = []
     for d in declarations:
         overlapping = [pk for pk, begin, end in periods[d.member_id] if _overlaps(d.starts_on, d.ends_on, begin, end)]
@@ -212,7 +238,8 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
                 "topic": d.topic.slug, "nature": d.nature, "nature_label": d.get_nature_display(),
                 "blocks_assignment": d.blocks, "counterparty": d.counterparty, "description": d.description,
                 "starts_on": _iso(d.starts_on), "ends_on": _iso(d.ends_on), "declared_at": _iso(d.declared_at),
-                "overlapping_assignment_ids": overlapping,
+                "ended_at": _iso(d.ended_at), "ended_by": d.ended_by.get_username() if d.ended_by else None,
+                "end_reason": d.end_reason, "overlapping_assignment_ids": overlapping,
             })
 
     events = list(AuditEvent.objects.filter(article_id=article.pk).order_by("seq"))
@@ -259,6 +286,7 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
         "review_cycles": cycle_docs,
         "assignments": assignment_docs,
         "signatures": signature_docs,
+        "conflicts_of_interest_scope": conflicts_scope,
         "conflicts_of_interest": coi_docs,
         "transitions": transition_docs,
         "snapshots": snapshot_docs,

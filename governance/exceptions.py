@@ -40,6 +40,18 @@ class ReviewRefused(GovernanceError):
     code = "review_refused"
 
 
+class CredentialsRefused(GovernanceError):
+    """A credential change that cannot be decided (already verified or rejected)."""
+
+    code = "credentials_refused"
+
+
+class ConflictRefused(GovernanceError):
+    """A conflict-of-interest declaration that cannot be ended (already ended)."""
+
+    code = "conflict_refused"
+
+
 class NotPermitted(GovernanceError):
     """The policy does not let this user do this (HTTP 403)."""
 
@@ -60,9 +72,9 @@ class ContentInvalid(GovernanceError):
     code = "invalid"
     http_status = 400
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    def __init__(self, errors: dict[str, list[str]], *, rule: str = "content_valid") -> None:
         first_field, messages = next(iter(errors.items()))
-        super().__init__(f"{first_field}: {messages[0]}", rule="content_valid", field=first_field)
+        super().__init__(f"{first_field}: {messages[0]}", rule=rule, field=first_field)
         self.errors = errors
 
 

@@ -306,6 +306,9 @@ class Notification(models.Model):
         REMINDER = "reminder", "Review reminder"
         ESCALATION = "escalation", "Overdue review escalated"
         REFERENCE_RETRACTED = "reference_retracted", "Cited reference retracted"
+        CREDENTIALS_PROPOSED = "credentials_proposed", "Credential change to verify"
+        CREDENTIALS_DECIDED = "credentials_decided", "Credential change verified or rejected"
+        CONFLICT_ENDED = "conflict_ended", "Conflict of interest ended"
 
     # No index of its own: notification_inbox (Meta) leads with it.
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",

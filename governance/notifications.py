@@ -57,6 +57,12 @@ def review_url(assignment_id: int) -> str:
     return f"{settings.SITE_URL}{head}{assignment_id}{tail}"
 
 
+def admin_change_url(obj: Any) -> str:
+    """An object's own page in the admin (a credential change to verify, a board profile)."""
+    meta = obj._meta
+    return settings.SITE_URL + reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+
+
 def editor_article_url(slug: str) -> str:
     """One article in the editor UI (its state, reviewers, next steps): the managing editor's link."""
     return settings.SITE_URL + reverse("articles:detail", kwargs={"slug": slug})

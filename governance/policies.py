@@ -160,35 +160,93 @@ def visible_assignments(user: Any) -> QuerySet:
 
 
 def visible_board_members(user: Any) -> QuerySet:
-    """Board profiles `user` may see: all for the managing editor, a member their own."""
+    """Board profiles `user` may see: all for the managing editor and whoever verifies
+    credentials, a member their own."""
     from reviewers.models import BoardMember
 
-    if is_managing_editor(user):
+    if is_managing_editor(user) or is_credentials_verifier(user):
         return BoardMember.objects.all()
     member = board_member(user)
     return BoardMember.objects.filter(pk=member.pk) if member is not None else BoardMember.objects.none()
 
 
 def may_edit_board_member(user: Any, member: Any) -> bool:
-    """A board member keeps their own profile; the managing editor keeps everyone's."""
+    """A board member keeps their own profile (affiliation, bio); the managing editor keeps
+    everyone's. The eligibility facts on it change only through a verification
+    (`may_verify_credentials`)."""
     own = board_member(user)
     return is_managing_editor(user) or (own is not None and member is not None and member.pk == own.pk)
 
 
-def visible_conflicts(user: Any) -> QuerySet:
-    """Conflict-of-interest declarations `user` may see: a member's own; all for the managing editor."""
-    from reviewers.models import ConflictOfInterest
+# --- credentials: proposed by the member, verified by someone else ------------------------------
 
+VERIFY_CREDENTIALS = "reviewers.verify_credentials"
+
+
+def is_credentials_verifier(user: Any) -> bool:
+    """Verifies board members' credentials: the managing editor, or a user given the
+    `reviewers.verify_credentials` permission (e.g. a registrar who checks licence registers)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return is_managing_editor(user) or user.has_perm(VERIFY_CREDENTIALS)
+
+
+def may_verify_credentials(user: Any, member: Any = None) -> bool:
+    """Verify (or reject, or record directly) a change of `member`'s eligibility facts: a
+    verifier, never the member themselves (a managing editor on the board included; the rule
+    that refuses it is `rules.verification_refusal`)."""
+    if not is_credentials_verifier(user):
+        return False
+    return member is None or member.user_id != user.pk
+
+
+def may_propose_credentials(user: Any, member: Any = None) -> bool:
+    """Propose a change of `member`'s eligibility facts (member None: of their own): the member
+    for their own profile, or the managing editor for anyone's."""
     if is_managing_editor(user):
-        return ConflictOfInterest.objects.all()
+        return True
+    own = board_member(user)
+    return own is not None and (member is None or member.pk == own.pk)
+
+
+def visible_credential_changes(user: Any) -> QuerySet:
+    """Credential change proposals `user` may see: all for a verifier, a member's own."""
+    from reviewers.models import CredentialChange
+
+    if is_credentials_verifier(user):
+        return CredentialChange.objects.all()
     member = board_member(user)
     if member is None:
-        return ConflictOfInterest.objects.none()
-    return ConflictOfInterest.objects.filter(member=member)
+        return CredentialChange.objects.none()
+    return CredentialChange.objects.filter(member=member)
+
+
+# --- conflicts of interest ----------------------------------------------------------------------
+
+def conflicts_scope(user: Any) -> str:
+    """Whose conflict-of-interest declarations `user` may read (admin, dossier, reports): `all`
+    for the managing editor, `own` for a board member, `none` for anyone else (an article's
+    author reads none of its reviewers' declarations)."""
+    if is_managing_editor(user):
+        return "all"
+    return "own" if board_member(user) is not None else "none"
+
+
+def visible_conflicts(user: Any) -> QuerySet:
+    """Conflict-of-interest declarations `user` may see (see `conflicts_scope`)."""
+    from reviewers.models import ConflictOfInterest
+
+    scope = conflicts_scope(user)
+    if scope == "all":
+        return ConflictOfInterest.objects.all()
+    if scope == "own":
+        return ConflictOfInterest.objects.filter(member=board_member(user))
+    return ConflictOfInterest.objects.none()
 
 
 def may_declare_conflict(user: Any, conflict: Any = None) -> bool:
-    """Declare (conflict None) or end a declaration: the member it belongs to, or the managing editor."""
+    """Declare (conflict None) or end a declaration: the member it belongs to, or the managing
+    editor. Nobody edits one (`governance.conflicts`)."""
     if is_managing_editor(user):
         return True
     own = board_member(user)

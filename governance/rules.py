@@ -267,6 +267,10 @@ def reviewer_refusal(member: BoardMember, article: Article, *, authors: set[int]
         return RuleResult("no_conflict_of_interest", False,
                           f"{member.printed_name} has declared a conflict of interest on {article.topic}: "
                           f"{conflict.get_nature_display()}.")
+    if not member.credentials_verified:
+        return RuleResult("credentials_verified", False,
+                          f"{member.printed_name}'s credentials have not been verified.",
+                          "Someone other than the member verifies their licence and credentials first.")
     if not member.licence_valid(on):
         return RuleResult("licence_valid", False,
                           f"{member.printed_name}'s licence expired on {member.licence_expires_on:%d %b %Y}.")
@@ -320,3 +324,14 @@ def reference_not_reviewed(reference: Reference) -> RuleResult:
     return RuleResult("reference_not_reviewed", False,
                       f"'{reference.title}' is cited by a revision handed over for review, whose reviewers read "
                       "these details.", "Correct it through a new revision of the article in the editor.")
+
+
+def verification_refusal(member: BoardMember, actor: Any) -> RuleResult | None:
+    """Why `actor` may not verify `member`'s eligibility facts (licence, credentials, specialties,
+    whether they sit on the board), or None. Nobody certifies their own: not a member, not a
+    managing editor who is that member."""
+    if getattr(actor, "pk", None) is not None and actor.pk == member.user_id:
+        return RuleResult("no_self_verification", False,
+                          f"{member.printed_name}'s credentials are verified by someone else, never by themselves.",
+                          "Propose the change; the managing editor or a credentials verifier verifies it.")
+    return None

@@ -3,6 +3,9 @@
 Each service runs the same steps inside one transaction — lock, check, change, save, audit,
 notify — so the admin, the editor UI, the API and the Celery tasks behave identically. Services
 take keyword-only arguments and the acting user (`actor`; None for the system).
+
+The board's records have their own modules: `governance.credentials` (profiles, credential
+proposals and their verification) and `governance.conflicts` (conflict-of-interest declarations).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from articles.models import (
     Topic,
     normalize_doi,
 )
-from reviewers.models import BoardMember, ConflictOfInterest, Review, ReviewAssignment, ReviewCycle
+from reviewers.models import BoardMember, Review, ReviewAssignment, ReviewCycle
 
 from . import audit, policies, rules, selectors, snapshots
 from .exceptions import (
@@ -829,6 +832,8 @@ def assignment_create(*, article: Article, actor: Any, reviewer: BoardMember,
             raise AssignmentRefused(
                 f"Reviewers are assigned to submitted articles or articles under review, not to "
                 f"'{locked.get_state_display()}'.", rule="state_allows_assignment")
+        # The rules judge the stored (verified) facts, never the caller's copy of the member.
+        reviewer = BoardMember.objects.select_related("user").get(pk=reviewer.pk)
         refusal = rules.reviewer_refusal(reviewer, locked)
         if refusal is not None:
             raise AssignmentRefused(refusal.message, rule=refusal.rule)
@@ -939,102 +944,3 @@ def review_record(*, assignment: ReviewAssignment, actor: Any, decision: str, pa
                          data={"approvers": approvers, "revision": revision.content_hash,
                                "next_review_due": locked.next_review_due.isoformat()})
     return review
-
-
-# --- the board: conflicts of interest and profiles ----------------------------------------------
-
-CONFLICT_EDITABLE = ("counterparty", "description", "ends_on")  # topic, nature and start stay as declared
-BOARD_MEMBER_FIELDS = ("printed_name", "credentials", "affiliation", "bio", "licence_number", "licence_jurisdiction",
-                       "licence_expires_on", "is_active", "joined_on")
-
-
-def _conflict_data(conflict: ConflictOfInterest) -> dict[str, Any]:
-    return {"member": conflict.member.printed_name, "topic": conflict.topic.slug, "nature": conflict.nature,
-            "counterparty": conflict.counterparty, "starts_on": conflict.starts_on, "ends_on": conflict.ends_on}
-
-
-def conflict_declare(*, actor: Any, conflict: ConflictOfInterest) -> ConflictOfInterest:
-    """A board member (or the managing editor for them) declares an interest in a topic; audited
-    `conflict.declare`. `conflict` is a validated, unsaved declaration."""
-    if not policies.may_declare_conflict(actor, conflict if conflict.member_id else None):
-        raise NotPermitted("Only the member or the managing editor declares a member's interests.",
-                           rule="may_declare_conflict")
-    with transaction.atomic():
-        conflict.save()
-        audit.record(action="conflict.declare", obj=conflict, actor=actor, data=_conflict_data(conflict))
-    return conflict
-
-
-def conflict_update(*, actor: Any, conflict: ConflictOfInterest, changes: dict[str, Any]) -> ConflictOfInterest:
-    """Change what may change on a declaration (its counterparty, description and end). Setting
-    an end is audited `conflict.end`, anything else `conflict.update`, with the changed fields."""
-    if not policies.may_declare_conflict(actor, conflict):
-        raise NotPermitted("Only the member or the managing editor changes a declaration.",
-                           rule="may_declare_conflict")
-    refused = set(changes) - set(CONFLICT_EDITABLE)
-    if refused:
-        raise ContentInvalid({name: ["A declaration's topic, nature and start stay as declared; end it and "
-                                     "declare again."] for name in sorted(refused)})
-    with transaction.atomic():
-        locked = ConflictOfInterest.objects.select_for_update().select_related("member", "topic").get(pk=conflict.pk)
-        changed = {n: [getattr(locked, n), v] for n, v in changes.items() if getattr(locked, n) != v}
-        if not changed:
-            return locked
-        for name, (_, value) in changed.items():
-            setattr(locked, name, value)
-        try:
-            locked.full_clean()
-        except ValidationError as exc:
-            raise ContentInvalid(exc.message_dict) from exc
-        locked.save(update_fields=list(changed))
-        ended = "ends_on" in changed and changed["ends_on"][0] is None
-        audit.record(action="conflict.end" if ended else "conflict.update", obj=locked, actor=actor,
-                     data={**_conflict_data(locked), "changed": changed})
-    return locked
-
-
-def conflict_end(*, actor: Any, conflict: ConflictOfInterest, on: dt.date | None = None) -> ConflictOfInterest:
-    """End a declaration (today by default, never before its start)."""
-    on = max(on or timezone.localdate(), conflict.starts_on)
-    return conflict_update(actor=actor, conflict=conflict, changes={"ends_on": on})
-
-
-def board_member_create(*, actor: Any, member: BoardMember, specialties: list[Any] | None = None) -> BoardMember:
-    if not policies.may_administer(actor):
-        raise NotPermitted("Only the managing editor adds board members.", rule="may_administer")
-    with transaction.atomic():
-        member.save()
-        if specialties is not None:
-            member.specialties.set(specialties)
-        audit.record(action="board_member.create", obj=member, actor=actor,
-                     data={**{n: getattr(member, n) for n in BOARD_MEMBER_FIELDS},
-                           "specialties": sorted(s.slug for s in member.specialties.all())})
-    return member
-
-
-def board_member_update(*, actor: Any, member: BoardMember, changes: dict[str, Any],
-                        specialties: list[Any] | None = None) -> BoardMember:
-    """Edit a board profile (licence expiry, specialties, credentials...): the member their own,
-    the managing editor anyone's. Audited `board_member.update` with each changed field's old and
-    new value: these decide who may review and sign."""
-    if not policies.may_edit_board_member(actor, member):
-        raise NotPermitted("You may not edit this board profile.", rule="may_edit_board_member")
-    unknown = set(changes) - set(BOARD_MEMBER_FIELDS)
-    if unknown:
-        raise ContentInvalid({name: ["This field is not part of a board profile."] for name in sorted(unknown)})
-    with transaction.atomic():
-        locked = BoardMember.objects.select_for_update().get(pk=member.pk)
-        changed = {n: [getattr(locked, n), v] for n, v in changes.items() if getattr(locked, n) != v}
-        for name, (_, value) in changed.items():
-            setattr(locked, name, value)
-        if changed:
-            locked.save(update_fields=list(changed))
-        if specialties is not None:
-            before = sorted(s.slug for s in locked.specialties.all())
-            after = sorted(s.slug for s in specialties)
-            if before != after:
-                locked.specialties.set(specialties)
-                changed["specialties"] = [before, after]
-        if changed:
-            audit.record(action="board_member.update", obj=locked, actor=actor, data={"changed": changed})
-    return locked

@@ -170,7 +170,8 @@ Request = tuple[int, Flagged, int, tuple[int, str, str], dt.datetime]
 
 def _re_review_requests(articles: list[Flagged]) -> list[Request]:
     """New open assignments for the approvers of each article's live text who may still review
-    it (active, licence valid, no active conflict of interest on the topic, not an author),
+    it (active, credentials verified, licence valid, no active conflict of interest on the topic,
+    not an author: rules.reviewer_refusal in bulk),
     written in one statement. A constant number of queries, each reading only the columns it
     needs."""
     today = timezone.localdate()
@@ -183,7 +184,8 @@ def _re_review_requests(articles: list[Flagged]) -> list[Request]:
         return []
     username = f"user__{get_user_model().USERNAME_FIELD}"
     members = {pk: rest for pk, *rest in BoardMember.objects.filter(pk__in={m for _, m in approvals}).values_list(
-        "pk", "user_id", "is_active", "licence_expires_on", "printed_name", username).order_by()}
+        "pk", "user_id", "is_active", "licence_expires_on", "printed_name", username, "credentials_verified_at")
+        .order_by()}
     conflicts = set(ConflictOfInterest.objects.filter(member_id__in=list(members),
                                                       topic_id__in={a.topic_id for a in articles})
                     .filter(ConflictOfInterest.active_q(today)).values_list("member_id", "topic_id"))
@@ -204,8 +206,9 @@ def _re_review_requests(articles: list[Flagged]) -> list[Request]:
     due_at: dict[tuple[int, str], dt.datetime] = {}
     for revision_id, member_id in approvals:
         article = by_revision[revision_id]
-        user_id, is_active, licence_expires_on = members[member_id][:3]
-        if (not is_active or licence_expires_on < today or (member_id, article.topic_id) in conflicts
+        user_id, is_active, licence_expires_on, _, _, verified_at = members[member_id]
+        if (not is_active or verified_at is None or licence_expires_on < today
+                or (member_id, article.topic_id) in conflicts
                 or user_id in authors[article.pk] or (article.pk, member_id) in already_open):
             continue
         already_open.add((article.pk, member_id))
@@ -222,7 +225,7 @@ def _re_review_requests(articles: list[Flagged]) -> list[Request]:
                                         "status", "completed_at"),
                      ((pk, article.pk, member_id, assigned_by, now, due, ReviewAssignment.Status.OPEN.value, None)
                       for pk, (article, member_id, assigned_by, due) in zip(ids, picked, strict=True)))
-    who = {pk: (user_id, printed_name, user_name) for pk, (user_id, _, _, printed_name, user_name) in members.items()}
+    who = {pk: (user_id, printed_name, user_name) for pk, (user_id, _, _, printed_name, user_name, _) in members.items()}
     return [(pk, article, member_id, who[member_id], due)
             for pk, (article, member_id, _, due) in zip(ids, picked, strict=True)]
 

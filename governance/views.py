@@ -21,7 +21,7 @@ from django.template.loader import select_template
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from articles.models import Article, RiskTier
+from articles.models import RiskTier
 
 from . import dossier, exports, policies, reports
 from .exceptions import GovernanceError
@@ -149,7 +149,8 @@ def spread(request: HttpRequest) -> HttpResponse:
 # --- the audit dossier (editor UI) --------------------------------------------------------------
 
 def _dossier_for(request: HttpRequest, slug: str) -> dict[str, Any]:
-    article = get_object_or_404(Article.objects.select_related("topic"), slug=slug)
+    # An article the user may not see answers 404 like a missing one (a 403 would say it exists).
+    article = get_object_or_404(policies.visible_articles(request.user).select_related("topic"), slug=slug)
     if not policies.may_read_audit(request.user, article):
         raise PermissionDenied("You may not read the audit trail of this article.")
     return dossier.build(article, exported_by=request.user)

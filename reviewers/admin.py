@@ -1,5 +1,6 @@
 """The admin of the advisory board: each member's review queue (read the exact revision, sign a
-decision), conflict-of-interest declarations, board profiles, specialties and signed reviews.
+decision), specialties and signed reviews; board profiles, credentials and conflict-of-interest
+declarations are in `reviewers.admin_board`.
 
 Members see and keep only their own records; the managing editor sees everyone's. Every such
 question goes to `governance.policies`; every decision to `governance.services.review_record`.
@@ -23,8 +24,8 @@ from governance import configuration, policies, selectors, services
 from governance.admin import ConfigurationAdmin, PolicyAdmin, ReadOnlyAdmin
 from governance.exceptions import ContentInvalid, GovernanceError, ReauthenticationFailed
 
-from .forms import ConflictDeclarationForm, ReviewDecisionForm
-from .models import BoardMember, ConflictOfInterest, Review, ReviewAssignment, Specialty
+from .forms import ReviewDecisionForm
+from .models import Review, ReviewAssignment, Specialty
 
 
 def _on_the_board_or_editor(request: HttpRequest) -> bool:
@@ -225,199 +226,9 @@ class ReviewAssignmentAdmin(PolicyAdmin):
         return reverse("admin:reviewers_reviewassignment_changelist")
 
 
-# --- conflicts of interest ----------------------------------------------------------------------
+# --- board profiles, credentials and declarations: reviewers/admin_board.py ---------------------
 
-
-class DeclarationStatusFilter(admin.SimpleListFilter):
-    title = "declaration"
-    parameter_name = "declaration"
-
-    def lookups(self, request: HttpRequest, model_admin: Any):
-        return (("active", "Active interest (blocks review)"), ("ended", "Ended"),
-                ("none", "\"None: nothing to declare\""))
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet):
-        today = timezone.localdate()
-        if self.value() == "active":
-            return queryset.filter(ConflictOfInterest.active_q(today))
-        if self.value() == "ended":
-            return queryset.filter(ends_on__lt=today)
-        if self.value() == "none":
-            return queryset.filter(nature=ConflictOfInterest.Nature.NONE)
-        return queryset
-
-
-@admin.register(ConflictOfInterest)
-class ConflictOfInterestAdmin(PolicyAdmin):
-    """A member declares interests per topic and ends them by setting `ends_on`. A declaration's
-    topic, nature and start are kept as declared; to correct one, end it and declare again."""
-
-    form = ConflictDeclarationForm
-    list_display = ("topic", "nature_label", "counterparty", "starts_on", "ends_on", "blocks_review", "declared_at")
-    list_filter = (DeclarationStatusFilter, "nature", "topic")
-    search_fields = ("topic__name", "counterparty", "description", "member__printed_name")
-    actions = ["end_today"]
-    empty_state = ("No declaration yet. Declare each interest per topic, or declare \"None: nothing to declare\" "
-                   "for a topic to say so explicitly.")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ConflictOfInterest]:
-        return policies.visible_conflicts(request.user).select_related("member", "topic")
-
-    def get_list_display(self, request: HttpRequest):
-        if policies.may_administer(request.user):
-            return ("member", *self.list_display)
-        return self.list_display
-
-    def get_fields(self, request: HttpRequest, obj: Any = None):
-        fields = ["member", "topic", "nature", "counterparty", "description", "starts_on", "ends_on"]
-        if not policies.may_administer(request.user) and obj is None:
-            fields.remove("member")  # a member declares for themselves
-        return fields
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
-        if obj is None:
-            return ()
-        return ("member", "topic", "nature", "starts_on")
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):
-        if db_field.name == "member":
-            kwargs["queryset"] = policies.visible_board_members(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return policies.may_declare_conflict(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policies.may_declare_conflict(request.user, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return policies.may_declare_conflict(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return policies.may_declare_conflict(request.user, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # a declaration is history: end it instead
-
-    def save_model(self, request: HttpRequest, obj: ConflictOfInterest, form: Any, change: bool) -> None:
-        """Through the services, which audit `conflict.declare`, `conflict.end` or `conflict.update`."""
-        if not change and not obj.member_id:
-            obj.member = policies.board_member(request.user)
-        if not policies.may_declare_conflict(request.user, obj):
-            raise PermissionDenied
-        if not change:
-            services.conflict_declare(actor=request.user, conflict=obj)
-            return
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.CONFLICT_EDITABLE}
-        stored = ConflictOfInterest.objects.get(pk=obj.pk)  # the form already changed `obj`
-        services.conflict_update(actor=request.user, conflict=stored, changes=changes)
-
-    @admin.display(description="nature", ordering="nature")
-    def nature_label(self, obj: ConflictOfInterest) -> str:
-        return obj.get_nature_display()
-
-    @admin.display(boolean=True, description="blocks review today")
-    def blocks_review(self, obj: ConflictOfInterest) -> bool:
-        return obj.is_active()
-
-    @admin.action(description="End the selected declarations today")
-    def end_today(self, request: HttpRequest, queryset: QuerySet[ConflictOfInterest]) -> None:
-        today = timezone.localdate()
-        ended = 0
-        for conflict in queryset.filter(ends_on__isnull=True):
-            if not policies.may_declare_conflict(request.user, conflict):
-                continue
-            services.conflict_end(actor=request.user, conflict=conflict, on=today)
-            ended += 1
-        self.message_user(request, f"{ended} declaration(s) ended on {today:%d %b %Y}.", level=messages.SUCCESS)
-
-
-# --- board profiles, specialties, signatures ----------------------------------------------------
-
-
-class LicenceFilter(admin.SimpleListFilter):
-    title = "licence"
-    parameter_name = "licence"
-
-    def lookups(self, request: HttpRequest, model_admin: Any):
-        return (("expired", "Expired"), ("expiring", "Expires within 90 days"), ("valid", "Valid"))
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet):
-        today = timezone.localdate()
-        if self.value() == "expired":
-            return queryset.filter(licence_expires_on__lt=today)
-        if self.value() == "expiring":
-            return queryset.filter(licence_expires_on__gte=today,
-                                   licence_expires_on__lte=today + timezone.timedelta(days=90))
-        if self.value() == "valid":
-            return queryset.filter(licence_expires_on__gte=today)
-        return queryset
-
-
-@admin.register(BoardMember)
-class BoardMemberAdmin(PolicyAdmin):
-    list_display = ("printed_name", "credentials", "specialty_names", "affiliation", "licence_jurisdiction",
-                    "licence_expires_on", "licence_ok", "is_active")
-    list_filter = (LicenceFilter, "is_active", "specialties")
-    search_fields = ("printed_name", "user__username", "licence_number", "affiliation", "credentials")
-    filter_horizontal = ("specialties",)
-    empty_state = "No board member yet. Add a staff user, then their board profile here."
-    MEMBER_EDITABLE = ("credentials", "specialties", "affiliation", "bio", "licence_number", "licence_jurisdiction",
-                       "licence_expires_on")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[BoardMember]:
-        return policies.visible_board_members(request.user).select_related("user").prefetch_related("specialties")
-
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
-        return (
-            (None, {"fields": ("user", "printed_name", "credentials", "specialties", "affiliation", "bio")}),
-            ("Licence", {"fields": ("licence_number", "licence_jurisdiction", "licence_expires_on")}),
-            ("Board", {"fields": ("is_active", "joined_on")}),
-        )
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
-        if policies.may_administer(request.user):
-            return ("user",) if obj is not None else ()
-        # a member keeps their profile; the editor keeps who is on the board and the signature name
-        return ("user", "printed_name", "is_active", "joined_on")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _on_the_board_or_editor(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None:
-            return _on_the_board_or_editor(request)
-        return policies.may_edit_board_member(request.user, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is None:
-            return _on_the_board_or_editor(request)
-        return policies.may_edit_board_member(request.user, obj)
-
-    def save_model(self, request: HttpRequest, obj: BoardMember, form: Any, change: bool) -> None:
-        """Through the services, which audit `board_member.create` / `board_member.update` (with
-        the changed fields) and set the specialties in the same transaction."""
-        if change and not policies.may_edit_board_member(request.user, obj):
-            raise PermissionDenied
-        specialties = list(form.cleaned_data["specialties"]) if "specialties" in form.cleaned_data else None
-        if not change:
-            services.board_member_create(actor=request.user, member=obj, specialties=specialties)
-            return
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.BOARD_MEMBER_FIELDS}
-        stored = BoardMember.objects.get(pk=obj.pk)  # the form already changed `obj`
-        services.board_member_update(actor=request.user, member=stored, changes=changes, specialties=specialties)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        for formset in formsets:  # the specialties were set by the service (audited); nothing else is m2m
-            self.save_formset(request, form, formset, change=change)
-
-    @admin.display(description="specialties")
-    def specialty_names(self, obj: BoardMember) -> str:
-        return ", ".join(s.name for s in obj.specialties.all()) or "—"
-
-    @admin.display(boolean=True, description="licence valid")
-    def licence_ok(self, obj: BoardMember) -> bool:
-        return obj.licence_valid()
+# --- specialties, signatures --------------------------------------------------------------------
 
 
 @admin.register(Specialty)

@@ -41,15 +41,92 @@ class BoardMember(models.Model):
     licence_expires_on = models.DateField()
     is_active = models.BooleanField(default=True)
     joined_on = models.DateField(default=dt.date.today)
+    # Who last verified the eligibility facts above (signature name, post-nominals, licence,
+    # specialties) and when: they change only through a verification by someone else
+    # (governance.credentials), so a member never verified is eligible for nothing.
+    credentials_verified_at = models.DateTimeField(null=True, blank=True)
+    credentials_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                                on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["printed_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credentials_verified_at__isnull=True, credentials_verified_by__isnull=True)
+                | Q(credentials_verified_at__isnull=False, credentials_verified_by__isnull=False),
+                name="credentials_verified_by_someone_at_a_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.printed_name}, {self.credentials}"
 
     def licence_valid(self, on: dt.date | None = None) -> bool:
         return self.licence_expires_on >= (on or timezone.localdate())
+
+    @property
+    def credentials_verified(self) -> bool:
+        return self.credentials_verified_at is not None
+
+
+class CredentialChange(models.Model):
+    """A change of a member's eligibility facts, proposed with a note and verified or rejected by
+    someone else (never the member: governance.rules.no_self_verification). A value left empty is
+    not proposed. Verification applies the values to the member in the same transaction and keeps,
+    in `applied`, each changed field's old and new value; a decided proposal is history and never
+    changes again. A verification with nothing to change confirms the recorded values as they stand
+    (the first verification of a member, and the managing editor's direct edits, are rows too)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending verification"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    member = models.ForeignKey(BoardMember, on_delete=models.PROTECT, related_name="credential_changes")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField("proposer's note",
+                            help_text="What changed and where it can be checked (the register, a certificate...).")
+    printed_name = models.CharField(max_length=200, blank=True, help_text="New name on signatures, if it changes.")
+    credentials = models.CharField(max_length=120, blank=True, help_text="New post-nominals, if they change.")
+    licence_number = models.CharField(max_length=64, blank=True)
+    licence_jurisdiction = models.CharField(max_length=120, blank=True)
+    licence_expires_on = models.DateField(null=True, blank=True, help_text="New licence expiry date, if it changes.")
+    specialties_added = models.ManyToManyField(Specialty, blank=True, related_name="+")
+    specialties_removed = models.ManyToManyField(Specialty, blank=True, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField("verifier's note", blank=True)
+    applied = models.JSONField("values applied ([old, new] per field)", default=dict, blank=True)
+
+    VALUE_FIELDS = ("printed_name", "credentials", "licence_number", "licence_jurisdiction", "licence_expires_on")
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = "credential change"
+        permissions = [("verify_credentials", "Can verify board members' credentials")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True, decided_by__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False, decided_by__isnull=False)),
+                name="credential_change_decided_by_someone_at_a_time"),
+        ]
+        indexes = [models.Index(fields=["member", "status"], name="credential_change_member")]
+
+    def __str__(self) -> str:
+        return f"{self.member.printed_name}: {self.summary() or 'credentials as recorded'} ({self.get_status_display()})"
+
+    def proposed_values(self) -> dict[str, Any]:
+        """The scalar values this proposal sets (the fields left empty are not proposed)."""
+        return {name: getattr(self, name) for name in self.VALUE_FIELDS if getattr(self, name) not in ("", None)}
+
+    def summary(self) -> str:
+        parts = [f"{name.replace('_', ' ')} → {value}" for name, value in self.proposed_values().items()]
+        if self.pk:
+            parts += [f"+ {s.name}" for s in self.specialties_added.all()]
+            parts += [f"- {s.name}" for s in self.specialties_removed.all()]
+        return "; ".join(parts)
 
 
 class ConflictOfInterest(models.Model):
@@ -83,6 +160,13 @@ class ConflictOfInterest(models.Model):
     starts_on = models.DateField(default=dt.date.today)
     ends_on = models.DateField(null=True, blank=True, help_text="Leave empty while the interest continues.")
     declared_at = models.DateTimeField(auto_now_add=True)
+    # A declaration is not edited once made: it is ended (from today on, never back-dated) with a
+    # reason, by whom and when (governance.conflicts.conflict_end); to correct one, end it and
+    # declare again, so the record stays what it was during each review.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    end_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-starts_on"]

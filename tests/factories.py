@@ -6,10 +6,11 @@ import datetime as dt
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from articles.models import Reference, Topic
 from governance.models import ReviewPolicy
-from reviewers.models import BoardMember, ConflictOfInterest, Specialty
+from reviewers.models import BoardMember, ConflictOfInterest, CredentialChange, Specialty
 
 PASSWORD = "correct horse battery staple"
 
@@ -64,11 +65,26 @@ class BoardMemberFactory(factory.django.DjangoModelFactory):
     licence_number = factory.Sequence(lambda n: f"LIC{n:06d}")
     licence_jurisdiction = "GMC (UK)"
     licence_expires_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=365))
+    # Verified by someone else (as governance.credentials would): pass credentials_verified_at=None
+    # and credentials_verified_by=None for a member nobody verified yet.
+    credentials_verified_at = factory.LazyFunction(timezone.now)
+    credentials_verified_by = factory.LazyFunction(lambda: User.objects.get_or_create(
+        username="factory-verifier", defaults={"first_name": "Registry", "last_name": "Checker"})[0])
 
     @factory.post_generation
     def specialties(self, create, extracted, **kwargs):
         for specialty in extracted or []:
             self.specialties.add(specialty)
+
+    @factory.post_generation
+    def verification(self, create, extracted, **kwargs):
+        """The verification record behind credentials_verified_at (the dossier reads it)."""
+        if create and self.credentials_verified_at is not None:
+            CredentialChange.objects.create(
+                member=self, proposed_by=self.credentials_verified_by, proposed_at=self.credentials_verified_at,
+                note="Recorded by the test factory.", status=CredentialChange.Status.VERIFIED,
+                decided_by=self.credentials_verified_by, decided_at=self.credentials_verified_at,
+                decision_note="Checked on the register (test factory).")
 
 
 class ConflictFactory(factory.django.DjangoModelFactory):

@@ -115,6 +115,19 @@ def test_it_refuses_to_assign_the_reviewer_whose_licence_expired(seeded):
     assert refused.value.rule == "licence_valid"
 
 
+def test_it_has_chief_verify_the_board_and_leaves_a_renewal_pending(seeded):
+    from reviewers.models import CredentialChange
+
+    for member in BoardMember.objects.select_related("credentials_verified_by"):
+        assert member.credentials_verified_by.username == "chief", member
+    expired = BoardMember.objects.get(user__username="reviewer-expired")
+    (pending,) = CredentialChange.objects.filter(status=CredentialChange.Status.PENDING)
+    assert (pending.member, pending.proposed_by.username) == (expired, "reviewer-expired")
+    assert pending.licence_expires_on > expired.licence_expires_on  # proposed, not in force
+    assert not expired.licence_valid()
+    assert AuditEvent.objects.filter(action="credentials.verify", actor_username="chief").count() == len(demo.BOARD)
+
+
 def test_it_declares_a_conflict_and_an_explicit_none(seeded):
     member = BoardMember.objects.get(user__username="reviewer3")
     natures = set(member.conflicts.values_list("nature", flat=True))

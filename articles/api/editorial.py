@@ -19,7 +19,7 @@ from articles.models import Article, RiskTier, Topic
 from governance import api_errors, policies, services
 from governance.exceptions import ContentInvalid
 from governance.models import AuditEvent
-from reviewers.models import BoardMember, Review, ReviewAssignment
+from reviewers.models import BoardMember, Review
 
 from . import serializers as s
 from .public import ArticlePagination
@@ -292,10 +292,13 @@ class ReviewCreateView(EditorialView):
         parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
         request=s.ReviewInputSerializer,
         responses={201: s.ReviewSerializer, **INVALID, **ERRORS,
-                   404: OpenApiResponse(s.ErrorSerializer, description="No such assignment."), **REFUSED},
+                   404: OpenApiResponse(s.ErrorSerializer, description="No such assignment visible to you."),
+                   **REFUSED},
     )
     def post(self, request: Any, id: int) -> Any:
-        assignment = get_object_or_404(ReviewAssignment.objects.select_related("article"), pk=id)
+        # Another reviewer's assignment answers 404 like a missing one; the managing editor, who may
+        # see every assignment, gets the 403 that names the rule.
+        assignment = get_object_or_404(policies.visible_assignments(request.user).select_related("article"), pk=id)
         data = validated_body(s.ReviewInputSerializer, request)
         review: Review = services.review_record(assignment=assignment, actor=request.user, decision=data["decision"],
                                                 password=data["password"], comments=data.get("comments", ""))

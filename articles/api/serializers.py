@@ -162,6 +162,8 @@ class BoardMemberSerializer(serializers.Serializer):
     specialties = serializers.ListField(child=serializers.CharField())
     affiliation = serializers.CharField(allow_blank=True)
     bio = serializers.CharField(allow_blank=True)
+    verified_at = serializers.DateTimeField(
+        allow_null=True, help_text="When someone other than the member last verified their credentials; null if never.")
 
 
 class TopicSerializer(serializers.Serializer):

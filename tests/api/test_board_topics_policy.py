@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from governance import credentials
 from governance.models import EditorialPolicy
 from tests import factories
 
@@ -13,7 +14,7 @@ def test_it_lists_only_active_board_members(site, board):
     members = site.get("/api/v1/board/").json()
 
     assert sorted(m["name"] for m in members) == sorted(m.printed_name for m in board[:2])
-    assert set(members[0]) == {"name", "credentials", "specialties", "affiliation", "bio"}
+    assert set(members[0]) == {"name", "credentials", "specialties", "affiliation", "bio", "verified_at"}
     assert {s for m in members for s in m["specialties"]} == {"Cardiology", "General practice"}
 
 
@@ -51,3 +52,18 @@ def test_it_serves_the_policy_in_effect(site, db):
 
     assert (policy["version"], policy["body_html"]) == ("1.1", "<p>Current</p>")
     assert policy["effective_at"]
+
+
+def test_the_public_board_gives_each_members_verified_at(site, board, chief, django_assert_max_num_queries):
+    change = credentials.credential_change_propose(actor=board[0].user, member=board[0], note="Renewed.",
+                                                   changes={"licence_expires_on": dt.date(2030, 6, 30)})
+    credentials.credential_change_verify(actor=chief, change=change, note="Checked.")
+    board[0].refresh_from_db()
+    factories.BoardMemberFactory(printed_name="Dr Unverified", credentials_verified_at=None,
+                                 credentials_verified_by=None)
+
+    with django_assert_max_num_queries(4):
+        members = {m["name"]: m for m in site.get("/api/v1/board/").json()}
+
+    assert members[board[0].printed_name]["verified_at"] == board[0].credentials_verified_at.isoformat()
+    assert members["Dr Unverified"]["verified_at"] is None

@@ -246,7 +246,8 @@ def test_it_refuses_a_review_by_someone_else(as_reviewer, make_article, drive, b
     response = as_reviewer(board[1]).post(f"/api/v1/editorial/assignments/{assignment.pk}/review/",
                                           {"decision": "approve", "password": PASSWORD}, format="json")
 
-    assert response.status_code == 403
+    assert response.status_code == 404  # another reviewer's assignment is not there for them
+    assert Review.objects.count() == 0
 
 
 def test_it_sends_back_for_changes_with_comments(as_reviewer, make_article, drive, board):

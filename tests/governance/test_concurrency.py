@@ -4,6 +4,7 @@ stale-state transition is refused (never silently lost), and the audit chain nev
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -142,3 +143,32 @@ def test_it_never_forks_the_audit_chain_under_concurrent_appends(db):
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 61))
     assert str(audit.verify()) == "audit chain intact: 60 events"
+
+
+def test_it_decides_a_credential_change_once_when_two_verifiers_act_together(board, chief):
+    from django.contrib.auth.models import Permission
+
+    from governance import credentials
+    from governance.exceptions import CredentialsRefused
+    from reviewers.models import BoardMember, CredentialChange
+    from tests import factories
+
+    registrar = factories.UserFactory(username="registrar", is_staff=True)
+    registrar.user_permissions.add(Permission.objects.get(codename="verify_credentials"))
+    member = board[0]
+    change = credentials.credential_change_propose(actor=member.user, member=member, note="Renewed.",
+                                                   changes={"licence_expires_on": dt.date(2031, 1, 31)})
+
+    results = run_together(
+        lambda: credentials.credential_change_verify(actor=chief, change=change, note="Checked."),
+        lambda: credentials.credential_change_reject(actor=registrar, change=change, note="Not on the register."))
+
+    decided = [r for r in results if isinstance(r, CredentialChange)]
+    assert len(decided) == 1 and isinstance(next(r for r in results if r not in decided), CredentialsRefused)
+    change.refresh_from_db()
+    assert change.status == decided[0].status
+    applied = BoardMember.objects.get(pk=member.pk).licence_expires_on == dt.date(2031, 1, 31)
+    assert applied is (change.status == "verified")
+    assert AuditEvent.objects.filter(action__in=["credentials.verify", "credentials.reject"],
+                                     object_id=str(change.pk)).count() == 1
+    assert audit.verify().ok

@@ -162,10 +162,11 @@ def test_it_downloads_the_dossier_from_the_editor_ui(client, republished, chief)
     assert as_pdf.content.startswith(b"%PDF")
 
 
-def test_it_refuses_the_dossier_to_someone_who_may_not_read_the_audit(client, republished, colleague, outsider):
-    for user in (colleague, outsider):
+def test_it_answers_404_to_someone_who_may_not_see_the_article(client, republished, colleague, outsider):
+    for user in (colleague, outsider):  # like a missing article: a 403 would say it exists
         client.force_login(user)
-        assert client.get(reverse("dossier:json", args=[republished.slug])).status_code == 403
+        assert client.get(reverse("dossier:json", args=[republished.slug])).status_code == 404
+        assert client.get(reverse("dossier:pdf", args=[republished.slug])).status_code == 404
 
 
 def test_it_serves_the_dossier_on_the_editorial_api(client, republished, chief, writer):
@@ -274,6 +275,7 @@ def test_it_compares_transition_reasons_and_declarations_with_the_database(repub
         "topic": row.topic.slug, "nature": row.nature, "nature_label": row.get_nature_display(),
         "blocks_assignment": True, "counterparty": "Acme Cardio (fictional)", "description": "Advisory board fee",
         "starts_on": "2026-01-01", "ends_on": None, "declared_at": row.declared_at.isoformat(),
+        "ended_at": None, "ended_by": None, "end_reason": "",
         "overlapping_assignment_ids": doc["overlapping_assignment_ids"]}
     assert set(doc["overlapping_assignment_ids"]) == set(
         republished.assignments.filter(reviewer=board[0]).values_list("pk", flat=True))
@@ -332,3 +334,48 @@ def test_it_answers_503_naming_pango_when_weasyprint_cannot_load(client, republi
     assert "libpango-1.0-0" in editor_ui.content.decode()
     assert api.status_code == 503 and "Pango" in api.json()["detail"]
     assert as_json.status_code == 200
+
+
+# --- what each reader may see of the declarations -------------------------------------------------
+
+def test_it_shows_each_reader_only_the_declarations_they_may_see(client, republished, chief, writer, board, topic):
+    """The managing editor sees every reviewer's declarations; a reviewer only their own; the
+    author none of the reviewers' (API and editor UI, JSON and PDF alike)."""
+    from pypdf import PdfReader
+
+    mine = factories.ConflictFactory(member=board[0], topic=topic, starts_on=dt.date(2026, 1, 1),
+                                     counterparty="Mine Ltd (fictional)")
+    theirs = factories.ConflictFactory(member=board[2], topic=topic, starts_on=dt.date(2026, 1, 1),
+                                       counterparty="Theirs Inc (fictional)")
+    api = f"/api/v1/editorial/articles/{republished.slug}/dossier/"
+    seen = {}
+    for user in (chief, writer, board[0].user):
+        client.force_login(user)
+        served = {c["id"] for c in client.get(api).json()["conflicts_of_interest"]}
+        downloaded = {c["id"] for c in client.get(reverse("dossier:json", args=[republished.slug])).json()[
+            "conflicts_of_interest"]}
+        assert served == downloaded, user.username
+        seen[user.username] = served
+        pdf = client.get(reverse("dossier:pdf", args=[republished.slug])).content
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+        assert ("Theirs Inc" in text) is (user == chief), user.username
+
+    assert seen == {"chief": {mine.pk, theirs.pk}, "writer": set(), board[0].user.username: {mine.pk}}
+
+
+def test_it_shows_a_declaration_as_it_was_during_the_review(make_article, drive, board, topic, chief):
+    from governance import conflicts
+
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=True):
+        article = drive(make_article(), "in_review")
+        declared = factories.ConflictFactory(member=board[0], topic=topic, starts_on=dt.date(2026, 3, 2),
+                                             counterparty="Acme Pharma")
+    with time_machine.travel(dt.datetime(2026, 3, 5, 9, 0, tzinfo=dt.UTC), tick=True):
+        conflicts.conflict_end(actor=board[0].user, conflict=declared, reason="Sold the shares.")
+
+    (doc,) = dossier.build(article, exported_by=chief)["conflicts_of_interest"]
+
+    assert (doc["starts_on"], doc["ends_on"]) == ("2026-03-02", "2026-03-05")
+    assert doc["ended_at"].startswith("2026-03-05T09:00")
+    assert (doc["ended_by"], doc["end_reason"]) == (board[0].user.username, "Sold the shares.")
+    assert doc["declared_at"] == declared.declared_at.isoformat()

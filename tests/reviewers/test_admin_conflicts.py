@@ -1,5 +1,6 @@
-"""Conflict-of-interest declarations in the admin: a member declares and ends their own, with an
-explicit "none" that is different from blank, and never sees or edits anyone else's."""
+"""Conflict-of-interest declarations in the admin: a member declares and ends (from today, with a
+reason) their own, with an explicit "none" that is different from blank, and never sees or ends
+anyone else's."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 
 from reviewers.models import ConflictOfInterest
 from tests import factories
@@ -67,25 +69,25 @@ def test_it_offers_none_as_a_choice_distinct_from_blank(client, board):
     assert '<option value="none">None: nothing to declare</option>' in html
 
 
-def test_it_ends_a_declaration_by_setting_its_end_date(client, board, topic):
+def test_it_ends_a_declaration_today_with_a_reason(client, board, topic):
     conflict = factories.ConflictFactory(member=board[0], topic=topic, starts_on=dt.date(2026, 1, 5))
     client.force_login(board[0].user)
 
-    response = client.post(change_url(conflict), {"counterparty": "Acme Pharma", "description": "",
-                                                  "ends_on": "2026-03-01", "nature": "grants"})
+    response = client.post(change_url(conflict), {"end_on": "", "end_reason": "The consultancy ended."})
 
     assert response.status_code == 302
     conflict.refresh_from_db()
-    assert conflict.ends_on == dt.date(2026, 3, 1)
+    assert conflict.ends_on == timezone.localdate()
     assert conflict.nature == "consulting"  # declared nature is kept as declared
-    assert not conflict.is_active(dt.date(2026, 3, 2))
+    assert not conflict.is_active(timezone.localdate() + dt.timedelta(days=1))
 
 
 def test_it_ends_declarations_with_the_admin_action(client, board, topic):
     conflict = factories.ConflictFactory(member=board[0], topic=topic)
     client.force_login(board[0].user)
 
-    client.post(LIST, {"action": "end_today", "_selected_action": [conflict.pk]})
+    client.post(LIST, {"action": "end_today", "_selected_action": [conflict.pk], "apply": "1",
+                       "end_reason": "Ended."})
 
     conflict.refresh_from_db()
     assert conflict.ends_on is not None
@@ -107,8 +109,8 @@ def test_it_does_not_let_a_member_end_another_members_declaration(client, board,
     theirs = factories.ConflictFactory(member=board[1], topic=topic)
     client.force_login(board[0].user)
 
-    client.post(change_url(theirs), {"counterparty": "X", "description": "", "ends_on": "2026-03-01"})
-    client.post(LIST, {"action": "end_today", "_selected_action": [theirs.pk]})
+    client.post(change_url(theirs), {"end_on": "", "end_reason": "Not mine to end."})
+    client.post(LIST, {"action": "end_today", "_selected_action": [theirs.pk], "apply": "1", "end_reason": "No."})
 
     theirs.refresh_from_db()
     assert theirs.ends_on is None
@@ -161,29 +163,20 @@ def test_it_audits_the_end_of_a_declaration_with_its_changed_fields(client, boar
                                          counterparty="Acme Pharma")
     client.force_login(board[0].user)
 
-    client.post(change_url(conflict), {"counterparty": "Acme Pharma", "description": "", "ends_on": "2026-03-01"})
+    client.post(change_url(conflict), {"end_on": "", "end_reason": "Contract over."})
 
     (event,) = _events("conflict.end")
     assert event.actor_username == board[0].user.username
-    assert event.data["changed"] == {"ends_on": [None, "2026-03-01"]}
-
-
-def test_it_audits_a_change_that_does_not_end_the_declaration_as_an_update(client, board, topic):
-    conflict = factories.ConflictFactory(member=board[0], topic=topic, counterparty="Acme Pharma")
-    client.force_login(board[0].user)
-
-    client.post(change_url(conflict), {"counterparty": "Acme Pharma Ltd", "description": "", "ends_on": ""})
-
-    (event,) = _events("conflict.update")
-    assert event.data["changed"] == {"counterparty": ["Acme Pharma", "Acme Pharma Ltd"]}
-    assert _events("conflict.end") == []
+    assert event.data["changed"] == {"ends_on": [None, timezone.localdate().isoformat()],
+                                     "end_reason": ["", "Contract over."]}
 
 
 def test_it_audits_each_declaration_the_admin_action_ends(client, chief, board, topic):
     conflicts = [factories.ConflictFactory(member=m, topic=topic) for m in board[:2]]
     client.force_login(chief)
 
-    client.post(LIST, {"action": "end_today", "_selected_action": [c.pk for c in conflicts]})
+    client.post(LIST, {"action": "end_today", "_selected_action": [c.pk for c in conflicts], "apply": "1",
+                       "end_reason": "Annual review of declarations."})
 
     assert sorted(e.object_id for e in _events("conflict.end")) == sorted(str(c.pk) for c in conflicts)
     assert {e.actor_username for e in _events("conflict.end")} == {chief.username}

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article, Topic
-from governance import configuration, demo, retractions, services
+from governance import configuration, conflicts, credentials, demo, retractions, services
 from governance.models import EditorialPolicy, ReviewPolicy
 from governance.services import ArticleContent, VariantInput
-from reviewers.models import BoardMember, ConflictOfInterest, ReviewAssignment, Specialty
+from reviewers.models import BoardMember, ConflictOfInterest, CredentialChange, ReviewAssignment, Specialty
 
 APPROVAL_COMMENTS = [
     "Accurate and in line with current guidance.",
@@ -94,7 +94,24 @@ class Command(BaseCommand):
             if created:
                 member.specialties.set([specialties[s] for s in person["specialties"]])
                 self.created.append(f"board member {member.printed_name}")
+            if member.credentials_verified_at is None:
+                credentials.credentials_record(actor=users[demo.VERIFIED_BY], member=member,
+                                               note=demo.VERIFICATION_NOTE)
+                member.refresh_from_db()  # user.board_member is this instance: keep it true to the row
+                self.created.append(f"verification of {member.printed_name}'s credentials")
+        self._pending_renewal(users, today)
         return users
+
+    def _pending_renewal(self, users: dict[str, Any], today: dt.date) -> None:
+        """reviewer-expired's proposed licence renewal, left pending (see demo.PENDING_RENEWAL)."""
+        renewal = demo.PENDING_RENEWAL
+        member = users[renewal["username"]].board_member
+        if CredentialChange.objects.filter(member=member, proposed_by=member.user).exists():
+            return
+        credentials.credential_change_propose(
+            actor=member.user, member=member, note=renewal["note"],
+            changes={"licence_expires_on": today + dt.timedelta(days=renewal["licence_days"])})
+        self.created.append(f"pending credential change of {member.printed_name}")
 
     def _topics(self) -> dict[str, Topic]:
         topics = {}
@@ -126,7 +143,7 @@ class Command(BaseCommand):
                                              description=description,
                                              starts_on=timezone.localdate() - dt.timedelta(days=200))
             declaration.full_clean()
-            declaration.save()
+            conflicts.conflict_declare(actor=member.user, conflict=declaration)
             self.created.append(f"declaration {declaration}")
 
     def _editorial_policy(self) -> None:
@@ -275,7 +292,8 @@ class Command(BaseCommand):
         rows = [(p["username"], p["role"], ", ".join(f"{site}{where}" for where in p["signs_in_at"]))
                 for p in demo.STAFF]
         for person in demo.BOARD:
-            role = "advisory board (licence expired)" if person["licence_days"] < 0 else "advisory board"
+            role = ("advisory board (licence expired; renewal proposed, not yet verified)" if person["licence_days"] < 0
+                    else "advisory board")
             rows.append((person["username"], role, f"{site}/admin/"))
         width = max(len(r[0]) for r in rows)
         role_width = max(len(r[1]) for r in rows)
