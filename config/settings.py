@@ -166,6 +166,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
 AXES_LOCKOUT_TEMPLATE = "articles/editor/locked_out.html"
 
+# E-signature lockout (governance.signatures): after this many failed password re-checks at
+# signing within the window, that user may not sign (admin and editorial API alike) until fewer
+# failures lie within the last window or the managing editor unlocks them. Counted in the database.
+IMPRIMATUR_SIGNATURE_FAILURE_LIMIT = max(1, env_int("IMPRIMATUR_SIGNATURE_FAILURE_LIMIT", 5))
+IMPRIMATUR_SIGNATURE_FAILURE_WINDOW_MINUTES = max(1, env_int("IMPRIMATUR_SIGNATURE_FAILURE_WINDOW_MINUTES", 15))
+
 # Content-Security-Policy (django-csp): no inline script anywhere; scripts, styles and images
 # come from our own static files. JSON-LD blocks are data, not script, and are not affected.
 CONTENT_SECURITY_POLICY = {

@@ -15,4 +15,4 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="governance.sync_schedules")
-        from . import admin_background  # noqa: F401  (notifications, reminders, overdue reviews, webhooks)
+        from . import admin_access, admin_background  # noqa: F401  (signing lockouts; notifications, reminders…)

@@ -121,6 +121,12 @@ def may_review(user: Any, assignment: Any) -> bool:
     return member is not None and assignment.reviewer_id == member.pk
 
 
+def may_unlock_signing(user: Any, signer: Any) -> bool:
+    """Unlock a user's e-signature locked after failed password re-checks: the managing editor,
+    never for their own signing (a stolen session of theirs must not clear its own lock)."""
+    return is_managing_editor(user) and getattr(signer, "pk", None) != user.pk
+
+
 def may_use_editorial_api(user: Any) -> bool:
     return is_writer(user) or board_member(user) is not None
 

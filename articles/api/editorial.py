@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from articles.models import Article, Topic
-from governance import policies, services
+from governance import policies, services, signatures
 from governance.exceptions import ContentInvalid
 from governance.models import AuditEvent
 from reviewers.models import BoardMember, Review, ReviewAssignment
@@ -282,19 +282,35 @@ class AssignmentCreateView(EditorialView):
 class ReviewCreateView(EditorialView):
     @extend_schema(
         operation_id="editorial_reviews_create", tags=["editorial"], summary="Sign a review decision",
-        description="The assigned reviewer's decision, signed by re-entering their password. A wrong "
-        "password is 403 with `code: reauthentication_failed` and records nothing. The decision that "
-        "completes the quorum approves the article.",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        description="The assigned reviewer's decision, signed by re-entering their password. The decision that "
+        "completes the quorum approves the article.\n\n"
+        "A wrong password is 403 with `code: reauthentication_failed`: nothing is signed, the failed attempt is "
+        "audited (`signature.failed`, never the password) and `attempts_left` says how many remain. After "
+        "`IMPRIMATUR_SIGNATURE_FAILURE_LIMIT` (5) wrong passwords within "
+        "`IMPRIMATUR_SIGNATURE_FAILURE_WINDOW_MINUTES` (15), the reviewer's signing is locked on every path "
+        "(this API and the admin): 429 with `code` and `rule` `signing_locked`, `locked_until` (ISO 8601), "
+        "`retry_after` and the `Retry-After` header (seconds), even for the right password, until fewer than "
+        "the limit of their failures lie within the last window or the managing editor unlocks it. A signature "
+        "erases no failure.",
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
+                    OpenApiParameter("Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429],
+                                     description="Seconds until signing unlocks.")],
         request=s.ReviewInputSerializer,
         responses={201: s.ReviewSerializer, **INVALID, **ERRORS,
-                   404: OpenApiResponse(s.ErrorSerializer, description="No such assignment."), **REFUSED},
+                   403: OpenApiResponse(s.ReauthenticationErrorSerializer,
+                                        description="Not the assigned reviewer (`permission_denied`), or a wrong "
+                                                    "password (`reauthentication_failed`, with `attempts_left`)."),
+                   404: OpenApiResponse(s.ErrorSerializer, description="No such assignment."), **REFUSED,
+                   429: OpenApiResponse(s.SigningLockedSerializer,
+                                        description="Signing locked after too many wrong passwords (`signing_locked`).")},
     )
     def post(self, request: Any, id: int) -> Any:
         assignment = get_object_or_404(ReviewAssignment.objects.select_related("article"), pk=id)
         data = validated_body(s.ReviewInputSerializer, request)
         review: Review = services.review_record(assignment=assignment, actor=request.user, decision=data["decision"],
-                                                password=data["password"], comments=data.get("comments", ""))
+                                                password=data["password"], comments=data.get("comments", ""),
+                                                path=signatures.PATHS.API,
+                                                client_address=signatures.request_client_address(request))
         state = Article.objects.filter(pk=review.article_id).values_list("state", flat=True).get()
         return Response({
             "id": review.pk, "assignment": review.assignment_id, "article": assignment.article.slug,
