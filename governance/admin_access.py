@@ -1,6 +1,12 @@
-"""The admin of who may get in: signers whose e-signature is locked after wrong passwords (and
-the action that unlocks them). Every change goes through a service that audits it; who may act
-is `governance.policies`. Imported from GovernanceConfig.ready()."""
+"""The admin of who may get in: staff users' editorial-API tokens (revoked with an action),
+downstream sites' API keys (created, the key shown once, and revoked), and signers whose
+e-signature is locked after wrong passwords (unlocked with an action). Every change goes through
+a service that audits it (governance.api_access, governance.signatures); who may act is
+`governance.policies`.
+
+Imported from GovernanceConfig.ready(), after the admin's autodiscovery: it replaces the admins
+django-rest-knox and djangorestframework-api-key register, which create, change and delete
+credentials without an audit event."""
 
 from __future__ import annotations
 
@@ -10,11 +16,85 @@ from django.contrib import admin, messages
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from knox.models import AuthToken
 
-from . import rules, signatures
+from . import api_access, policies, rules, signatures
 from .admin import ReadOnlyAdmin
 from .exceptions import GovernanceError
-from .models import SigningFailure, SigningGuard
+from .models import EditorialToken, SigningFailure, SigningGuard
+
+admin.site.unregister(AuthToken)
+
+
+def _when(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%d %b %Y %H:%M %Z") if moment else "—"
+
+
+# --- editorial tokens ---------------------------------------------------------------------------
+
+
+class TokenStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any):
+        return (("valid", "Valid"), ("expired", "Expired"))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet):
+        now = timezone.now()
+        if self.value() == "valid":
+            return queryset.filter(Q(expiry__isnull=True) | Q(expiry__gte=now))
+        if self.value() == "expired":
+            return queryset.filter(expiry__lt=now)
+        return queryset
+
+
+@admin.register(EditorialToken)
+class EditorialTokenAdmin(ReadOnlyAdmin):
+    """Staff users' editorial-API tokens: whose, the first characters (the lookup key; the
+    token itself is never stored), created, expiry. Made with `manage.py drf_create_token`;
+    revoked here with the action (audited `editorial_token.revoke`)."""
+
+    list_display = ("user", "starts_with", "created", "expiry", "expired")
+    list_filter = (TokenStatusFilter, ("user", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("user__username", "token_key")
+    list_select_related = ("user",)
+    fields = ("user", "starts_with", "created", "expiry")
+    readonly_fields = fields
+    actions = ["revoke_tokens"]
+    empty_state = ("No editorial token yet. `manage.py drf_create_token USERNAME` prints one for a staff user "
+                   "(only its digest is stored); revoke tokens here.")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policies.may_manage_api_access(request.user)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="token starts with", ordering="token_key")
+    def starts_with(self, obj: EditorialToken) -> str:
+        return f"{obj.token_key}…"
+
+    @admin.display(boolean=True, description="expired")
+    def expired(self, obj: EditorialToken) -> bool:
+        return obj.expiry is not None and obj.expiry < timezone.now()
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[EditorialToken]) -> None:
+        revoked = 0
+        for token in queryset.select_related("user"):
+            try:
+                api_access.editorial_token_revoke(actor=request.user, token=token)
+            except GovernanceError as exc:
+                self.message_user(request, f"{token}: {exc}", level=messages.ERROR)
+            else:
+                revoked += 1
+        self.message_user(request, f"{revoked} token(s) revoked: they answer 401 from now on.", level=messages.SUCCESS)
+
+
+# --- signing lockouts ---------------------------------------------------------------------------
 
 
 class SigningStatusFilter(admin.SimpleListFilter):
@@ -72,12 +152,11 @@ class SigningLockoutAdmin(ReadOnlyAdmin):
     @admin.display(description="locked until")
     def locked_until(self, obj: SigningGuard) -> str:
         since = rules.signing_counted_since(timezone.now(), obj.counted_from)
-        until = rules.signing_locked_until([f.at for f in obj.recent_failures if f.at > since])
-        return timezone.localtime(until).strftime("%d %b %Y %H:%M %Z") if until else "—"
+        return _when(rules.signing_locked_until([f.at for f in obj.recent_failures if f.at > since]))
 
     @admin.display(description="last failure", ordering="last_failure")
     def last_failure_at(self, obj: SigningGuard) -> str:
-        return timezone.localtime(obj.last_failure).strftime("%d %b %Y %H:%M:%S %Z")
+        return _when(obj.last_failure)
 
     @admin.action(description="Unlock signing for the selected signers")
     def unlock_signing(self, request: HttpRequest, queryset: QuerySet[SigningGuard]) -> None:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from knox.models import AuthToken
 
 from articles.models import RiskTier, Topic, api_json
 from reviewers.models import ReviewAssignment, Specialty
@@ -408,3 +409,17 @@ class SigningFailure(models.Model):
 
     def __str__(self) -> str:
         return f"signing failure of user {self.guard_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class EditorialToken(AuthToken):
+    """A user's editorial-API token (django-rest-knox's row: a SHA-512 digest of the token, its
+    first 15 characters as the lookup key, an expiry). Created and revoked only through
+    governance.api_access, which audits both; never shown again after creation."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "editorial token"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"editorial token {self.token_key}… of {self.user}"

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import authentication, exceptions, permissions, serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +22,7 @@ from governance.models import AuditEvent
 from reviewers.models import BoardMember, Review, ReviewAssignment
 
 from . import serializers as s
+from .editorial_auth import EDITORIAL_AUTHENTICATION
 from .public import ArticlePagination
 
 
@@ -122,7 +123,7 @@ SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0
 
 class EditorialView(APIView):
     # Token first: an anonymous request is then told how to authenticate (401, not 403).
-    authentication_classes = [authentication.TokenAuthentication, authentication.SessionAuthentication]
+    authentication_classes = EDITORIAL_AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated, EditorialAccess]
     renderer_classes = [JSONRenderer]
 

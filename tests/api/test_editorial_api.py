@@ -228,9 +228,10 @@ def test_it_refuses_assigning_the_author(as_chief, board, topic):
 def test_it_signs_nothing_for_a_wrong_password_and_audits_only_the_failure(as_reviewer, make_article, drive, board):
     article = drive(make_article(), "in_review")
     assignment = article.assignments.get(reviewer=board[0])
+    reviewer = as_reviewer(board[0])
     last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
 
-    response = as_reviewer(board[0]).post(f"/api/v1/editorial/assignments/{assignment.pk}/review/",
+    response = reviewer.post(f"/api/v1/editorial/assignments/{assignment.pk}/review/",
                                           {"decision": "approve", "password": "wrong"}, format="json")
 
     assert response.status_code == 403
