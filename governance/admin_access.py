@@ -12,18 +12,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from knox.models import AuthToken
+from rest_framework_api_key.models import APIKey
 
 from . import api_access, policies, rules, signatures
-from .admin import ReadOnlyAdmin
-from .exceptions import GovernanceError
+from .admin import PolicyAdmin, ReadOnlyAdmin
+from .exceptions import ContentInvalid, GovernanceError
 from .models import EditorialToken, SigningFailure, SigningGuard
 
 admin.site.unregister(AuthToken)
+admin.site.unregister(APIKey)
 
 
 def _when(moment: Any) -> str:
@@ -92,6 +99,84 @@ class EditorialTokenAdmin(ReadOnlyAdmin):
             else:
                 revoked += 1
         self.message_user(request, f"{revoked} token(s) revoked: they answer 401 from now on.", level=messages.SUCCESS)
+
+
+# --- API keys of downstream sites ---------------------------------------------------------------
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(max_length=api_access.API_KEY_NAME_MAX,
+                           help_text="The downstream site, e.g. heart-charity.example.")
+    expiry_date = forms.SplitDateTimeField(required=False, widget=widgets.AdminSplitDateTime,
+                                           help_text="Empty: the key never expires (revoke it here).")
+
+
+@admin.register(APIKey)
+class ApiKeyAdmin(PolicyAdmin):
+    """Downstream sites' keys for the public API: created here (the key is shown once, on the page
+    that follows; only a hash is stored) or with `manage.py create_api_key`, and revoked with the
+    action, which keeps the row. Both through governance.api_access (audited). Nothing else about
+    a key is edited or deleted here: its history stays."""
+
+    list_display = ("name", "prefix", "created", "expiry_date", "expired", "revoked")
+    list_filter = ("revoked", "created")
+    search_fields = ("name", "prefix")
+    fields = ("name", "prefix", "created", "expiry_date", "revoked")
+    readonly_fields = fields
+    actions = ["revoke_keys"]
+    add_template = "admin/rest_framework_api_key/apikey/add.html"
+    empty_state = "No downstream site has an API key yet. Add one: the key is shown once, then only its hash is kept."
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policies.may_manage_api_access(request.user)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return policies.may_manage_api_access(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(boolean=True, description="expired")
+    def expired(self, obj: APIKey) -> bool:
+        return obj.has_expired
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+                 ) -> HttpResponse:
+        """A form of our own, not a model form: the service makes the key, and the page that
+        answers the POST is the only one that ever shows it (the admin sends it with no-cache)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ApiKeyCreateForm(request.POST if request.method == "POST" else None)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "Add API key",
+                   "subtitle": None, "form": form, "media": self.media + form.media,
+                   "changelist_url": reverse("admin:rest_framework_api_key_apikey_changelist")}
+        if request.method == "POST" and form.is_valid():
+            try:
+                api_key, key = api_access.api_key_create(actor=request.user, name=form.cleaned_data["name"],
+                                                         expiry_date=form.cleaned_data["expiry_date"])
+            except ContentInvalid as exc:
+                for field, errors in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                context.update(title="API key created", api_key=api_key, key=key)
+        return TemplateResponse(request, self.add_template, context)
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[APIKey]) -> None:
+        revoked = 0
+        for api_key in queryset:
+            try:
+                api_access.api_key_revoke(actor=request.user, api_key=api_key, reason="revoked in the admin")
+            except GovernanceError as exc:
+                self.message_user(request, str(exc), level=messages.ERROR)
+            else:
+                revoked += 1
+        self.message_user(request, f"{revoked} key(s) revoked: they answer 401 from now on.", level=messages.SUCCESS)
 
 
 # --- signing lockouts ---------------------------------------------------------------------------
