@@ -1,6 +1,7 @@
 """The signing lockout under concurrency, on PostgreSQL with real threads (each its own
-connection): wrong passwords sent at once all count, and a burst of guesses sent at once when
-one attempt is left gets exactly one password check."""
+connection): a failure is committed before the refusal is answered, wrong passwords sent at once
+all count, and a burst of guesses sent at once when one attempt is left gets exactly one
+password check."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from governance import services
 from governance.exceptions import ReauthenticationFailed, SigningLocked
 from governance.models import AuditEvent, SigningFailure
+from tests.api.conftest import token_client
 from tests.governance.test_concurrency import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -19,6 +21,18 @@ WRONG = "not-the-password"
 def guess(assignment, password: str = WRONG):
     return lambda: services.review_record(assignment=assignment, actor=assignment.reviewer.user,
                                           decision="approve", password=password, path="api")
+
+
+def test_a_failure_is_committed_although_nothing_is_signed(live_db, make_article, drive, board):
+    assignment = drive(make_article(), "in_review").assignments.get(reviewer=board[0])
+
+    response = token_client(board[0].user).post(f"/api/v1/editorial/assignments/{assignment.pk}/review/",
+                                                {"decision": "approve", "password": WRONG}, format="json")
+    seen_elsewhere = run_together(lambda: (SigningFailure.objects.count(),
+                                           AuditEvent.objects.filter(action="signature.failed").count()))
+
+    assert response.status_code == 403
+    assert seen_elsewhere == [(1, 1)]
 
 
 def test_two_wrong_passwords_at_once_both_count(live_db, make_article, drive):
