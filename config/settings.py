@@ -53,8 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_api_key",
+    "knox",  # editorial tokens; governance.admin_access replaces its admin (and the API key library's)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -166,6 +166,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
 AXES_LOCKOUT_TEMPLATE = "articles/editor/locked_out.html"
 
+# E-signature lockout (governance.signatures): after this many failed password re-checks at
+# signing within the window, that user may not sign (admin and editorial API alike) until fewer
+# failures lie within the last window or the managing editor unlocks them. Counted in the database.
+IMPRIMATUR_SIGNATURE_FAILURE_LIMIT = max(1, env_int("IMPRIMATUR_SIGNATURE_FAILURE_LIMIT", 5))
+IMPRIMATUR_SIGNATURE_FAILURE_WINDOW_MINUTES = max(1, env_int("IMPRIMATUR_SIGNATURE_FAILURE_WINDOW_MINUTES", 15))
+
 # Content-Security-Policy (django-csp): no inline script anywhere; scripts, styles and images
 # come from our own static files. JSON-LD blocks are data, not script, and are not affected.
 CONTENT_SECURITY_POLICY = {
@@ -253,8 +259,8 @@ else:
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "articles.api.editorial_auth.EditorialTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_RATES": {
@@ -263,6 +269,15 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "governance.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Editorial-API tokens (django-rest-knox, articles/api/editorial_auth.py): `Authorization: Token <token>`,
+# stored as a SHA-512 digest; `manage.py drf_create_token USERNAME` makes one that expires after
+# IMPRIMATUR_EDITORIAL_TOKEN_TTL_DAYS unless --expires-in-days says otherwise. No auto-refresh.
+IMPRIMATUR_EDITORIAL_TOKEN_TTL_DAYS = max(1, env_int("IMPRIMATUR_EDITORIAL_TOKEN_TTL_DAYS", 90))
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=IMPRIMATUR_EDITORIAL_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Imprimatur API",

@@ -11,11 +11,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import authentication, permissions, serializers
+from rest_framework import permissions, serializers
 from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from articles.api.editorial_auth import EDITORIAL_AUTHENTICATION
 
 from . import dossier, policies
 
@@ -271,7 +273,7 @@ def _as_is(serializer: serializers.Serializer, data):
 
 class DossierView(APIView):
     # As the rest of the editorial API: token first, so an anonymous caller is told to authenticate (401).
-    authentication_classes = [authentication.TokenAuthentication, authentication.SessionAuthentication]
+    authentication_classes = EDITORIAL_AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated]
     renderer_classes = [JSONRenderer, PDFRenderer]
 

@@ -1,6 +1,6 @@
 """Maps the domain's exceptions to HTTP once: 409 for a refused rule, 403 for permission or a
-failed re-authentication, 400 with field errors for bad content. Everything answers
-`{"detail", "code"}` (+ `rule`, + field errors).
+failed re-authentication, 429 with `Retry-After` while signing is locked, 400 with field errors
+for bad content. Everything answers `{"detail", "code"}` (+ `rule`, + field errors).
 
 Field errors have one shape on every 400, whichever layer found them (a serializer, a service's
 ContentInvalid, a query parameter): `errors` is flat, keyed by the path of the field —
@@ -68,7 +68,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ContentInvalid):
         return Response(_invalid(exc.errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, GovernanceError):
-        return Response(exc.as_dict(), status=exc.http_status)
+        response = Response(exc.as_dict(), status=exc.http_status)
+        if getattr(exc, "retry_after", None) is not None:  # SigningLocked: 429 says when to come back
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

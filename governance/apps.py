@@ -16,6 +16,7 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="governance.sync_schedules")
         from . import (
+            admin_access,  # noqa: F401  (signing lockouts, API keys, editorial tokens)
             admin_background,  # noqa: F401  (notifications, reminders, overdue reviews, webhooks)
             admin_webhooks,  # noqa: F401  (webhook endpoints: registration, the secret shown once)
         )

@@ -56,8 +56,11 @@ def record(
     to_state: str = "",
     reason: str = "",
     data: dict[str, Any] | None = None,
+    object_id: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
+    """Append one event to the chain, inside the caller's transaction. `object_id` names the
+    object when its primary key does not fit the 64 characters or is a secret's hash (an API
+    key's prefix, a token's lookup key)."""
     with transaction.atomic():
         head = lock_chain()
         actor_user = actor if getattr(actor, "is_authenticated", False) else None
@@ -68,7 +71,7 @@ def record(
             actor_username=actor_user.get_username() if actor_user else "system",
             action=action,
             object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
+            object_id=object_id if object_id is not None else str(obj.pk),
             object_repr=str(obj)[:300],
             article_id=article.pk if article is not None else None,
             article_slug=article.slug if article is not None else "",

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from knox.models import AuthToken
 
 from articles.models import RiskTier, Topic, api_json
 from reviewers.models import ReviewAssignment, Specialty
@@ -394,3 +395,62 @@ class OverdueReview(ReviewAssignment):
         proxy = True
         verbose_name = "overdue review"
         ordering = ["due_at"]
+
+
+class SigningGuard(models.Model):
+    """The e-signature guard of one user (governance.signatures): every signing attempt locks
+    this row (SELECT … FOR UPDATE), so one user's attempts are checked against the failure limit
+    one at a time in every process; `counted_from` is where the managing editor's last unlock
+    restarted the count (earlier failures stay on record but no longer count)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                related_name="signing_guard")
+    counted_from = models.DateTimeField(null=True, blank=True)
+    unlocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        verbose_name = "signing lockout"
+        verbose_name_plural = "signing lockouts"
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"signing of {self.user}"
+
+
+class SigningFailure(models.Model):
+    """One failed password re-check at signing: when, on which assignment, by which path and
+    from which address (never the password). Kept: a later signature or unlock erases none."""
+
+    class Path(models.TextChoices):
+        ADMIN = "admin", "admin review page"
+        API = "api", "editorial API"
+        OTHER = "other", "other (a command or a script)"
+
+    guard = models.ForeignKey(SigningGuard, on_delete=models.CASCADE, related_name="failures")
+    at = models.DateTimeField()
+    assignment = models.ForeignKey(ReviewAssignment, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    path = models.CharField(max_length=8, choices=Path.choices)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["guard", "at"], name="signing_failure_guard_at")]
+
+    def __str__(self) -> str:
+        return f"signing failure of user {self.guard_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class EditorialToken(AuthToken):
+    """A user's editorial-API token (django-rest-knox's row: a SHA-512 digest of the token, its
+    first 15 characters as the lookup key, an expiry). Created and revoked only through
+    governance.api_access, which audits both; never shown again after creation."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "editorial token"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"editorial token {self.token_key}… of {self.user}"

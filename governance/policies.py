@@ -122,6 +122,23 @@ def may_review(user: Any, assignment: Any) -> bool:
     return member is not None and assignment.reviewer_id == member.pk
 
 
+def may_unlock_signing(user: Any, signer: Any) -> bool:
+    """Unlock a user's e-signature locked after failed password re-checks: the managing editor,
+    never for their own signing (a stolen session of theirs must not clear its own lock)."""
+    return is_managing_editor(user) and getattr(signer, "pk", None) != user.pk
+
+
+def may_manage_api_access(user: Any) -> bool:
+    """Create and revoke downstream sites' API keys and staff users' editorial tokens in the
+    admin: the managing editor (the command-line tools act as the system)."""
+    return is_managing_editor(user)
+
+
+def may_revoke_editorial_token(user: Any, token: Any) -> bool:
+    """Revoke an editorial token: the managing editor's anyone's, a user their own."""
+    return may_manage_api_access(user) or (getattr(user, "pk", None) is not None and token.user_id == user.pk)
+
+
 def may_use_editorial_api(user: Any) -> bool:
     return is_writer(user) or board_member(user) is not None
 

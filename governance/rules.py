@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Model
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -335,3 +336,32 @@ def verification_refusal(member: BoardMember, actor: Any) -> RuleResult | None:
                           f"{member.printed_name}'s credentials are verified by someone else, never by themselves.",
                           "Propose the change; the managing editor or a credentials verifier verifies it.")
     return None
+
+
+# --- the e-signature's password re-check (governance.signatures) --------------------------------
+
+def signing_window() -> dt.timedelta:
+    """How far back failed password re-checks count (IMPRIMATUR_SIGNATURE_FAILURE_WINDOW_MINUTES)."""
+    return dt.timedelta(minutes=settings.IMPRIMATUR_SIGNATURE_FAILURE_WINDOW_MINUTES)
+
+
+def signing_failure_limit() -> int:
+    """Failed re-checks within the window that lock signing (IMPRIMATUR_SIGNATURE_FAILURE_LIMIT)."""
+    return settings.IMPRIMATUR_SIGNATURE_FAILURE_LIMIT
+
+
+def signing_counted_since(now: dt.datetime, counted_from: dt.datetime | None) -> dt.datetime:
+    """Failures after this moment count: those within the window, and after the last unlock."""
+    start = now - signing_window()
+    return max(start, counted_from) if counted_from is not None else start
+
+
+def signing_locked_until(counted_failures: list[dt.datetime]) -> dt.datetime | None:
+    """Rule `signing_locked`: a user with `limit` counted failures (the times of the failures
+    after `signing_counted_since`, newest first) may not sign until the oldest of their `limit`
+    newest failures leaves the window, when fewer than `limit` are left in it. A sliding window:
+    at most `limit` guesses per window, however they are spread. None: not locked."""
+    limit = signing_failure_limit()
+    if len(counted_failures) < limit:
+        return None
+    return counted_failures[limit - 1] + signing_window()

@@ -39,12 +39,11 @@ from articles.models import (
 )
 from reviewers.models import BoardMember, Review, ReviewAssignment, ReviewCycle
 
-from . import audit, policies, rules, selectors, snapshots
+from . import audit, policies, rules, selectors, signatures, snapshots
 from .exceptions import (
     AssignmentRefused,
     ContentInvalid,
     NotPermitted,
-    ReauthenticationFailed,
     ReviewRefused,
     TransitionRefused,
 )
@@ -866,17 +865,20 @@ def assignment_cancel(*, assignment: ReviewAssignment, actor: Any, reason: str =
 
 
 def review_record(*, assignment: ReviewAssignment, actor: Any, decision: str, password: str,
-                  comments: str = "") -> Review:
+                  comments: str = "", path: str = signatures.PATHS.OTHER,
+                  client_address: str | None = None) -> Review:
     """A board member's signed decision on the revision under review.
 
-    The signer re-enters their password (the signature); a wrong password records nothing. The
-    decision that completes the quorum approves the article; a request for changes sends it back
-    to its author.
+    The signer re-enters their password (the signature), checked by
+    `signatures.signature_reauthenticate`: a wrong password signs nothing and is audited
+    (`signature.failed`, with `path` — admin or api — and `client_address`), and too many of
+    them lock signing (`SigningLocked`). The decision that completes the quorum approves the
+    article; a request for changes sends it back to its author.
     """
     if not policies.may_review(actor, assignment):
         raise NotPermitted("Only the assigned reviewer can sign this review.", rule="assigned_reviewer")
-    if not password or not actor.check_password(password):
-        raise ReauthenticationFailed("The password does not match: nothing was signed.", rule="reauthentication")
+    signatures.signature_reauthenticate(actor=actor, assignment=assignment, password=password, path=path,
+                                        client_address=client_address)
     if decision in ("approve", "approved"):
         decision = Review.Decision.APPROVED
     elif decision in ("request_changes", "changes_requested"):

@@ -21,8 +21,9 @@ from django.utils.html import format_html
 
 from articles.admin import revision_document
 from governance import configuration, policies, selectors, services
+from governance import signatures as signing
 from governance.admin import ConfigurationAdmin, PolicyAdmin, ReadOnlyAdmin
-from governance.exceptions import ContentInvalid, GovernanceError, ReauthenticationFailed
+from governance.exceptions import ContentInvalid, GovernanceError, ReauthenticationFailed, SigningLocked
 
 from .forms import ReviewDecisionForm
 from .models import Review, ReviewAssignment, Specialty
@@ -173,7 +174,12 @@ class ReviewAssignmentAdmin(PolicyAdmin):
         data = form.cleaned_data
         try:
             review = services.review_record(assignment=assignment, actor=request.user, decision=data["decision"],
-                                            password=data["password"], comments=data.get("comments") or "")
+                                            password=data["password"], comments=data.get("comments") or "",
+                                            path=signing.PATHS.ADMIN,
+                                            client_address=signing.request_client_address(request))
+        except SigningLocked as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return False
         except ReauthenticationFailed as exc:
             form.add_error("password", exc.message)
             self.message_user(request, str(exc), level=messages.ERROR)
@@ -202,6 +208,7 @@ class ReviewAssignmentAdmin(PolicyAdmin):
         else:
             revision = article.current_revision
         signable = assignment.status == ReviewAssignment.Status.OPEN and article.state == "in_review"
+        signing_locked_until = signing.signing_locked_until(request.user) if form is not None and signable else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -216,6 +223,7 @@ class ReviewAssignmentAdmin(PolicyAdmin):
             "form": form if signable else None,
             "may_sign": form is not None,
             "signable": signable,
+            "signing_locked_until": signing_locked_until,
             "queue_url": self._changelist_url(),
         }
         return TemplateResponse(request, self.review_template, context)

@@ -10,18 +10,19 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import authentication, exceptions, permissions, serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from articles.models import Article, RiskTier, Topic
-from governance import api_errors, policies, services
+from governance import api_errors, policies, services, signatures
 from governance.exceptions import ContentInvalid
 from governance.models import AuditEvent
 from reviewers.models import BoardMember, Review
 
 from . import serializers as s
+from .editorial_auth import EDITORIAL_AUTHENTICATION
 from .public import ArticlePagination
 
 
@@ -122,7 +123,7 @@ SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0
 
 class EditorialView(APIView):
     # Token first: an anonymous request is then told how to authenticate (401, not 403).
-    authentication_classes = [authentication.TokenAuthentication, authentication.SessionAuthentication]
+    authentication_classes = EDITORIAL_AUTHENTICATION
     permission_classes = [permissions.IsAuthenticated, EditorialAccess]
     renderer_classes = [JSONRenderer]
 
@@ -286,14 +287,27 @@ class AssignmentCreateView(EditorialView):
 class ReviewCreateView(EditorialView):
     @extend_schema(
         operation_id="editorial_reviews_create", tags=["editorial"], summary="Sign a review decision",
-        description="The assigned reviewer's decision, signed by re-entering their password. A wrong "
-        "password is 403 with `code: reauthentication_failed` and records nothing. The decision that "
-        "completes the quorum approves the article.",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        description="The assigned reviewer's decision, signed by re-entering their password. The decision that "
+        "completes the quorum approves the article.\n\n"
+        "A wrong password is 403 with `code: reauthentication_failed`: nothing is signed, the failed attempt is "
+        "audited (`signature.failed`, never the password) and `attempts_left` says how many remain. After "
+        "`IMPRIMATUR_SIGNATURE_FAILURE_LIMIT` (5) wrong passwords within "
+        "`IMPRIMATUR_SIGNATURE_FAILURE_WINDOW_MINUTES` (15), the reviewer's signing is locked on every path "
+        "(this API and the admin): 429 with `code` and `rule` `signing_locked`, `locked_until` (ISO 8601), "
+        "`retry_after` and the `Retry-After` header (seconds), even for the right password, until fewer than "
+        "the limit of their failures lie within the last window or the managing editor unlocks it. A signature "
+        "erases no failure.",
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
+                    OpenApiParameter("Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429],
+                                     description="Seconds until signing unlocks.")],
         request=s.ReviewInputSerializer,
         responses={201: s.ReviewSerializer, **INVALID, **ERRORS,
-                   404: OpenApiResponse(s.ErrorSerializer, description="No such assignment visible to you."),
-                   **REFUSED},
+                   403: OpenApiResponse(s.ReauthenticationErrorSerializer,
+                                        description="Not the assigned reviewer (`permission_denied`), or a wrong "
+                                                    "password (`reauthentication_failed`, with `attempts_left`)."),
+                   404: OpenApiResponse(s.ErrorSerializer, description="No such assignment visible to you."), **REFUSED,
+                   429: OpenApiResponse(s.SigningLockedSerializer,
+                                        description="Signing locked after too many wrong passwords (`signing_locked`).")},
     )
     def post(self, request: Any, id: int) -> Any:
         # Another reviewer's assignment answers 404 like a missing one; the managing editor, who may
@@ -301,7 +315,9 @@ class ReviewCreateView(EditorialView):
         assignment = get_object_or_404(policies.visible_assignments(request.user).select_related("article"), pk=id)
         data = validated_body(s.ReviewInputSerializer, request)
         review: Review = services.review_record(assignment=assignment, actor=request.user, decision=data["decision"],
-                                                password=data["password"], comments=data.get("comments", ""))
+                                                password=data["password"], comments=data.get("comments", ""),
+                                                path=signatures.PATHS.API,
+                                                client_address=signatures.request_client_address(request))
         state = Article.objects.filter(pk=review.article_id).values_list("state", flat=True).get()
         return Response({
             "id": review.pk, "assignment": review.assignment_id, "article": assignment.article.slug,

@@ -39,6 +39,17 @@ class ThrottledSerializer(ErrorSerializer):
     retry_after = serializers.IntegerField(required=False)
 
 
+class ReauthenticationErrorSerializer(RuleErrorSerializer):
+    attempts_left = serializers.IntegerField(required=False, help_text="Wrong passwords left before signing locks.")
+    locked_until = serializers.DateTimeField(required=False, help_text="Set when this failure locked signing.")
+
+
+class SigningLockedSerializer(RuleErrorSerializer):
+    locked_until = serializers.DateTimeField(help_text="When signing unlocks (unless the managing editor unlocks "
+                                                       "it sooner).")
+    retry_after = serializers.IntegerField(help_text="Seconds until then; also in the `Retry-After` header.")
+
+
 class GoneSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()

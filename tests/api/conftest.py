@@ -1,12 +1,16 @@
-"""Clients of the API: a downstream site with an API key, and editorial users with DRF tokens."""
+"""Clients of the API: a downstream site with an API key, and editorial users with editorial
+tokens (django-rest-knox, made by the same service as `manage.py drf_create_token`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
+
+from governance import api_access
 
 
 @pytest.fixture(autouse=True)
@@ -31,10 +35,14 @@ def site(api_key) -> APIClient:
     return client
 
 
+def editorial_token(user) -> str:
+    # Ten years: tests that travel in time must not meet an expired token by accident.
+    return api_access.editorial_token_create(actor=None, user=user, expires_in=dt.timedelta(days=3650))[1]
+
+
 def token_client(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {editorial_token(user)}")
     return client
 
 

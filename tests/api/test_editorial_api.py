@@ -225,18 +225,19 @@ def test_it_refuses_assigning_the_author(as_chief, board, topic):
     assert (response.status_code, response.json()["rule"]) == (409, "no_self_review")
 
 
-def test_it_records_nothing_for_a_wrong_password(as_reviewer, make_article, drive, board):
+def test_it_signs_nothing_for_a_wrong_password_and_audits_only_the_failure(as_reviewer, make_article, drive, board):
     article = drive(make_article(), "in_review")
     assignment = article.assignments.get(reviewer=board[0])
-    audit_count = AuditEvent.objects.count()
+    reviewer = as_reviewer(board[0])
+    last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
 
-    response = as_reviewer(board[0]).post(f"/api/v1/editorial/assignments/{assignment.pk}/review/",
+    response = reviewer.post(f"/api/v1/editorial/assignments/{assignment.pk}/review/",
                                           {"decision": "approve", "password": "wrong"}, format="json")
 
     assert response.status_code == 403
     assert response.json()["code"] == "reauthentication_failed"
     assert Review.objects.count() == 0
-    assert AuditEvent.objects.count() == audit_count
+    assert list(AuditEvent.objects.filter(seq__gt=last_seq).values_list("action", flat=True)) == ["signature.failed"]
 
 
 def test_it_refuses_a_review_by_someone_else(as_reviewer, make_article, drive, board):

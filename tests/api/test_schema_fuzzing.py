@@ -9,7 +9,6 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -22,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from config.wsgi import application
 from governance import services
+from tests.api.conftest import editorial_token
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
@@ -129,10 +129,10 @@ def test_it_survives_fuzzing_of_the_public_api(wsgi_in_test_transaction, content
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["positive", "negative"])
 def test_it_survives_fuzzing_of_the_editorial_api(wsgi_in_test_transaction, content, chief, mode):
-    token, _ = Token.objects.get_or_create(user=chief)
+    token = editorial_token(chief)
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_in_test_transaction)
 
-    ran = _fuzz(schema.include(tag="editorial"), {"Authorization": f"Token {token.key}"}, mode)
+    ran = _fuzz(schema.include(tag="editorial"), {"Authorization": f"Token {token}"}, mode)
 
     print(f"schemathesis ({mode.value}): {ran} cases against the editorial API")
     assert ran > 0

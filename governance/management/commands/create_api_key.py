@@ -1,4 +1,5 @@
-"""`manage.py create_api_key NAME`: a downstream site's key for the public API, printed once."""
+"""`manage.py create_api_key NAME`: a downstream site's key for the public API, printed once.
+Made by governance.api_access.api_key_create, as in the admin (audited `api_key.create`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from rest_framework_api_key.models import APIKey
+
+from governance import api_access
+from governance.exceptions import GovernanceError
 
 
 class Command(BaseCommand):
@@ -19,15 +22,13 @@ class Command(BaseCommand):
                             help="Make the key expire after this many days (default: never).")
 
     def handle(self, *args: Any, name: str, expires_in_days: int | None, **options: Any) -> None:
-        name = name.strip()
-        if not name:
-            raise CommandError("Give the downstream site a name.")
-        if len(name) > 50:
-            raise CommandError("The name is longer than 50 characters.")
-        if expires_in_days is not None and expires_in_days < 1:
-            raise CommandError("--expires-in-days must be at least 1.")
+        if expires_in_days is not None and not 1 <= expires_in_days <= 36500:
+            raise CommandError("--expires-in-days must be from 1 to 36500.")
         expiry = timezone.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
-        api_key, key = APIKey.objects.create_key(name=name, expiry_date=expiry)
+        try:
+            api_key, key = api_access.api_key_create(actor=None, name=name, expiry_date=expiry)
+        except GovernanceError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"API key for {api_key.name} (prefix {api_key.prefix}); it is shown only once:")
         self.stdout.write(key)
         self.stdout.write(f"Use it as:  Authorization: Api-Key {key}")
