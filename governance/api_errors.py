@@ -30,6 +30,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = messages[0] if isinstance(messages, list) and messages else messages
             detail = f"{name}: {message}"
         response.data = {"detail": detail, "code": "invalid", "errors": errors}
+    elif isinstance(exc, exceptions.ParseError):
+        # A body that is not JSON (or nests too deep) is bad input like any other: field errors too.
+        detail = str(exc.detail)
+        response.data = {"detail": detail, "code": "parse_error", "errors": {"non_field_errors": [detail]}}
     elif isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
         response.data = {"detail": str(detail), "code": getattr(detail, "code", None) or getattr(exc, "default_code", "error")}

@@ -41,6 +41,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from articles.input_guards import CONTROL_IN_PARAMETER
 from articles.models import Article, PublishedSnapshot, Topic, api_json
 from governance.models import ChangeEvent, ReviewPolicy
 from governance.selectors import current_editorial_policy
@@ -214,8 +215,12 @@ _SQL = {
 }
 
 
-_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+# Per database session: the hot statements it holds (True), or may hold (None: an execution that
+# prepared it failed, and whether its PREPARE ran is looked up in the session before the next use).
+_PREPARED: weakref.WeakKeyDictionary[Any, dict[str, bool | None]] = weakref.WeakKeyDictionary()
 _PLACEHOLDER = re.compile(r"(?<!%)%s")
+_NO_SUCH_STATEMENT = "26000"  # invalid_sql_statement_name: "prepared statement … does not exist"
+_ALREADY_PREPARED = "42P05"  # duplicate_prepared_statement
 
 
 def _hot_query(name: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -223,38 +228,49 @@ def _hot_query(name: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     (its PREPARE sent with its first EXECUTE: one round trip, one query): planning these small
     queries cost PostgreSQL more CPU than running them (bench/: ≈ 0.25 of 0.3 ms per request).
     `IMPRIMATUR_API_PREPARED_STATEMENTS = False` sends them plain (e.g. behind a PgBouncer in
-    transaction mode, which does not keep a session's prepared statements)."""
+    transaction mode, which does not keep a session's prepared statements).
+
+    What this process believes the session holds is never more than the session holds: a failed
+    PREPARE-and-EXECUTE may or may not have left the statement (psycopg refuses a NUL before
+    sending anything; a bad value fails the EXECUTE after the PREPARE ran), so the next use asks
+    `pg_prepared_statements` once instead of guessing. A failed request never makes the next fail."""
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql" or not getattr(settings, "IMPRIMATUR_API_PREPARED_STATEMENTS", True):
             cursor.execute(sql, params)
             return cursor.fetchall()
-        prepared = _PREPARED.setdefault(connection.connection, set())
-        execute = f"EXECUTE imprimatur_{name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
-        if name in prepared:
+        statement = f"imprimatur_{name}"
+        prepared = _PREPARED.setdefault(connection.connection, {})
+        if name in prepared and prepared[name] is None:
+            cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [statement])
+            if cursor.fetchone() is None:
+                del prepared[name]
+            else:
+                prepared[name] = True
+        execute = f"EXECUTE {statement}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
+        if prepared.get(name):
             try:
                 cursor.execute(execute, params)
+                return cursor.fetchall()
             except DatabaseError as exc:
-                if _sqlstate(exc) == _NO_SUCH_STATEMENT:
-                    prepared.discard(name)  # the next request prepares it again
-                raise
-        else:
-            numbers = iter(range(1, len(params) + 1))
-            body = _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
-            try:
-                cursor.execute(f"PREPARE imprimatur_{name} AS {body}; {execute}", params)
-            except DatabaseError:
-                # The EXECUTE failed after its PREPARE (or the PREPARE found the statement already
-                # there): either way the statement exists in the session, and neither the failure nor a
-                # rollback undoes a PREPARE. Preparing it again would fail "already exists"; should the
-                # PREPARE itself have failed, the next EXECUTE says so and is forgotten above.
-                prepared.add(name)
-                raise
-            cursor.nextset()
-            prepared.add(name)
+                # An EXECUTE never removes its statement: only "does not exist" says it is gone
+                # (a pooler's DISCARD ALL, a DEALLOCATE); then it is prepared again below, at once
+                # when no transaction was aborted by the failure.
+                if _sqlstate(exc) != _NO_SUCH_STATEMENT:
+                    raise
+                del prepared[name]
+                if connection.in_atomic_block:
+                    raise
+        numbers = iter(range(1, len(params) + 1))
+        body = _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+        try:
+            cursor.execute(f"PREPARE {statement} AS {body}; {execute}", params)
+        except DatabaseError as exc:
+            # Prepared statements outlive a failure and a rollback: the PREPARE may have run.
+            prepared[name] = True if _sqlstate(exc) == _ALREADY_PREPARED else None
+            raise
+        cursor.nextset()
+        prepared[name] = True
         return cursor.fetchall()
-
-
-_NO_SUCH_STATEMENT = "26000"  # invalid_sql_statement_name: "prepared statement … does not exist"
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -278,9 +294,14 @@ class ArticlePagination(CursorPagination):
 
     def decode_cursor(self, request: Any):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound as exc:
             raise exceptions.ValidationError({"cursor": ["Invalid cursor: use a `next` URL as given."]}) from exc
+        # The position is text the client encoded: a slug never holds a control character, and a
+        # NUL would reach the query (PostgreSQL cannot take one).
+        if cursor is not None and cursor.position is not None and CONTROL_IN_PARAMETER.search(cursor.position):
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor: use a `next` URL as given."]})
+        return cursor
 
 
 def _weak_etag(body: bytes) -> str:
