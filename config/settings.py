@@ -313,7 +313,10 @@ IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("IMPRIMATUR_WEBHOOK_MAX_
 # Retraction watch: where `check_reference_integrity` downloads the Retraction Watch CSV from
 # (empty: no download; the task only re-applies what `import_retractions` loaded).
 IMPRIMATUR_RETRACTIONS_URL = os.environ.get("IMPRIMATUR_RETRACTIONS_URL", "")
+# Bounds on the work one save can cause (each refused as a field error): characters in a body (and
+# in each audience version's), references listed in one revision (each is looked up and hashed).
 IMPRIMATUR_MAX_BODY_CHARS = env_int("IMPRIMATUR_MAX_BODY_CHARS", 200_000)
+IMPRIMATUR_MAX_REFERENCES_PER_REVISION = env_int("IMPRIMATUR_MAX_REFERENCES_PER_REVISION", 200)
 IMPRIMATUR_DISCLAIMER = os.environ.get(
     "IMPRIMATUR_DISCLAIMER",
     "This article is for general information and does not replace advice from a qualified "

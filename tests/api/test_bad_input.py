@@ -144,3 +144,11 @@ def test_it_answers_a_form_body_over_the_limit_with_413_in_json_on_the_api(as_wr
 
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
+
+
+def test_it_names_the_reference_limit_in_the_editorial_api(as_writer, topic, settings):
+    settings.IMPRIMATUR_MAX_REFERENCES_PER_REVISION = 1
+    response = as_writer.post("/api/v1/editorial/articles/", draft_payload(), format="json")
+
+    assert response.status_code == 400
+    assert "the limit is 1" in response.json()["errors"]["references"][0]
