@@ -295,9 +295,9 @@ SPECTACULAR_SETTINGS = {
 # --- Imprimatur -----------------------------------------------------------------------------
 IMPRIMATUR_DEMO_PASSWORD = os.environ.get("IMPRIMATUR_DEMO_PASSWORD", "imprimatur-demo")
 IMPRIMATUR_PUBLIC_API_ANONYMOUS = env_bool("IMPRIMATUR_PUBLIC_API_ANONYMOUS", False)
-# How long a checked API key is trusted by one process (a revoked key works at most this long in
-# processes other than the one that revoked it); 0 checks the key on every request.
-IMPRIMATUR_API_KEY_CACHE_SECONDS = env_int("IMPRIMATUR_API_KEY_CACHE_SECONDS", 30)
+# How long one process remembers that an API key's secret matched its stored hash (0: verify the
+# hash on every request). A key's revocation and expiry are read on every request whatever this is.
+IMPRIMATUR_API_KEY_CACHE_SECONDS = env_int("IMPRIMATUR_API_KEY_CACHE_SECONDS", 300)
 # The public API's hot queries run as prepared statements of the connection on PostgreSQL; turn it off
 # behind a pooler that does not keep them (PgBouncer in transaction mode).
 IMPRIMATUR_API_PREPARED_STATEMENTS = env_bool("IMPRIMATUR_API_PREPARED_STATEMENTS", True)

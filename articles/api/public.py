@@ -49,11 +49,13 @@ from reviewers.models import BoardMember
 
 from . import serializers as s
 from .authentication import (
+    KEY_STATE_ATTRIBUTE,
     AnonymousPublicRateThrottle,
     ApiKeyAuthentication,
     ApiKeyRateThrottle,
     PublicReadAccess,
-    verify_key,
+    identify_key,
+    key_usable_sql,
 )
 
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
@@ -107,6 +109,9 @@ class PublicView(APIView):
     fast_path = True
     _throttled_here = False
     _refused_wait: float | None = None
+    # The id of the key the fast path identified (None: an anonymous reader); its state is read
+    # by the hot query itself (`keyed_rows`).
+    fast_key_id: str | None = None
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if self.fast_path and request.method == "GET":
@@ -123,14 +128,17 @@ class PublicView(APIView):
         """What DRF's authentication, permission and throttles would let through, answered as they
         would (same key verification, same throttle classes and counters); False for anything they
         would refuse, which DRF then answers (401, 403, 429 with Retry-After). Once the key is
-        verified the request has been counted by the throttles: DRF does not count it again (a
-        refusal here is DRF's 429, with this Retry-After)."""
+        identified the request has been counted by the throttles: DRF does not count it again (a
+        refusal here is DRF's 429, with this Retry-After). Whether the key is revoked or expired
+        is not known yet: the hot query reads it (`keyed_rows`)."""
         key = ApiKeyAuthentication.parser.get_from_authorization(request)
         site = None
         if key is not None:
-            site = verify_key(key.strip())
-            if site is None:
+            identified = identify_key(key.strip())
+            if identified is None:
                 return False
+            site = identified.site
+            self.fast_key_id = site.key_id
         elif not getattr(settings, "IMPRIMATUR_PUBLIC_API_ANONYMOUS", False):
             return False
         shim = SimpleNamespace(auth=site, META=request.META, headers=request.headers)
@@ -271,6 +279,27 @@ def _hot_query(name: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         cursor.nextset()
         prepared[name] = True
         return cursor.fetchall()
+
+
+def keyed_rows(request: Any, key_id: str | None, name: str, sql: str, params: list[Any], *,
+               order: str | None = None) -> list[tuple[Any, ...]] | None:
+    """The rows of the hot query `sql`, read in the same statement as whether the request's API key
+    (`key_id`) is usable now (neither revoked nor expired): None when it is not, and the request
+    remembers it for DRF's authentication, which then answers 401 without asking again. With no
+    key (an anonymous reader, or DRF's path, which checked the key already) the state is not used.
+    One statement either way: a one-row sub-select on the key's primary key, left-joined to the
+    query's rows (`order`, their column to keep the order by)."""
+    usable, now = key_usable_sql()
+    statement = (f"SELECT u.usable, p.* FROM (SELECT {usable} AS usable) u LEFT JOIN ({sql}) p ON TRUE"
+                 + (f" ORDER BY p.{order}" if order else ""))
+    rows = _hot_query(name, statement, [key_id, now, *params])
+    if key_id is not None:
+        state = rows[0][0] is not None
+        setattr(request, KEY_STATE_ATTRIBUTE, (key_id, state))
+        if not state:
+            return None
+    # An empty result is one row of NULLs (the left join's): every real row's first column is set.
+    return [row[1:] for row in rows if row[1] is not None]
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -419,9 +448,13 @@ class ArticleListView(PublicView):
         if _sql("date") is None or not self.fast_access(request):
             return None
         if position is None:
-            rows = _hot_query(f"list_{page_size}", _list_sql(False, page_size + 1), [])
+            rows = keyed_rows(request, self.fast_key_id, f"list_{page_size}", _list_sql(False, page_size + 1), [],
+                              order="slug")
         else:
-            rows = _hot_query(f"list_after_{page_size}", _list_sql(True, page_size + 1), [position])
+            rows = keyed_rows(request, self.fast_key_id, f"list_after_{page_size}", _list_sql(True, page_size + 1),
+                              [position], order="slug")
+        if rows is None:
+            return None  # the key was revoked or has expired: DRF answers 401
         if any(not item for _, _, item in rows):
             return None  # a snapshot stored without its texts: DRF renders it (the request is counted)
         page = rows[:page_size]
@@ -474,37 +507,47 @@ _STORED_TEXT = {
 }
 
 
-def _stored_row(slug: str, kind: str, audience: str | None) -> tuple[Any, ...] | None:
+_REFUSED_KEY = ("refused",)
+
+
+def _stored_row(request: Any, key_id: str | None, slug: str, kind: str,
+                audience: str | None) -> tuple[Any, ...] | None:
     """(snapshot ETag, published_at as epoch seconds, next review date as ISO text, whether the
-    texts are stored, the text to serve) of the article's live snapshot; None if it has none."""
+    texts are stored, the text to serve) of the article's live snapshot; None if it has none;
+    `_REFUSED_KEY` if the request's key (`key_id`) is revoked or expired (same statement)."""
     key = _sql("key")
     text = _STORED_TEXT[kind].format(variant=key.format("s.rendered_variants"), jsonld=key.format("s.rendered_jsonld"),
                                      general=key.format("s.rendered_jsonld").replace("%s", "'general'"))
-    sql = (f"SELECT s.etag, {_sql('epoch')}, {_sql('date')}, s.rendered_document <> '', {text} "
-           f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id WHERE a.slug = %s")
+    sql = (f"SELECT s.etag, {_sql('epoch')} AS published, {_sql('date')} AS due, s.rendered_document <> '' AS stored, "
+           f"{text} AS served FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id "
+           "WHERE a.slug = %s")
     params = [slug] if kind in ("head", "json") else [audience or "general", slug]
-    rows = _hot_query(f"detail_{kind}", sql, params)
+    rows = keyed_rows(request, key_id, f"detail_{kind}", sql, params)
+    if rows is None:
+        return _REFUSED_KEY
     return rows[0] if rows else None
 
 
-def stored_detail(request: Any, slug: str, *, audience: str | None, jsonld: bool) -> HttpResponse | None:
+def stored_detail(request: Any, slug: str, *, audience: str | None, jsonld: bool,
+                  key_id: str | None = None) -> HttpResponse | None:
     """The detail response from the live snapshot's stored texts (one query; a second only when an
     If-None-Match does not match), or None when the article has no live snapshot with stored
-    texts (DRF's path then answers 404/410, or renders the documents)."""
+    texts (DRF's path then answers 404/410, or renders the documents) or when the request's key
+    (`key_id`, from the fast path) turns out revoked or expired (DRF answers 401)."""
     if _sql("key") is None:
         return None
     if_none_match = request.headers.get("If-None-Match")
     today = _today()
     if if_none_match:
         # Revalidation: a few columns, the stored text left in the database.
-        row = _stored_row(slug, "head", None)
-        if row is None or not row[3]:
+        row = _stored_row(request, key_id, slug, "head", None)
+        if row is None or row is _REFUSED_KEY or not row[3]:
             return None
         etag = _detail_etag(row[0], _status_from_text(row[2], today), jsonld)
         if _etag_matches(if_none_match, etag):
             return _detail_headers(HttpResponseNotModified(), etag, row[1])
-    row = _stored_row(slug, "jsonld" if jsonld else "variant" if audience else "json", audience)
-    if row is None or not row[3] or row[4] is None:
+    row = _stored_row(request, key_id, slug, "jsonld" if jsonld else "variant" if audience else "json", audience)
+    if row is None or row is _REFUSED_KEY or not row[3] or row[4] is None:
         return None
     status_ = _status_from_text(row[2], today)
     if jsonld:
@@ -607,7 +650,7 @@ class ArticleDetailView(PublicView):
             return None
         if not self.fast_access(request):
             return None
-        response = stored_detail(request, slug, audience=audience, jsonld=jsonld)
+        response = stored_detail(request, slug, audience=audience, jsonld=jsonld, key_id=self.fast_key_id)
         return self.finish(response) if response is not None else None
 
 
@@ -669,8 +712,10 @@ class ChangesView(PublicView):
             return None
         if not self.fast_access(request):
             return None
-        events = _hot_query("changes", f"SELECT seq, entry_json FROM {_table(ChangeEvent)} WHERE seq > %s "
-                            "ORDER BY seq LIMIT %s", [since, limit])
+        events = keyed_rows(request, self.fast_key_id, "changes", f"SELECT seq, entry_json FROM {_table(ChangeEvent)} "
+                            "WHERE seq > %s ORDER BY seq LIMIT %s", [since, limit], order="seq")
+        if events is None:
+            return None  # the key was revoked or has expired: DRF answers 401
         return self.finish(_changes_response(events, since))
 
 
