@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("IMPRIMATUR_VAR_DIR", BASE_DIR / "var"))
@@ -33,11 +34,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("IMPRIMATUR_PRODUCTION", False):
-        raise RuntimeError("SECRET_KEY must be set when IMPRIMATUR_PRODUCTION=1")
-    SECRET_KEY = "insecure-development-key-change-me-in-production-0123456789abcdef"
+# A real deployment: never the development secret key (whatever DEBUG says), no demo data.
+IMPRIMATUR_PRODUCTION = env_bool("IMPRIMATUR_PRODUCTION", False)
+# Public in this repository, so it signs nothing that matters: sessions and password-reset links
+# signed with it can be forged by anyone. `check --deploy` flags it (articles.checks).
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or DEVELOPMENT_SECRET_KEY
+if IMPRIMATUR_PRODUCTION and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set to a long random value of your own when IMPRIMATUR_PRODUCTION=1 "
+                               "(it is unset, or the development key).")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -167,6 +172,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
 AXES_LOCKOUT_TEMPLATE = "articles/editor/locked_out.html"
+# The address a sign-in comes from: behind the TLS proxy, the one it appended to X-Forwarded-For
+# (else every client would share the proxy's address, and one could lock everyone out).
+AXES_CLIENT_IP_CALLABLE = "articles.security.login_client_address"
 
 # Content-Security-Policy (django-csp): no inline script anywhere; scripts, styles and images
 # come from our own static files. JSON-LD blocks are data, not script, and are not affected.
@@ -192,7 +200,10 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
+# One TLS-terminating proxy in front (one trusted hop): it sets X-Forwarded-Proto and appends the
+# client's address to X-Forwarded-For.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 X_FRAME_OPTIONS = "DENY"
 
 # --- Email ----------------------------------------------------------------------------------

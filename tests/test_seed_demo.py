@@ -164,3 +164,21 @@ def test_it_fills_every_report_and_a_dossier_with_demo_data(seeded, client):
     built = dossier.build(flagged, exported_by=chief)
     assert built["article"]["slug"] == "vitamin-d-and-falls" and built["audit_chain"]["ok"] is True
     assert client.get(reverse("dossier:json", args=[flagged.slug])).status_code == 200
+
+
+def test_it_refuses_to_seed_a_production_site_unless_forced(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.IMPRIMATUR_PRODUCTION = True
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=io.StringIO())
+
+    assert not get_user_model().objects.filter(username="chief").exists()
+    assert "--force" in {action.option_strings[0] for action in _seed_demo_parser()._actions if action.option_strings}
+
+
+def _seed_demo_parser():
+    from django.core.management import load_command_class
+
+    return load_command_class("governance", "seed_demo").create_parser("manage.py", "seed_demo")
