@@ -292,6 +292,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "articles.api.schema.document_refusals",
+        "articles.api.schema.link_editorial_operations",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AudienceEnum": ["patient", "caregiver", "clinician"],
         "ServedAudienceEnum": ["general", "patient", "caregiver", "clinician"],
