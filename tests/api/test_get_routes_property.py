@@ -41,7 +41,9 @@ def api_get_routes() -> list[str]:
 
 ROUTES = api_get_routes()
 
-control_text = st.text(alphabet=st.characters(codec="utf-8", categories=["Cc"]), min_size=1, max_size=4)
+# NUL first: PostgreSQL cannot take it, so it is the one that reached a query and failed.
+control_text = st.one_of(st.just("\x00"),
+                         st.text(alphabet=st.characters(codec="utf-8", categories=["Cc"]), min_size=1, max_size=4))
 any_text = st.text(max_size=40)
 numbers = st.one_of(st.integers(min_value=-(10**30), max_value=10**30), st.sampled_from([0, -1, 2**63, 2**64, 10**100]))
 encoded = st.binary(max_size=60).map(lambda raw: base64.urlsafe_b64encode(raw).decode())
@@ -56,7 +58,12 @@ values = st.one_of(hostile_text, numbers.map(str), encoded, drf_cursors, feed_cu
 NAMES = ["cursor", "page_size", "since", "topic", "audience", "updated_since", "q", "review_status", "format",
          "status", "doi", "pmid"]
 names = st.one_of(st.sampled_from(NAMES), st.text(min_size=1, max_size=12))
-queries = st.dictionaries(names, st.one_of(values, st.lists(values, min_size=2, max_size=3)), max_size=4)
+# The parameters the routes read, each often present with a hostile value, plus any others.
+read_parameters = st.fixed_dictionaries({}, optional={
+    "cursor": st.one_of(drf_cursors, values), "since": st.one_of(feed_cursors, values),
+    "page_size": st.one_of(numbers.map(str), values)})
+queries = st.tuples(read_parameters, st.dictionaries(names, st.one_of(values, st.lists(values, min_size=2, max_size=3)),
+                                                     max_size=3)).map(lambda pair: {**pair[1], **pair[0]})
 
 
 @pytest.fixture
