@@ -126,18 +126,23 @@ def another_process(live_db, tmp_path):
                                cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
+    try:
+        while True:
+            try:
+                requests.get(base + "/api/v1/topics/", timeout=5)  # 401: no key, but the worker answers
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("gunicorn did not start:\n" + log.read_text(errors="replace")) from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
         try:
-            requests.get(base + "/api/v1/topics/", timeout=5)  # 401: no key, but the worker answers
-            break
-        except (requests.ConnectionError, requests.Timeout):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError("gunicorn did not start:\n" + log.read_text(errors="replace")) from None
-            time.sleep(0.3)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.mark.postgres
