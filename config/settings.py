@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("IMPRIMATUR_VAR_DIR", BASE_DIR / "var"))
@@ -33,11 +34,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("IMPRIMATUR_PRODUCTION", False):
-        raise RuntimeError("SECRET_KEY must be set when IMPRIMATUR_PRODUCTION=1")
-    SECRET_KEY = "insecure-development-key-change-me-in-production-0123456789abcdef"
+# A real deployment: never the development secret key (whatever DEBUG says), no demo data.
+IMPRIMATUR_PRODUCTION = env_bool("IMPRIMATUR_PRODUCTION", False)
+# Public in this repository, so it signs nothing that matters: sessions and password-reset links
+# signed with it can be forged by anyone. `check --deploy` flags it (articles.checks).
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or DEVELOPMENT_SECRET_KEY
+if IMPRIMATUR_PRODUCTION and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set to a long random value of your own when IMPRIMATUR_PRODUCTION=1 "
+                               "(it is unset, or the development key).")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -70,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a parameter or a form: control characters and oversized bodies refused.
+    "articles.input_guards.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -165,6 +172,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
 AXES_LOCKOUT_TEMPLATE = "articles/editor/locked_out.html"
+# The address a sign-in comes from: behind the TLS proxy, the one it appended to X-Forwarded-For
+# (else every client would share the proxy's address, and one could lock everyone out).
+AXES_CLIENT_IP_CALLABLE = "articles.security.login_client_address"
 
 # E-signature lockout (governance.signatures): after this many failed password re-checks at
 # signing within the window, that user may not sign (admin and editorial API alike) until fewer
@@ -196,7 +206,10 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
+# One TLS-terminating proxy in front (one trusted hop): it sets X-Forwarded-Proto and appends the
+# client's address to X-Forwarded-For.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 X_FRAME_OPTIONS = "DENY"
 
 # --- Email ----------------------------------------------------------------------------------
@@ -263,6 +276,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's three, the JSON one bounded in depth (articles/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "articles.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "api_key": os.environ.get("IMPRIMATUR_API_KEY_RATE", "1200/min"),
         "anon_public": os.environ.get("IMPRIMATUR_ANON_RATE", "60/min"),
@@ -288,6 +307,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "articles.api.schema.document_refusals",
+        "articles.api.schema.link_editorial_operations",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AudienceEnum": ["patient", "caregiver", "clinician"],
         "ServedAudienceEnum": ["general", "patient", "caregiver", "clinician"],
@@ -302,9 +326,9 @@ SPECTACULAR_SETTINGS = {
 # --- Imprimatur -----------------------------------------------------------------------------
 IMPRIMATUR_DEMO_PASSWORD = os.environ.get("IMPRIMATUR_DEMO_PASSWORD", "imprimatur-demo")
 IMPRIMATUR_PUBLIC_API_ANONYMOUS = env_bool("IMPRIMATUR_PUBLIC_API_ANONYMOUS", False)
-# How long a checked API key is trusted by one process (a revoked key works at most this long in
-# processes other than the one that revoked it); 0 checks the key on every request.
-IMPRIMATUR_API_KEY_CACHE_SECONDS = env_int("IMPRIMATUR_API_KEY_CACHE_SECONDS", 30)
+# How long one process remembers that an API key's secret matched its stored hash (0: verify the
+# hash on every request). A key's revocation and expiry are read on every request whatever this is.
+IMPRIMATUR_API_KEY_CACHE_SECONDS = env_int("IMPRIMATUR_API_KEY_CACHE_SECONDS", 300)
 # The public API's hot queries run as prepared statements of the connection on PostgreSQL; turn it off
 # behind a pooler that does not keep them (PgBouncer in transaction mode).
 IMPRIMATUR_API_PREPARED_STATEMENTS = env_bool("IMPRIMATUR_API_PREPARED_STATEMENTS", True)
@@ -320,7 +344,10 @@ IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("IMPRIMATUR_WEBHOOK_MAX_
 # Retraction watch: where `check_reference_integrity` downloads the Retraction Watch CSV from
 # (empty: no download; the task only re-applies what `import_retractions` loaded).
 IMPRIMATUR_RETRACTIONS_URL = os.environ.get("IMPRIMATUR_RETRACTIONS_URL", "")
+# Bounds on the work one save can cause (each refused as a field error): characters in a body (and
+# in each audience version's), references listed in one revision (each is looked up and hashed).
 IMPRIMATUR_MAX_BODY_CHARS = env_int("IMPRIMATUR_MAX_BODY_CHARS", 200_000)
+IMPRIMATUR_MAX_REFERENCES_PER_REVISION = env_int("IMPRIMATUR_MAX_REFERENCES_PER_REVISION", 200)
 IMPRIMATUR_DISCLAIMER = os.environ.get(
     "IMPRIMATUR_DISCLAIMER",
     "This article is for general information and does not replace advice from a qualified "

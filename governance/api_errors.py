@@ -77,6 +77,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     if isinstance(exc, exceptions.ValidationError):
         response.data = _invalid(response.data)
+    elif isinstance(exc, exceptions.ParseError):
+        # A body that is not JSON (or nests too deep) is bad input like any other: field errors too.
+        detail = str(exc.detail)
+        response.data = {"detail": detail, "code": "parse_error", "errors": {NON_FIELD_ERRORS: [detail]}}
     elif isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
         response.data = {"detail": str(detail), "code": getattr(detail, "code", None) or getattr(exc, "default_code", "error")}

@@ -141,6 +141,11 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
 
     resolved: list[tuple[str, Reference | None, dict[str, Any]]] = []
     keys: list[str] = []
+    most = settings.IMPRIMATUR_MAX_REFERENCES_PER_REVISION
+    if len(data.references) > most:
+        # Each reference costs look-ups below: refused before any of them is made.
+        raise ContentInvalid({**errors, "references": [
+            f"The revision lists {len(data.references):,} references; the limit is {most:,}."]})
     for i, raw in enumerate(data.references):
         fields = _clean_reference(i, raw, errors)
         key = str(raw.get("key") or "").strip() or (fields["doi"] or (f"pmid:{fields['pmid']}" if fields["pmid"] else ""))

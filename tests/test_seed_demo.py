@@ -198,3 +198,22 @@ def test_its_re_reviews_show_their_reasons_publicly(seeded):
                    .values_list("article__slug", "review_reason"))
     assert reasons == {"type-2-diabetes-reducing-your-risk": "editor_request",
                        "vitamin-d-and-falls": "reference_retracted"}
+
+
+def test_it_refuses_to_seed_a_production_site_unless_forced(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.IMPRIMATUR_PRODUCTION = True
+    users, articles = get_user_model().objects.count(), Article.objects.count()
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=io.StringIO())
+
+    assert (get_user_model().objects.count(), Article.objects.count()) == (users, articles)
+    assert "--force" in {action.option_strings[0] for action in _seed_demo_parser()._actions if action.option_strings}
+
+
+def _seed_demo_parser():
+    from django.core.management import load_command_class
+
+    return load_command_class("governance", "seed_demo").create_parser("manage.py", "seed_demo")

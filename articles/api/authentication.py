@@ -1,29 +1,38 @@
 """Who may read the public API, and how fast.
 
 Downstream sites send `Authorization: Api-Key <prefix>.<secret>` (djangorestframework-api-key:
-only a hash is stored). A verified key is remembered in the cache for a few seconds
-(`IMPRIMATUR_API_KEY_CACHE_SECONDS`, default 30) so that a conditional GET answered with 304
-costs one query, not two; a revoked key is forgotten from the cache at once (in every worker when
-the cache is Redis, settings.CACHES; else within that delay in the other processes).
+only a hash is stored). Whether a key may read is two questions, answered differently:
 
-Rates are fixed-window counters in the same cache (FixedWindowRateThrottle): shared by all the
+- Does the secret match a stored hash? That never changes for a key, so each process remembers
+  the answer (the SHA-256 of the key → the key's id; `IMPRIMATUR_API_KEY_CACHE_SECONDS`, at most
+  `VERIFIED_KEYS_KEPT` keys) and verifies a key's hash once per that delay.
+- Is the key still usable (not revoked, not expired)? That is read from the database on every
+  request: by the hot requests in the same SQL statement as the stored response
+  (`key_usable_sql`, articles.api.public), by the others in one primary-key look-up
+  (`key_is_usable`) unless the request already read it. A revocation or an expiry made by any
+  process (the admin, a CLI, a raw UPDATE) is refused on the very next request in every process,
+  with nothing to invalidate.
+
+Rates are fixed-window counters in the cache (FixedWindowRateThrottle): shared by all the
 workers when it is Redis.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.settings import api_settings
@@ -36,6 +45,7 @@ except ImportError:  # pragma: no cover - redis-py comes with celery[redis]
     _CacheDown = OSError
 
 KEYWORD = "Api-Key"
+VERIFIED_KEYS_KEPT = 4096
 logger = logging.getLogger(__name__)
 
 
@@ -48,48 +58,98 @@ class DownstreamSite:
     name: str
 
 
-def _cache_key(prefix: str) -> str:
-    return f"imprimatur:api-key:{prefix}"
-
-
 def _cache_seconds() -> int:
-    return int(getattr(settings, "IMPRIMATUR_API_KEY_CACHE_SECONDS", 30))
+    return int(getattr(settings, "IMPRIMATUR_API_KEY_CACHE_SECONDS", 300))
 
 
-@receiver([post_save, post_delete], sender=APIKey)
-def _forget_cached_key(sender: Any, instance: APIKey, **kwargs: Any) -> None:
-    try:
-        cache.delete(_cache_key(instance.prefix))
-    except _CacheDown:
-        # The revocation stands in the database; a copy cached before Redis went down lasts at
-        # most IMPRIMATUR_API_KEY_CACHE_SECONDS.
-        logger.warning("cache unreachable: could not forget API key %s", instance.prefix)
+class _VerifiedKeys:
+    """This process's memory of keys whose hash verified: digest → (when, site), least recently
+    used dropped first. Holds no state a revocation changes."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, tuple[float, DownstreamSite]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> DownstreamSite | None:
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None:
+                return None
+            if time.monotonic() - entry[0] > _cache_seconds():
+                del self._entries[digest]
+                return None
+            self._entries.move_to_end(digest)
+            return entry[1]
+
+    def put(self, digest: str, site: DownstreamSite) -> None:
+        if _cache_seconds() <= 0:
+            return
+        with self._lock:
+            self._entries[digest] = (time.monotonic(), site)
+            self._entries.move_to_end(digest)
+            while len(self._entries) > VERIFIED_KEYS_KEPT:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
-def verify_key(key: str) -> DownstreamSite | None:
-    """The site a key belongs to, or None if the key is unknown, revoked or expired."""
+verified_keys = _VerifiedKeys()
+
+
+@dataclass(frozen=True)
+class IdentifiedKey:
+    """A key whose hash matched: its site, and whether its usability was read just now (True when
+    the row was loaded to verify it; False when the hash check came from this process's memory,
+    and the key's state must still be read)."""
+
+    site: DownstreamSite
+    state_read: bool
+
+
+def identify_key(key: str) -> IdentifiedKey | None:
+    """The site whose stored hash the key matches, or None. A key remembered by this process is
+    not looked up: its revocation and expiry are then for the caller to read (`key_is_usable`, or
+    `key_usable_sql` inside the request's own statement)."""
     prefix = key.partition(".")[0]
     if not prefix or len(prefix) > 8 or "\x00" in key:
         return None
     digest = hashlib.sha256(key.encode()).hexdigest()
+    site = verified_keys.get(digest)
+    if site is not None:
+        return IdentifiedKey(site, state_read=False)
     try:
-        cached = cache.get(_cache_key(prefix))
-    except _CacheDown:
-        # Redis down: verify against the database (one more query) rather than refuse readers.
-        logger.warning("cache unreachable: verifying API key %s in the database", prefix)
-        cached = None
-    if cached is not None and cached[0] == digest:
-        return cached[1]
-    try:
-        api_key = APIKey.objects.get_from_key(key)
+        api_key = APIKey.objects.get_from_key(key)  # revoked keys excluded
     except APIKey.DoesNotExist:
         return None
     if api_key.has_expired:
         return None
     site = DownstreamSite(key_id=str(api_key.pk), prefix=api_key.prefix, name=api_key.name)
-    with contextlib.suppress(_CacheDown):  # logged by the get above
-        cache.set(_cache_key(prefix), (digest, site), _cache_seconds())
-    return site
+    verified_keys.put(digest, site)
+    return IdentifiedKey(site, state_read=True)
+
+
+def key_is_usable(key_id: str) -> bool:
+    """Whether the key is neither revoked nor expired, now (one primary-key look-up)."""
+    return APIKey.objects.filter(Q(expiry_date__isnull=True) | Q(expiry_date__gte=timezone.now()),
+                                 pk=key_id, revoked=False).exists()
+
+
+def key_usable_sql() -> tuple[str, str]:
+    """A scalar sub-select that is 1 when the key (first parameter: its id) is neither revoked nor
+    expired at the time given (second parameter), else NULL, and that parameter's value now: for
+    a hot query to read the key's state in its own statement."""
+    table = connection.ops.quote_name(APIKey._meta.db_table)
+    sql = (f"(SELECT 1 FROM {table} k WHERE k.id = %s AND NOT k.revoked "
+           "AND (k.expiry_date IS NULL OR k.expiry_date >= %s))")
+    return sql, connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+# Set on a request (its HttpRequest) by the public API's fast path once the key's state was read
+# in the request's statement: the key id, and whether it was usable. DRF's authentication then
+# answers from it, without reading it again.
+KEY_STATE_ATTRIBUTE = "_imprimatur_api_key_state"
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -102,9 +162,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = self.parser.get_from_authorization(request)
         if key is None:
             return None
-        site = verify_key(key.strip())
-        if site is None:
+        identified = identify_key(key.strip())
+        usable = identified is not None
+        if identified is not None and not identified.state_read:
+            known = getattr(request._request, KEY_STATE_ATTRIBUTE, None)
+            usable = known[1] if known is not None and known[0] == identified.site.key_id \
+                else key_is_usable(identified.site.key_id)
+        if not usable:
             raise exceptions.AuthenticationFailed("The API key is unknown, revoked or expired.", code="invalid_api_key")
+        site = identified.site
         from django.contrib.auth.models import AnonymousUser
 
         return AnonymousUser(), site

@@ -42,6 +42,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from articles.input_guards import CONTROL_IN_PARAMETER
 from articles.models import Article, PublishedSnapshot, ReviewReason, ReviewStatus, Topic, api_json
 from articles.models import review_status as status_of
 from governance.models import ChangeEvent, ReviewPolicy
@@ -50,11 +51,13 @@ from reviewers.models import BoardMember
 
 from . import serializers as s
 from .authentication import (
+    KEY_STATE_ATTRIBUTE,
     AnonymousPublicRateThrottle,
     ApiKeyAuthentication,
     ApiKeyRateThrottle,
     PublicReadAccess,
-    verify_key,
+    identify_key,
+    key_usable_sql,
 )
 
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
@@ -114,6 +117,9 @@ class PublicView(APIView):
     fast_path = True
     _throttled_here = False
     _refused_wait: float | None = None
+    # The id of the key the fast path identified (None: an anonymous reader); its state is read
+    # by the hot query itself (`keyed_rows`).
+    fast_key_id: str | None = None
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         if self.fast_path and request.method == "GET":
@@ -130,14 +136,17 @@ class PublicView(APIView):
         """What DRF's authentication, permission and throttles would let through, answered as they
         would (same key verification, same throttle classes and counters); False for anything they
         would refuse, which DRF then answers (401, 403, 429 with Retry-After). Once the key is
-        verified the request has been counted by the throttles: DRF does not count it again (a
-        refusal here is DRF's 429, with this Retry-After)."""
+        identified the request has been counted by the throttles: DRF does not count it again (a
+        refusal here is DRF's 429, with this Retry-After). Whether the key is revoked or expired
+        is not known yet: the hot query reads it (`keyed_rows`)."""
         key = ApiKeyAuthentication.parser.get_from_authorization(request)
         site = None
         if key is not None:
-            site = verify_key(key.strip())
-            if site is None:
+            identified = identify_key(key.strip())
+            if identified is None:
                 return False
+            site = identified.site
+            self.fast_key_id = site.key_id
         elif not getattr(settings, "IMPRIMATUR_PUBLIC_API_ANONYMOUS", False):
             return False
         shim = SimpleNamespace(auth=site, META=request.META, headers=request.headers)
@@ -224,8 +233,12 @@ _SQL = {
 }
 
 
-_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+# Per database session: the hot statements it holds (True), or may hold (None: an execution that
+# prepared it failed, and whether its PREPARE ran is looked up in the session before the next use).
+_PREPARED: weakref.WeakKeyDictionary[Any, dict[str, bool | None]] = weakref.WeakKeyDictionary()
 _PLACEHOLDER = re.compile(r"(?<!%)%s")
+_NO_SUCH_STATEMENT = "26000"  # invalid_sql_statement_name: "prepared statement … does not exist"
+_ALREADY_PREPARED = "42P05"  # duplicate_prepared_statement
 
 
 def _hot_query(name: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -233,38 +246,70 @@ def _hot_query(name: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     (its PREPARE sent with its first EXECUTE: one round trip, one query): planning these small
     queries cost PostgreSQL more CPU than running them (bench/: ≈ 0.25 of 0.3 ms per request).
     `IMPRIMATUR_API_PREPARED_STATEMENTS = False` sends them plain (e.g. behind a PgBouncer in
-    transaction mode, which does not keep a session's prepared statements)."""
+    transaction mode, which does not keep a session's prepared statements).
+
+    What this process believes the session holds is never more than the session holds: a failed
+    PREPARE-and-EXECUTE may or may not have left the statement (psycopg refuses a NUL before
+    sending anything; a bad value fails the EXECUTE after the PREPARE ran), so the next use asks
+    `pg_prepared_statements` once instead of guessing. A failed request never makes the next fail."""
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql" or not getattr(settings, "IMPRIMATUR_API_PREPARED_STATEMENTS", True):
             cursor.execute(sql, params)
             return cursor.fetchall()
-        prepared = _PREPARED.setdefault(connection.connection, set())
-        execute = f"EXECUTE imprimatur_{name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
-        if name in prepared:
+        statement = f"imprimatur_{name}"
+        prepared = _PREPARED.setdefault(connection.connection, {})
+        if name in prepared and prepared[name] is None:
+            cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [statement])
+            if cursor.fetchone() is None:
+                del prepared[name]
+            else:
+                prepared[name] = True
+        execute = f"EXECUTE {statement}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
+        if prepared.get(name):
             try:
                 cursor.execute(execute, params)
+                return cursor.fetchall()
             except DatabaseError as exc:
-                if _sqlstate(exc) == _NO_SUCH_STATEMENT:
-                    prepared.discard(name)  # the next request prepares it again
-                raise
-        else:
-            numbers = iter(range(1, len(params) + 1))
-            body = _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
-            try:
-                cursor.execute(f"PREPARE imprimatur_{name} AS {body}; {execute}", params)
-            except DatabaseError:
-                # The EXECUTE failed after its PREPARE (or the PREPARE found the statement already
-                # there): either way the statement exists in the session, and neither the failure nor a
-                # rollback undoes a PREPARE. Preparing it again would fail "already exists"; should the
-                # PREPARE itself have failed, the next EXECUTE says so and is forgotten above.
-                prepared.add(name)
-                raise
-            cursor.nextset()
-            prepared.add(name)
+                # An EXECUTE never removes its statement: only "does not exist" says it is gone
+                # (a pooler's DISCARD ALL, a DEALLOCATE); then it is prepared again below, at once
+                # when no transaction was aborted by the failure.
+                if _sqlstate(exc) != _NO_SUCH_STATEMENT:
+                    raise
+                del prepared[name]
+                if connection.in_atomic_block:
+                    raise
+        numbers = iter(range(1, len(params) + 1))
+        body = _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+        try:
+            cursor.execute(f"PREPARE {statement} AS {body}; {execute}", params)
+        except DatabaseError as exc:
+            # Prepared statements outlive a failure and a rollback: the PREPARE may have run.
+            prepared[name] = True if _sqlstate(exc) == _ALREADY_PREPARED else None
+            raise
+        cursor.nextset()
+        prepared[name] = True
         return cursor.fetchall()
 
 
-_NO_SUCH_STATEMENT = "26000"  # invalid_sql_statement_name: "prepared statement … does not exist"
+def keyed_rows(request: Any, key_id: str | None, name: str, sql: str, params: list[Any], *,
+               order: str | None = None) -> list[tuple[Any, ...]] | None:
+    """The rows of the hot query `sql`, read in the same statement as whether the request's API key
+    (`key_id`) is usable now (neither revoked nor expired): None when it is not, and the request
+    remembers it for DRF's authentication, which then answers 401 without asking again. With no
+    key (an anonymous reader, or DRF's path, which checked the key already) the state is not used.
+    One statement either way: a one-row sub-select on the key's primary key, left-joined to the
+    query's rows (`order`, their column to keep the order by)."""
+    usable, now = key_usable_sql()
+    statement = (f"SELECT u.usable, p.* FROM (SELECT {usable} AS usable) u LEFT JOIN ({sql}) p ON TRUE"
+                 + (f" ORDER BY p.{order}" if order else ""))
+    rows = _hot_query(name, statement, [key_id, now, *params])
+    if key_id is not None:
+        state = rows[0][0] is not None
+        setattr(request, KEY_STATE_ATTRIBUTE, (key_id, state))
+        if not state:
+            return None
+    # An empty result is one row of NULLs (the left join's): every real row's first column is set.
+    return [row[1:] for row in rows if row[1] is not None]
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -288,9 +333,14 @@ class ArticlePagination(CursorPagination):
 
     def decode_cursor(self, request: Any):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound as exc:
             raise exceptions.ValidationError({"cursor": ["Invalid cursor: use a `next` URL as given."]}) from exc
+        # The position is text the client encoded: a slug never holds a control character, and a
+        # NUL would reach the query (PostgreSQL cannot take one).
+        if cursor is not None and cursor.position is not None and CONTROL_IN_PARAMETER.search(cursor.position):
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor: use a `next` URL as given."]})
+        return cursor
 
 
 def _weak_etag(body: bytes) -> str:
@@ -414,9 +464,13 @@ class ArticleListView(PublicView):
         if _sql("date") is None or not self.fast_access(request):
             return None
         if position is None:
-            rows = _hot_query(f"list_{page_size}", _list_sql(False, page_size + 1), [])
+            rows = keyed_rows(request, self.fast_key_id, f"list_{page_size}", _list_sql(False, page_size + 1), [],
+                              order="slug")
         else:
-            rows = _hot_query(f"list_after_{page_size}", _list_sql(True, page_size + 1), [position])
+            rows = keyed_rows(request, self.fast_key_id, f"list_after_{page_size}", _list_sql(True, page_size + 1),
+                              [position], order="slug")
+        if rows is None:
+            return None  # the key was revoked or has expired: DRF answers 401
         if any(not item for _, _, item, _ in rows):
             return None  # a snapshot stored without its texts: DRF renders it (the request is counted)
         page = rows[:page_size]
@@ -470,38 +524,49 @@ _STORED_TEXT = {
 }
 
 
-def _stored_row(slug: str, kind: str, audience: str | None) -> tuple[Any, ...] | None:
+_REFUSED_KEY = ("refused",)
+
+
+def _stored_row(request: Any, key_id: str | None, slug: str, kind: str,
+                audience: str | None) -> tuple[Any, ...] | None:
     """(snapshot ETag, published_at as epoch seconds, next review date as ISO text, whether the
     texts are stored, the text to serve, the open re-review's reason) of the article's live
-    snapshot; None if it has none."""
+    snapshot; None if it has none; `_REFUSED_KEY` if the request's key (`key_id`) is revoked or
+    expired (same statement)."""
     key = _sql("key")
     text = _STORED_TEXT[kind].format(variant=key.format("s.rendered_variants"), jsonld=key.format("s.rendered_jsonld"),
                                      general=key.format("s.rendered_jsonld").replace("%s", "'general'"))
-    sql = (f"SELECT s.etag, {_sql('epoch')}, {_sql('date')}, s.rendered_document <> '', {text}, s.review_reason "
-           f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id WHERE a.slug = %s")
+    sql = (f"SELECT s.etag, {_sql('epoch')} AS published, {_sql('date')} AS due, s.rendered_document <> '' AS stored, "
+           f"{text} AS served, s.review_reason AS reason "
+           f"FROM {_table(Article)} a JOIN {_table(PublishedSnapshot)} s ON s.id = a.live_snapshot_id "
+           "WHERE a.slug = %s")
     params = [slug] if kind in ("head", "json") else [audience or "general", slug]
-    rows = _hot_query(f"detail_{kind}", sql, params)
+    rows = keyed_rows(request, key_id, f"detail_{kind}", sql, params)
+    if rows is None:
+        return _REFUSED_KEY
     return rows[0] if rows else None
 
 
-def stored_detail(request: Any, slug: str, *, audience: str | None, jsonld: bool) -> HttpResponse | None:
+def stored_detail(request: Any, slug: str, *, audience: str | None, jsonld: bool,
+                  key_id: str | None = None) -> HttpResponse | None:
     """The detail response from the live snapshot's stored texts (one query; a second only when an
     If-None-Match does not match), or None when the article has no live snapshot with stored
-    texts (DRF's path then answers 404/410, or renders the documents)."""
+    texts (DRF's path then answers 404/410, or renders the documents) or when the request's key
+    (`key_id`, from the fast path) turns out revoked or expired (DRF answers 401)."""
     if _sql("key") is None:
         return None
     if_none_match = request.headers.get("If-None-Match")
     today = _today()
     if if_none_match:
         # Revalidation: a few columns, the stored text left in the database.
-        row = _stored_row(slug, "head", None)
-        if row is None or not row[3]:
+        row = _stored_row(request, key_id, slug, "head", None)
+        if row is None or row is _REFUSED_KEY or not row[3]:
             return None
         etag = _detail_etag(row[0], _status_from_text(row[2], row[5], today), jsonld)
         if _etag_matches(if_none_match, etag):
             return _detail_headers(HttpResponseNotModified(), etag, row[1])
-    row = _stored_row(slug, "jsonld" if jsonld else "variant" if audience else "json", audience)
-    if row is None or not row[3] or row[4] is None:
+    row = _stored_row(request, key_id, slug, "jsonld" if jsonld else "variant" if audience else "json", audience)
+    if row is None or row is _REFUSED_KEY or not row[3] or row[4] is None:
         return None
     status_ = _status_from_text(row[2], row[5], today)
     if jsonld:
@@ -604,7 +669,7 @@ class ArticleDetailView(PublicView):
             return None
         if not self.fast_access(request):
             return None
-        response = stored_detail(request, slug, audience=audience, jsonld=jsonld)
+        response = stored_detail(request, slug, audience=audience, jsonld=jsonld, key_id=self.fast_key_id)
         return self.finish(response) if response is not None else None
 
 
@@ -666,8 +731,10 @@ class ChangesView(PublicView):
             return None
         if not self.fast_access(request):
             return None
-        events = _hot_query("changes", f"SELECT seq, entry_json FROM {_table(ChangeEvent)} WHERE seq > %s "
-                            "ORDER BY seq LIMIT %s", [since, limit])
+        events = keyed_rows(request, self.fast_key_id, "changes", f"SELECT seq, entry_json FROM {_table(ChangeEvent)} "
+                            "WHERE seq > %s ORDER BY seq LIMIT %s", [since, limit], order="seq")
+        if events is None:
+            return None  # the key was revoked or has expired: DRF answers 401
         return self.finish(_changes_response(events, since))
 
 
@@ -695,16 +762,13 @@ def _changes_response(events: list[tuple[int, str]], since: int) -> HttpResponse
 
 class BoardView(PublicView):
     @extend_schema(operation_id="board_list", summary="The active advisory board",
-                   description="`verified_at`: when someone other than the member last verified their credentials "
-                               "(licence, post-nominals, specialties); null if never.",
                    parameters=[RETRY_AFTER],
                    responses={200: s.BoardMemberSerializer(many=True), **AUTH_ERRORS, **NOT_ACCEPTABLE}, **PUBLIC)
     def get(self, request: Any) -> Any:
         members = BoardMember.objects.filter(is_active=True).prefetch_related("specialties").order_by("printed_name")
         return Response([
             {"name": m.printed_name, "credentials": m.credentials,
-             "specialties": [sp.name for sp in m.specialties.all()], "affiliation": m.affiliation, "bio": m.bio,
-             "verified_at": m.credentials_verified_at.isoformat() if m.credentials_verified_at else None}
+             "specialties": [sp.name for sp in m.specialties.all()], "affiliation": m.affiliation, "bio": m.bio}
             for m in members
         ])
 

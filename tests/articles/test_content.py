@@ -200,3 +200,17 @@ def test_it_keeps_other_keys_case_sensitive(make_article):
         make_article(body_markdown="Trial [@Smith2020].", references=[{"key": "smith2020", "title": "A trial"}])
 
     assert invalid.value.errors["body_markdown"] == ["Cited key 'Smith2020' matches no reference; add it or fix the marker."]
+
+
+def test_it_refuses_more_references_than_the_limit_before_looking_any_up(make_article, settings,
+                                                                          django_assert_max_num_queries):
+    settings.IMPRIMATUR_MAX_REFERENCES_PER_REVISION = 3
+    keys = [f"r{i}" for i in range(4)]
+    body = " ".join(f"Claim [@{key}]." for key in keys)
+
+    with pytest.raises(ContentInvalid) as invalid, django_assert_max_num_queries(0):
+        services._prepare(article_content(body_markdown=body, references=refs(*keys)))
+
+    assert invalid.value.errors["references"] == ["The revision lists 4 references; the limit is 3."]
+    assert make_article(body_markdown=" ".join(f"[@{k}]" for k in keys[:3]), references=refs(*keys[:3]))
+

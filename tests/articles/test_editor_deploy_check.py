@@ -39,6 +39,29 @@ def test_it_passes_the_deployment_checklist_with_production_settings():
     assert "no issues" in result.stdout
 
 
+def test_it_refuses_to_start_in_production_with_the_development_secret_key():
+    from config.settings import DEVELOPMENT_SECRET_KEY
+
+    for extra in ({"DEBUG": "0"}, {"DEBUG": "1"}, {"DEBUG": "1", "SECRET_KEY": DEVELOPMENT_SECRET_KEY}):
+        env = {**PRODUCTION_ENV, **extra}
+        if "SECRET_KEY" not in extra:
+            env.pop("SECRET_KEY")
+        result = run_check(env)
+        assert result.returncode != 0, extra
+        assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr, result.stderr[-2000:]
+
+
+def test_it_flags_the_development_secret_key_in_the_deployment_checklist():
+    env = {**PRODUCTION_ENV}
+    del env["SECRET_KEY"], env["IMPRIMATUR_PRODUCTION"]
+
+    result = run_check(env)
+
+    assert result.returncode != 0
+    assert "imprimatur.E001" in result.stdout + result.stderr
+    assert "SECRET_KEY" in result.stdout + result.stderr
+
+
 def test_it_fails_the_deployment_checklist_without_them():
     result = run_check({"DEBUG": "0", "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"]})
     assert result.returncode != 0

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,7 +36,16 @@ APPROVAL_COMMENTS = [
 class Command(BaseCommand):
     help = "Load the Imprimatur demo data (idempotent) and print the demo logins."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--force", action="store_true",
+                            help="Load the demo data even with IMPRIMATUR_PRODUCTION=1.")
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if getattr(settings, "IMPRIMATUR_PRODUCTION", False) and not options["force"]:
+            # The demo accounts share one known password (IMPRIMATUR_DEMO_PASSWORD), the managing
+            # editor's included: on a real site they would be a way in.
+            raise CommandError("Refusing to load the demo data with IMPRIMATUR_PRODUCTION=1: it creates accounts "
+                               "with a known password. Pass --force to load it anyway.")
         self.password = settings.IMPRIMATUR_DEMO_PASSWORD
         self.created: list[str] = []
         with transaction.atomic():
