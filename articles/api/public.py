@@ -762,13 +762,16 @@ def _changes_response(events: list[tuple[int, str]], since: int) -> HttpResponse
 
 class BoardView(PublicView):
     @extend_schema(operation_id="board_list", summary="The active advisory board",
+                   description="`verified_at`: when someone other than the member last verified their credentials "
+                               "(licence, post-nominals, specialties); null if never.",
                    parameters=[RETRY_AFTER],
                    responses={200: s.BoardMemberSerializer(many=True), **AUTH_ERRORS, **NOT_ACCEPTABLE}, **PUBLIC)
     def get(self, request: Any) -> Any:
         members = BoardMember.objects.filter(is_active=True).prefetch_related("specialties").order_by("printed_name")
         return Response([
             {"name": m.printed_name, "credentials": m.credentials,
-             "specialties": [sp.name for sp in m.specialties.all()], "affiliation": m.affiliation, "bio": m.bio}
+             "specialties": [sp.name for sp in m.specialties.all()], "affiliation": m.affiliation, "bio": m.bio,
+             "verified_at": m.credentials_verified_at.isoformat() if m.credentials_verified_at else None}
             for m in members
         ])
 
