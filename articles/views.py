@@ -20,9 +20,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from articles import content, selectors
+from articles import content, public_site, public_views, selectors
 from articles.citations import format_ama
 from articles.forms import (
     ArticleFilterForm,
@@ -39,6 +40,7 @@ from articles.models import Article, ArticleState, Audience, Citation, Reference
 from governance import policies, services
 from governance import selectors as governance_selectors
 from governance.exceptions import ContentInvalid, GovernanceError
+from governance.site import site_settings
 from reviewers.models import ReviewAssignment
 
 PAGE_SIZE = 20
@@ -474,6 +476,7 @@ def article_preview(request: HttpRequest, slug: str) -> HttpResponse:
                             overdue=overdue, audience=audience)
     context["review_due"] = review_due
     context["rereview"] = review_due and not overdue
+    context["site"] = site_settings()
     return render(request, "articles/public/article.html", context)
 
 
@@ -522,14 +525,31 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
         ref["retracted"] = ref.get("retracted") or ref["number"] in retracted_now
     context["rereview"] = rereview
     context["jsonld"] = snapshot.jsonld.get(document.get("audience", "general")) or snapshot.jsonld.get("general")
-    return render(request, "articles/public/article.html", context)
+    profiles = public_site.reviewer_profiles(snapshot.revision_id)
+    context["reviewers"] = [dict(r, profile=profiles.get(r["name"])) for r in document.get("reviewed_by", [])]
+    context.update(public_views.site_context(request, title=document["title"], description=document.get("summary", ""),
+                                             og_type="article", canonical_path=request.path))
+    # Everything the page shows besides the stored document (whose hash is the snapshot's ETag).
+    etag_source = [snapshot.etag, document.get("audience"), audience, overdue, rereview, sorted(retracted_now),
+                   profiles, context["policy"].version if context["policy"] else None]
+    return public_views.public_page(request, "articles/public/article.html", context, etag_source=etag_source)
 
 
 def editorial_policy(request: HttpRequest) -> HttpResponse:
-    policy = governance_selectors.current_editorial_policy()
-    return render(request, "articles/public/editorial_policy.html", {
-        "policy": policy, "policy_html": content.sanitize(policy.body_html) if policy else "",
-    })
+    """The editorial policy in effect (or an earlier version, `?version=`), with its `#` title as
+    the page's heading, every version published so far, and the state diagram."""
+    versions = governance_selectors.editorial_policy_versions()
+    wanted = request.GET.get("version")
+    policy = next((p for p in versions if p.version == wanted), None) if wanted else (versions[0] if versions else None)
+    if wanted and policy is None:
+        raise Http404("No such version of the editorial policy.")
+    title, body = content.split_title(content.sanitize(policy.body_html, document=True)) if policy else ("", "")
+    context = public_views.site_context(request, title=title or gettext("Editorial policy"),
+                                        canonical_path=request.path)
+    context.update(policy=policy, policy_title=title, policy_html=body, versions=versions,
+                   current=versions[0] if versions else None)
+    return public_views.public_page(request, "articles/public/editorial_policy.html", context, etag_source=[
+        [(p.version, p.effective_at) for p in versions], policy.version if policy else None, body])
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

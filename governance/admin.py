@@ -11,7 +11,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -23,6 +25,7 @@ from .models import (
     ChangeEvent,
     EditorialPolicy,
     ReviewPolicy,
+    SiteSettings,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -183,20 +186,21 @@ class EditorialPolicyAdmin(PolicyAdmin):
 
     @admin.display(description="as published")
     def rendered(self, obj: EditorialPolicy) -> str:
-        return sanitized_html(obj.body_html)
+        return sanitized_html(obj.body_html, document=True)
 
     def save_model(self, request: HttpRequest, obj: EditorialPolicy, form: Any, change: bool) -> None:
         # Rendered here, not in save(): no business logic in save(); the markdown is sanitized by render.
-        obj.body_html = content.render(obj.body_markdown, {})
+        obj.body_html = content.render_document(obj.body_markdown)
         if obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
 
-def sanitized_html(html: str) -> str:
+def sanitized_html(html: str, *, document: bool = False) -> str:
     """HTML rendered by articles.content is sanitized by nh3 there; sanitize again (cheap) before
     marking it safe, so a row written any other way cannot inject markup into the admin."""
-    return format_html('<div class="imprimatur-document">{}</div>', mark_safe(content.sanitize(html)))
+    return format_html('<div class="imprimatur-document">{}</div>',
+                       mark_safe(content.sanitize(html, document=document)))
 
 
 @admin.register(AuditEvent)
@@ -294,3 +298,34 @@ class WebhookAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ("delivery__endpoint",)
     actions = None
     empty_state = "No delivery has been attempted yet."
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(PolicyAdmin):
+    """One row: the list opens it; saving goes through `governance.site.site_settings_update`
+    (audited with the old and new values)."""
+
+    fields = ("site_name", "tagline", "logo", "disclaimer", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return policies.may_administer(request.user) and not SiteSettings.objects.exists()
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        from .site import site_settings
+
+        current = site_settings()
+        if current._state.adding:
+            return HttpResponseRedirect(reverse("admin:governance_sitesettings_add"))
+        return HttpResponseRedirect(reverse("admin:governance_sitesettings_change", args=[current.pk]))
+
+    def save_model(self, request: HttpRequest, obj: SiteSettings, form: Any, change: bool) -> None:
+        from .site import site_settings_update
+
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if not change:  # the first save stores every field shown, defaults included
+            changes = {name: form.cleaned_data[name] for name in ("site_name", "tagline", "logo", "disclaimer")}
+        saved = site_settings_update(actor=request.user, changes=changes)
+        obj.pk, obj._state.adding = saved.pk, False

@@ -940,7 +940,9 @@ def review_record(*, assignment: ReviewAssignment, actor: Any, decision: str, pa
 
 CONFLICT_EDITABLE = ("counterparty", "description", "ends_on")  # topic, nature and start stay as declared
 BOARD_MEMBER_FIELDS = ("printed_name", "credentials", "affiliation", "bio", "licence_number", "licence_jurisdiction",
-                       "licence_expires_on", "is_active", "joined_on")
+                       "licence_expires_on", "is_active", "joined_on", "slug", "photo")
+# The public profile's address and portrait are the site's, set by the managing editor.
+BOARD_MEMBER_EDITOR_FIELDS = frozenset({"slug", "photo"})
 
 
 def _conflict_data(conflict: ConflictOfInterest) -> dict[str, Any]:
@@ -1017,13 +1019,21 @@ def board_member_update(*, actor: Any, member: BoardMember, changes: dict[str, A
     unknown = set(changes) - set(BOARD_MEMBER_FIELDS)
     if unknown:
         raise ContentInvalid({name: ["This field is not part of a board profile."] for name in sorted(unknown)})
+    if set(changes) & BOARD_MEMBER_EDITOR_FIELDS and not policies.may_administer(actor):
+        raise NotPermitted("Only the managing editor sets a profile's address and photo.", rule="may_administer")
     with transaction.atomic():
         locked = BoardMember.objects.select_for_update().get(pk=member.pk)
         changed = {n: [getattr(locked, n), v] for n, v in changes.items() if getattr(locked, n) != v}
         for name, (_, value) in changed.items():
-            setattr(locked, name, value)
+            setattr(locked, name, "" if value is False else value)  # False: the admin's "clear" box
         if changed:
+            try:
+                locked.full_clean(exclude=[f.name for f in BoardMember._meta.fields if f.name not in changed])
+            except ValidationError as exc:
+                raise ContentInvalid(exc.message_dict) from exc
             locked.save(update_fields=list(changed))
+            if "photo" in changed:  # recorded by its stored names
+                changed["photo"] = [changed["photo"][0].name or "", locked.photo.name or ""]
         if specialties is not None:
             before = sorted(s.slug for s in locked.specialties.all())
             after = sorted(s.slug for s in specialties)

@@ -373,13 +373,15 @@ class BoardMemberAdmin(PolicyAdmin):
             (None, {"fields": ("user", "printed_name", "credentials", "specialties", "affiliation", "bio")}),
             ("Licence", {"fields": ("licence_number", "licence_jurisdiction", "licence_expires_on")}),
             ("Board", {"fields": ("is_active", "joined_on")}),
+            ("Public profile", {"fields": ("slug", "photo"),
+                                "description": "The profile readers see at /board/<slug>/ while the member is active."}),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
         if policies.may_administer(request.user):
             return ("user",) if obj is not None else ()
         # a member keeps their profile; the editor keeps who is on the board and the signature name
-        return ("user", "printed_name", "is_active", "joined_on")
+        return ("user", "printed_name", "is_active", "joined_on", "slug", "photo")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _on_the_board_or_editor(request)

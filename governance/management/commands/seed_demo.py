@@ -129,7 +129,7 @@ class Command(BaseCommand):
     def _editorial_policy(self) -> None:
         _, created = EditorialPolicy.objects.get_or_create(version=demo.EDITORIAL_POLICY_VERSION, defaults={
             "effective_at": timezone.now(), "body_markdown": demo.EDITORIAL_POLICY,
-            "body_html": content.render(demo.EDITORIAL_POLICY, {}), "created_by": self.users["chief"],
+            "body_html": content.render_document(demo.EDITORIAL_POLICY), "created_by": self.users["chief"],
         })
         if created:
             self.created.append(f"editorial policy v{demo.EDITORIAL_POLICY_VERSION}")
