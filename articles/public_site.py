@@ -23,9 +23,9 @@ RECENT = 8
 
 # The columns an article card shows, all from the live snapshot (its approved revision's title and
 # summary): never the working revision, which may be an unreviewed draft.
-CARD = {"title": "live_snapshot__revision__title", "summary": "live_snapshot__revision__summary",
+CARD = {"approved_title": "live_snapshot__revision__title", "approved_summary": "live_snapshot__revision__summary",
         "topic_name": "topic__name", "topic_slug": "topic__slug",
-        "last_reviewed_at": "live_snapshot__last_reviewed_at", "published_at": "live_snapshot__published_at"}
+        "reviewed_at": "live_snapshot__last_reviewed_at", "live_published_at": "live_snapshot__published_at"}
 
 
 def live_articles() -> QuerySet[Article]:
@@ -73,7 +73,7 @@ def reviewed_articles(member: BoardMember) -> list[dict[str, Any]]:
     revisions), each with the date of the member's last signature on it, latest first."""
     return list(Review.objects.filter(reviewer=member, decision=Review.Decision.APPROVED, voided_at__isnull=True,
                                       article__live_snapshot__isnull=False)
-                .values(slug=F("article__slug"), title=F("article__live_snapshot__revision__title"),
+                .values(slug=F("article__slug"), approved_title=F("article__live_snapshot__revision__title"),
                         topic_name=F("article__topic__name"))
                 .annotate(last_signed_at=Max("signed_at")).order_by("-last_signed_at", "slug"))
 

@@ -131,7 +131,7 @@ def search_results(request: HttpRequest) -> HttpResponse:
     page = public_site.search_page(q, _page_number(request)) if q else None
     context = site_context(request, title=gettext("Search"), canonical_path="/search/")
     context.update(q=q, page=page, topics=[] if q else public_site.topics_with_counts())
-    rows = [[row["slug"], row["title"], str(row["snippet"])] for row in page.object_list] if page else []
+    rows = [[row["slug"], row["approved_title"], str(row["snippet"])] for row in page.object_list] if page else []
     return public_page(request, "articles/public/search.html", context,
                        etag_source=[q, page.number if page else 0, page.paginator.count if page else 0, rows,
                                     context["topics"]])
