@@ -37,6 +37,7 @@ _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BLOCK_END = re.compile(r"</(p|li|h[1-6]|td|th|tr|blockquote|pre)>|<br\s*/?>", re.I)
+_BEFORE_PUNCTUATION = re.compile(r" ([.,;:!?)])")
 _CITATION = re.compile(r'<sup class="citation">.*?</sup>', re.S)
 
 
@@ -46,7 +47,8 @@ def plain_text(body_html: str) -> str:
     text = _CITATION.sub(" ", body_html or "")
     text = _BLOCK_END.sub(" ", text)
     text = html.unescape(_TAG.sub("", text))
-    return _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+    text = _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+    return _BEFORE_PUNCTUATION.sub(r"\1", text)  # "needs [1]." → "needs ." → "needs."
 
 
 def search_text_of(document: dict[str, Any], variant_documents: dict[str, Any]) -> str:

@@ -41,6 +41,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from articles import search
 from articles.models import Article, PublishedSnapshot, Topic, api_json
 from governance.models import ChangeEvent, ReviewPolicy
 from governance.selectors import current_editorial_policy
@@ -54,6 +55,7 @@ from .authentication import (
     PublicReadAccess,
     verify_key,
 )
+from .ranked import RankedPagination
 
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 LIST_FIELDS = ("title", "summary", "topic", "audiences", "last_reviewed_at", "next_review_due", "published_at",
@@ -334,7 +336,8 @@ class ArticleListView(PublicView):
                              description="Only articles with a reviewed variant for this audience."),
             OpenApiParameter("updated_since", OpenApiTypes.DATETIME,
                              description="ISO 8601; only articles published or updated since then."),
-            OpenApiParameter("q", str, description="Search in titles and summaries."),
+            OpenApiParameter("q", str, description="Full-text search of the approved title, summary and body, best "
+                             "match first (the site's /search/ ranking); pages then follow `next` as well."),
             OpenApiParameter("review_status", str, enum=s.REVIEW_STATUS_CHOICES),
             OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
             OpenApiParameter("cursor", str, description="Opaque; from a `next`/`previous` URL."),
@@ -356,17 +359,17 @@ class ArticleListView(PublicView):
             qs = qs.filter(live_snapshot__variant_documents__has_key=params["audience"])
         if "updated_since" in params:
             qs = qs.filter(live_snapshot__published_at__gte=params["updated_since"])
-        if params.get("q", "").strip():
-            q = params["q"].strip()
-            qs = qs.filter(Q(live_snapshot__revision__title__icontains=q)
-                           | Q(live_snapshot__revision__summary__icontains=q))
+        # `q`: the public site's ranked full-text search (articles.search), best match first.
+        q = search.normalized_query(params.get("q"))
+        if q:
+            qs = search.ranked(qs, q)
         if params.get("review_status") == "review_overdue":
             qs = qs.filter(live_snapshot__next_review_due__lt=today)
         elif params.get("review_status") == "approved":
             qs = qs.filter(Q(live_snapshot__next_review_due__isnull=True) | Q(live_snapshot__next_review_due__gte=today))
         # Only each snapshot's stored list item, never its documents: a page of 100 stays small.
         rows = qs.values("slug", "live_snapshot__next_review_due", "live_snapshot__rendered_list_item")
-        paginator = ArticlePagination()
+        paginator = RankedPagination() if q else ArticlePagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         missing = [row["slug"] for row in page if not row["live_snapshot__rendered_list_item"]]
         legacy = _legacy_list_items(missing) if missing else {}

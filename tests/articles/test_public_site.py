@@ -140,7 +140,8 @@ def test_search_snippets_escape_the_approved_text(client, make_article, drive):
     drive(make_article(body_markdown=BODY + "\nA `<b>bold</b>` warfarin example [@trial2021].\n"), "published")
     html = client.get("/search/?q=warfarin").content.decode()
     snippet = html.split('class="snippet"')[1].split("</p>")[0]
-    assert "<b>" not in snippet and "&lt;b&gt;" in snippet and "<mark>warfarin</mark>" in snippet
+    # escaped (SQLite) or dropped as markup by ts_headline (PostgreSQL): never a tag in the page
+    assert "<b>" not in snippet and "bold" in snippet and "<mark>warfarin</mark>" in snippet
 
 
 # --- the board ------------------------------------------------------------------------------------
