@@ -507,7 +507,8 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     snapshot = article.live_snapshot
     if snapshot is None:
         if article.withdrawn_at is not None:
-            return render(request, "articles/public/gone.html", {"article": article}, status=410)
+            context = public_views.site_context(request, title=gettext("Article withdrawn"))
+            return render(request, "articles/public/gone.html", {**context, "article": article}, status=410)
         raise Http404("This article is not published.")
     audience = request.GET.get("audience", "general")
     document = snapshot.variant_documents.get(audience) or snapshot.document
