@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
@@ -69,7 +70,8 @@ def _visible_article(request: HttpRequest, slug: str) -> Article:
 
 
 def _refused(request: HttpRequest, exc: GovernanceError) -> None:
-    messages.error(request, f"{exc.message} (rule: {exc.rule})" if exc.rule else exc.message)
+    messages.error(request, gettext("%(message)s (rule: %(rule)s)") % {"message": exc.message, "rule": exc.rule}
+                   if exc.rule else exc.message)
 
 
 # --- sign in -----------------------------------------------------------------------------------
@@ -126,7 +128,7 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
                         actor=request.user, topic=data["topic"], content=article_content,
                         change_note=data["change_note"] or "First version", is_major_change=data["is_major_change"],
                         slug=data["slug"] or None, risk_tier=data["risk_tier"], related=list(data["related"]))
-                    messages.success(request, f"Draft “{article.title}” created (revision 1).")
+                    messages.success(request, gettext("Draft “%(title)s” created (revision 1).") % {"title": article.title})
                 else:
                     before = article.current_revision_id
                     related = list(data["related"])
@@ -143,12 +145,13 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
                                                                   related=related)
                     article = edited
                     if article.current_revision_id != before:
-                        messages.success(request, f"Saved as revision {article.current_revision.number}.")
+                        messages.success(request, gettext("Saved as revision %(number)s.") % {
+                            "number": article.current_revision.number})
                     elif not relinks:
-                        messages.info(request, "Nothing changed, so no new revision was made.")
+                        messages.info(request, gettext("Nothing changed, so no new revision was made."))
                     if relinks:
-                        messages.success(request, "Related articles changed" + (
-                            "; the live page lists them now." if article.live_snapshot_id else "."))
+                        messages.success(request, gettext("Related articles changed; the live page lists them now.")
+                                         if article.live_snapshot_id else gettext("Related articles changed."))
                 return redirect("articles:detail", slug=article.slug)
             except ContentInvalid as exc:
                 for message in apply_content_errors(exc.errors, form, formset, indices, article_content.variants):
@@ -195,7 +198,7 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
         if "ris_file" in form.errors:
             messages.error(request, form.errors["ris_file"][0])
         elif upload is None:
-            messages.error(request, "Choose a .ris file to import first.")
+            messages.error(request, gettext("Choose a .ris file to import first."))
         else:
             try:
                 imported = parse_ris(upload)
@@ -251,13 +254,14 @@ def _import_rows(request: HttpRequest, rows: list[dict[str, Any]], imported: lis
             fresh.append(ref)
             in_file |= keys
     rows.extend(fresh)
-    message = f"Imported {len(fresh)} reference(s) from {filename}"
+    message = gettext("Imported %(count)s reference(s) from %(file)s") % {"count": len(fresh), "file": filename}
     skipped = []
     if listed:
-        skipped.append(f"{listed} already listed")
+        skipped.append(gettext("%(count)s already listed") % {"count": listed})
     if repeated:
-        skipped.append(f"{repeated} repeated within the file")
-    message += (f"; skipped {' and '.join(skipped)}." if skipped else ".") + " Give each a key and cite it in the body."
+        skipped.append(gettext("%(count)s repeated within the file") % {"count": repeated})
+    message += (gettext("; skipped %(what)s.") % {"what": gettext(" and ").join(skipped)} if skipped else ".")
+    message += " " + gettext("Give each a key and cite it in the body.")
     messages.success(request, message)
 
 
@@ -272,7 +276,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
 def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
     article = _visible_article(request, slug)
     if not policies.may_edit(request.user, article):
-        messages.error(request, "You may not edit this article. (rule: may_edit)")
+        messages.error(request, gettext("You may not edit this article. (rule: may_edit)"))
         return redirect("articles:detail", slug=slug)
     return _article_form_page(request, article=article)
 
@@ -326,16 +330,17 @@ def reference_check(request: HttpRequest) -> HttpResponse:
             match = Reference.objects.filter(doi=doi).first()
     elif pmid:
         if not pmid.isdigit() or pmid.startswith("0") or len(pmid) > 9:
-            note, level = "Enter a PubMed ID: digits only, e.g. 33301246.", "error"
+            note, level = gettext("Enter a PubMed ID: digits only, e.g. 33301246."), "error"
         else:
             match = Reference.objects.filter(pmid=pmid).first()
     if match is not None:
-        note = f"Already in the library: “{match}”. It will be reused, not duplicated."
+        note = gettext("Already in the library: “%(reference)s”. It will be reused, not duplicated.") % {
+            "reference": match}
         if match.retracted:
-            note += " Warning: this reference is marked RETRACTED."
+            note += " " + gettext("Warning: this reference is marked RETRACTED.")
             level = "error"
     elif not note and (doi or pmid):
-        note, level = "Looks valid; new to the library.", "ok"
+        note, level = gettext("Looks valid; new to the library."), "ok"
     return render(request, "articles/editor/_reference_check.html", {"note": note, "level": level})
 
 
@@ -382,7 +387,8 @@ def article_transition(request: HttpRequest, slug: str, name: str) -> HttpRespon
     except GovernanceError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"Done: the article is now “{article.get_state_display()}”.")
+        messages.success(request, gettext("Done: the article is now “%(state)s”.") % {
+            "state": article.get_state_display()})
     return redirect("articles:detail", slug=slug)
 
 
@@ -406,8 +412,9 @@ def article_assign(request: HttpRequest, slug: str) -> HttpResponse:
     except GovernanceError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"{assignment.reviewer.printed_name} is assigned, due "
-                                  f"{timezone.localtime(assignment.due_at):%d %b %Y}.")
+        messages.success(request, gettext("%(name)s is assigned, due %(date)s.") % {
+            "name": assignment.reviewer.printed_name,
+            "date": date_format(timezone.localtime(assignment.due_at), "DATE_FORMAT")})
     return redirect(reverse("articles:detail", kwargs={"slug": slug}) + "#reviewers")
 
 
@@ -422,7 +429,8 @@ def assignment_cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except GovernanceError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"The assignment of {assignment.reviewer.printed_name} is cancelled.")
+        messages.success(request, gettext("The assignment of %(name)s is cancelled.") % {
+            "name": assignment.reviewer.printed_name})
     return redirect(reverse("articles:detail", kwargs={"slug": slug}) + "#reviewers")
 
 
