@@ -17,6 +17,13 @@ from articles.models import Article, Topic
 from reviewers.models import BoardMember
 
 
+def latest_publication() -> dt.datetime | None:
+    """The index's <lastmod> of the articles and topics, in one aggregate (the framework's default
+    reads every item to find it)."""
+    return Article.objects.filter(live_snapshot__isnull=False).aggregate(
+        latest=Max("live_snapshot__published_at"))["latest"]
+
+
 class SiteUrlSitemap(Sitemap):
     """Absolute addresses on SITE_URL (the canonical host), not the request's."""
 
@@ -42,6 +49,9 @@ class ArticleSitemap(SiteUrlSitemap):
     def lastmod(self, item: dict[str, Any]) -> dt.datetime:
         return item["live_snapshot__published_at"]
 
+    def get_latest_lastmod(self) -> dt.datetime | None:
+        return latest_publication()
+
 
 class TopicSitemap(SiteUrlSitemap):
     changefreq = "weekly"
@@ -56,6 +66,9 @@ class TopicSitemap(SiteUrlSitemap):
 
     def lastmod(self, item: dict[str, Any]) -> dt.datetime | None:
         return item["lastmod"]
+
+    def get_latest_lastmod(self) -> dt.datetime | None:
+        return latest_publication()
 
 
 class BoardSitemap(SiteUrlSitemap):

@@ -2,7 +2,7 @@
 page, the board and its profiles, the editorial policy, feeds, sitemap.xml and robots.txt."""
 
 from django.contrib.auth import views as auth_views
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
 from articles import public_views, views
@@ -38,7 +38,10 @@ urlpatterns = [
     path("site/logo/", public_views.site_logo, name="site_logo"),
     path("editorial-policy/", views.editorial_policy, name="editorial_policy"),
     path("feeds/articles/", ReviewedArticlesFeed(), name="feed"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    # An index of one sitemap per section, each paginated by the framework (5,000 articles a page).
+    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS, "sitemap_url_name": "articles:sitemap_section"},
+         name="sitemap"),
+    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap_section"),
     path("robots.txt", public_views.robots_txt, name="robots"),
     path("favicon.ico", views.favicon),
 ]

@@ -508,10 +508,17 @@ def _page_context(document: dict[str, Any], *, article: Article, step: str | Non
     }
 
 
+PAGE_UNREAD_SNAPSHOT_FIELDS = ("rendered_document", "rendered_variants", "rendered_jsonld", "rendered_list_item",
+                               "search_text", "search_vector")
+
+
 def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The published text: always the live snapshot, never the working revision. 404 if it was
     never published, 410 if it was withdrawn."""
-    article = get_object_or_404(Article.objects.select_related("live_snapshot", "topic"), slug=slug)
+    # The page reads the stored documents; the API's response texts and the search columns (a
+    # tsvector, the body as text) stay in the database.
+    article = get_object_or_404(Article.objects.select_related("live_snapshot", "topic").defer(
+        *(f"live_snapshot__{name}" for name in PAGE_UNREAD_SNAPSHOT_FIELDS)), slug=slug)
     snapshot = article.live_snapshot
     if snapshot is None:
         if article.withdrawn_at is not None:
