@@ -504,6 +504,7 @@ def _page_context(document: dict[str, Any], *, article: Article, step: str | Non
         "audience": document.get("audience", "general"), "requested_audience": audience,
         "updated": date(document.get("updated_at")), "last_reviewed": date(document.get("last_reviewed_at")),
         "next_review": date(document.get("next_review_due")),
+        "history": [{"at": date(item.get("at")), "note": item.get("note", "")} for item in document.get("change_history", [])],
         "policy": governance_selectors.current_editorial_policy(),
     }
 
@@ -547,7 +548,8 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
                                              og_type="article", canonical_path=request.path))
     # Everything the page shows besides the stored document (whose hash is the snapshot's ETag).
     etag_source = [snapshot.etag, document.get("audience"), audience, overdue, rereview, sorted(retracted_now),
-                   profiles, context["policy"].version if context["policy"] else None]
+                   profiles, context["policy"].version if context["policy"] else None, article.topic.slug,
+                   article.topic.name]
     return public_views.public_page(request, "articles/public/article.html", context, etag_source=etag_source)
 
 
