@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 
 import nh3
@@ -41,6 +42,10 @@ ALLOWED_TAGS = {
     "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class"}, "sup": {"class"}, "th": {"align"}, "td": {"align"}}
+# An article body sits under its page's title (the one <h1>), so its HTML has no <h1>. A document
+# that is a page of its own (the editorial policy) keeps its `#` title: sanitized with these tags,
+# or nh3 drops the <h1> element and leaves its words loose in the text.
+DOCUMENT_TAGS = ALLOWED_TAGS | {"h1"}
 
 
 def _citation_rule(state: StateInline, silent: bool) -> bool:
@@ -100,10 +105,28 @@ def render(markdown: str, citation_numbers: dict[str, int]) -> str:
     return sanitize(html)
 
 
-def sanitize(html: str) -> str:
+def render_document(markdown: str) -> str:
+    """Markdown of a page of its own (the editorial policy) → sanitized HTML, its `#` headings kept."""
+    return sanitize(_MD.render(markdown, {"citation_numbers": {}}), document=True)
+
+
+_LEADING_TITLE = re.compile(r"\A\s*<h1>(.*?)</h1>\s*", re.S)
+
+
+def split_title(html: str) -> tuple[str, str]:
+    """A document's leading `<h1>` as plain text, and the rest of its HTML ("" and all if none)."""
+    match = _LEADING_TITLE.match(html)
+    if match is None:
+        return "", html
+    title = unescape(nh3.clean(match.group(1), tags=set()))  # plain text; the template escapes it
+    return title, html[match.end():]
+
+
+def sanitize(html: str, *, document: bool = False) -> str:
+    """Only the tags and attributes an article body (or, `document=True`, a page's own text) may have."""
     return nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
+        tags=DOCUMENT_TAGS if document else ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",

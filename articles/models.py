@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -558,6 +559,14 @@ class PublishedSnapshot(models.Model):
         null=True, blank=True, db_index=True,
         help_text="The year of the newest dated reference the published revision cites (none dated: empty). "
                   "Written with the snapshot; the evidence report's 'old evidence' list reads it.")
+    search_text = models.TextField(
+        blank=True, default="",
+        help_text="The approved body as plain text (the main text and every audience version), written with the "
+                  "snapshot: what the public site's search and the API's `q` read (articles.search).")
+    # PostgreSQL: title (A), summary (B) and search_text (C) as an English tsvector, built in the
+    # transaction that writes the snapshot (articles.search.index_snapshots) and GIN-indexed by
+    # migration 0010 (on PostgreSQL only: SQLite has no GIN, and searches the text instead).
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-published_at"]

@@ -18,6 +18,7 @@ import patiencediff
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import pgettext_lazy
 
 from articles.models import Article, ArticleState, Citation, Reference, Revision
 from governance import policies, rules
@@ -599,7 +600,8 @@ def _fold(rows: list[dict[str, Any]], context: int = 2) -> list[dict[str, Any]]:
 
 # --- the public page -------------------------------------------------------------------------
 
-STEPS = (("submitted", "Submitted"), ("in_review", "Under Review"), ("approved", "Approved"))
+STEPS = (("submitted", pgettext_lazy("review step", "Submitted")), ("in_review", pgettext_lazy("review step", "Under Review")),
+         ("approved", pgettext_lazy("review step", "Approved")))
 STEP_OF_STATE = {
     ArticleState.DRAFT: None,
     ArticleState.SUBMITTED: "submitted",

@@ -1,9 +1,13 @@
-"""Routes of the editor web UI (/editor/), the public article page and the editorial policy."""
+"""Routes of the editor web UI (/editor/) and the public site: home, topics, search, the article
+page, the board and its profiles, the editorial policy, feeds, sitemap.xml and robots.txt."""
 
 from django.contrib.auth import views as auth_views
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from articles import views
+from articles import public_views, views
+from articles.feeds import ReviewedArticlesFeed
+from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
 
@@ -22,7 +26,22 @@ urlpatterns = [
     path("editor/articles/<slug:slug>/transitions/<str:name>/", views.article_transition, name="transition"),
     path("editor/articles/<slug:slug>/assignments/", views.article_assign, name="assign"),
     path("editor/articles/<slug:slug>/assignments/<int:pk>/cancel/", views.assignment_cancel, name="assignment_cancel"),
+    path("", public_views.home, name="home"),
+    path("articles/", public_views.article_index, name="article_index"),
     path("articles/<slug:slug>/", views.article_page, name="page"),
+    path("topics/<slug:slug>/", public_views.topic, name="topic"),
+    path("topics/<slug:slug>/feed/", ReviewedArticlesFeed(), name="topic_feed"),
+    path("search/", public_views.search_results, name="search"),
+    path("board/", public_views.board, name="board"),
+    path("board/<slug:slug>/", public_views.board_profile, name="board_profile"),
+    path("board/<slug:slug>/photo/", public_views.board_photo, name="board_photo"),
+    path("site/logo/", public_views.site_logo, name="site_logo"),
     path("editorial-policy/", views.editorial_policy, name="editorial_policy"),
+    path("feeds/articles/", ReviewedArticlesFeed(), name="feed"),
+    # An index of one sitemap per section, each paginated by the framework (5,000 articles a page).
+    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS, "sitemap_url_name": "articles:sitemap_section"},
+         name="sitemap"),
+    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap_section"),
+    path("robots.txt", public_views.robots_txt, name="robots"),
     path("favicon.ico", views.favicon),
 ]

@@ -20,9 +20,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from articles import content, selectors
+from articles import content, public_site, public_views, selectors
 from articles.citations import format_ama
 from articles.forms import (
     ArticleFilterForm,
@@ -49,6 +51,7 @@ from articles.models import (
 from governance import policies, services
 from governance import selectors as governance_selectors
 from governance.exceptions import ContentInvalid, GovernanceError
+from governance.site import site_settings
 from reviewers.models import ReviewAssignment
 
 PAGE_SIZE = 20
@@ -77,7 +80,8 @@ def _visible_article(request: HttpRequest, slug: str) -> Article:
 
 
 def _refused(request: HttpRequest, exc: GovernanceError) -> None:
-    messages.error(request, f"{exc.message} (rule: {exc.rule})" if exc.rule else exc.message)
+    messages.error(request, gettext("%(message)s (rule: %(rule)s)") % {"message": exc.message, "rule": exc.rule}
+                   if exc.rule else exc.message)
 
 
 # --- sign in -----------------------------------------------------------------------------------
@@ -134,7 +138,7 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
                         actor=request.user, topic=data["topic"], content=article_content,
                         change_note=data["change_note"] or "First version", is_major_change=data["is_major_change"],
                         slug=data["slug"] or None, risk_tier=data["risk_tier"], related=list(data["related"]))
-                    messages.success(request, f"Draft “{article.title}” created (revision 1).")
+                    messages.success(request, gettext("Draft “%(title)s” created (revision 1).") % {"title": article.title})
                 else:
                     before = article.current_revision_id
                     related = list(data["related"])
@@ -151,12 +155,13 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
                                                                   related=related)
                     article = edited
                     if article.current_revision_id != before:
-                        messages.success(request, f"Saved as revision {article.current_revision.number}.")
+                        messages.success(request, gettext("Saved as revision %(number)s.") % {
+                            "number": article.current_revision.number})
                     elif not relinks:
-                        messages.info(request, "Nothing changed, so no new revision was made.")
+                        messages.info(request, gettext("Nothing changed, so no new revision was made."))
                     if relinks:
-                        messages.success(request, "Related articles changed" + (
-                            "; the live page lists them now." if article.live_snapshot_id else "."))
+                        messages.success(request, gettext("Related articles changed; the live page lists them now.")
+                                         if article.live_snapshot_id else gettext("Related articles changed."))
                 return redirect("articles:detail", slug=article.slug)
             except ContentInvalid as exc:
                 for message in apply_content_errors(exc.errors, form, formset, indices, article_content.variants):
@@ -203,7 +208,7 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
         if "ris_file" in form.errors:
             messages.error(request, form.errors["ris_file"][0])
         elif upload is None:
-            messages.error(request, "Choose a .ris file to import first.")
+            messages.error(request, gettext("Choose a .ris file to import first."))
         else:
             try:
                 imported = parse_ris(upload)
@@ -259,13 +264,14 @@ def _import_rows(request: HttpRequest, rows: list[dict[str, Any]], imported: lis
             fresh.append(ref)
             in_file |= keys
     rows.extend(fresh)
-    message = f"Imported {len(fresh)} reference(s) from {filename}"
+    message = gettext("Imported %(count)s reference(s) from %(file)s") % {"count": len(fresh), "file": filename}
     skipped = []
     if listed:
-        skipped.append(f"{listed} already listed")
+        skipped.append(gettext("%(count)s already listed") % {"count": listed})
     if repeated:
-        skipped.append(f"{repeated} repeated within the file")
-    message += (f"; skipped {' and '.join(skipped)}." if skipped else ".") + " Give each a key and cite it in the body."
+        skipped.append(gettext("%(count)s repeated within the file") % {"count": repeated})
+    message += (gettext("; skipped %(what)s.") % {"what": gettext(" and ").join(skipped)} if skipped else ".")
+    message += " " + gettext("Give each a key and cite it in the body.")
     messages.success(request, message)
 
 
@@ -280,7 +286,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
 def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
     article = _visible_article(request, slug)
     if not policies.may_edit(request.user, article):
-        messages.error(request, "You may not edit this article. (rule: may_edit)")
+        messages.error(request, gettext("You may not edit this article. (rule: may_edit)"))
         return redirect("articles:detail", slug=slug)
     return _article_form_page(request, article=article)
 
@@ -334,16 +340,17 @@ def reference_check(request: HttpRequest) -> HttpResponse:
             match = Reference.objects.filter(doi=doi).first()
     elif pmid:
         if not pmid.isdigit() or pmid.startswith("0") or len(pmid) > 9:
-            note, level = "Enter a PubMed ID: digits only, e.g. 33301246.", "error"
+            note, level = gettext("Enter a PubMed ID: digits only, e.g. 33301246."), "error"
         else:
             match = Reference.objects.filter(pmid=pmid).first()
     if match is not None:
-        note = f"Already in the library: “{match}”. It will be reused, not duplicated."
+        note = gettext("Already in the library: “%(reference)s”. It will be reused, not duplicated.") % {
+            "reference": match}
         if match.retracted:
-            note += " Warning: this reference is marked RETRACTED."
+            note += " " + gettext("Warning: this reference is marked RETRACTED.")
             level = "error"
     elif not note and (doi or pmid):
-        note, level = "Looks valid; new to the library.", "ok"
+        note, level = gettext("Looks valid; new to the library."), "ok"
     return render(request, "articles/editor/_reference_check.html", {"note": note, "level": level})
 
 
@@ -391,7 +398,8 @@ def article_transition(request: HttpRequest, slug: str, name: str) -> HttpRespon
     except GovernanceError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"Done: the article is now “{article.get_state_display()}”.")
+        messages.success(request, gettext("Done: the article is now “%(state)s”.") % {
+            "state": article.get_state_display()})
     return redirect("articles:detail", slug=slug)
 
 
@@ -415,8 +423,9 @@ def article_assign(request: HttpRequest, slug: str) -> HttpResponse:
     except GovernanceError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"{assignment.reviewer.printed_name} is assigned, due "
-                                  f"{timezone.localtime(assignment.due_at):%d %b %Y}.")
+        messages.success(request, gettext("%(name)s is assigned, due %(date)s.") % {
+            "name": assignment.reviewer.printed_name,
+            "date": date_format(timezone.localtime(assignment.due_at), "DATE_FORMAT")})
     return redirect(reverse("articles:detail", kwargs={"slug": slug}) + "#reviewers")
 
 
@@ -431,7 +440,8 @@ def assignment_cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except GovernanceError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, f"The assignment of {assignment.reviewer.printed_name} is cancelled.")
+        messages.success(request, gettext("The assignment of %(name)s is cancelled.") % {
+            "name": assignment.reviewer.printed_name})
     return redirect(reverse("articles:detail", kwargs={"slug": slug}) + "#reviewers")
 
 
@@ -485,6 +495,7 @@ def article_preview(request: HttpRequest, slug: str) -> HttpResponse:
                             overdue=overdue, audience=audience)
     context["review_due"] = review_due
     context["rereview"] = review_due and not overdue
+    context["site"] = site_settings()
     return render(request, "articles/public/article.html", context)
 
 
@@ -504,18 +515,27 @@ def _page_context(document: dict[str, Any], *, article: Article, step: str | Non
         "audience": document.get("audience", "general"), "requested_audience": audience,
         "updated": date(document.get("updated_at")), "last_reviewed": date(document.get("last_reviewed_at")),
         "next_review": date(document.get("next_review_due")),
+        "history": [{"at": date(item.get("at")), "note": item.get("note", "")} for item in document.get("change_history", [])],
         "policy": governance_selectors.current_editorial_policy(),
     }
+
+
+PAGE_UNREAD_SNAPSHOT_FIELDS = ("rendered_document", "rendered_variants", "rendered_jsonld", "rendered_list_item",
+                               "search_text", "search_vector")
 
 
 def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The published text: always the live snapshot, never the working revision. 404 if it was
     never published, 410 if it was withdrawn."""
-    article = get_object_or_404(Article.objects.select_related("live_snapshot", "topic"), slug=slug)
+    # The page reads the stored documents; the API's response texts and the search columns (a
+    # tsvector, the body as text) stay in the database.
+    article = get_object_or_404(Article.objects.select_related("live_snapshot", "topic").defer(
+        *(f"live_snapshot__{name}" for name in PAGE_UNREAD_SNAPSHOT_FIELDS)), slug=slug)
     snapshot = article.live_snapshot
     if snapshot is None:
         if article.withdrawn_at is not None:
-            return render(request, "articles/public/gone.html", {"article": article}, status=410)
+            context = public_views.site_context(request, title=gettext("Article withdrawn"))
+            return render(request, "articles/public/gone.html", {**context, "article": article}, status=410)
         raise Http404("This article is not published.")
     audience = request.GET.get("audience", "general")
     document = snapshot.variant_documents.get(audience) or snapshot.document
@@ -533,14 +553,32 @@ def article_page(request: HttpRequest, slug: str) -> HttpResponse:
         ref["retracted"] = ref.get("retracted") or ref["number"] in retracted_now
     context["rereview"] = status == ReviewStatus.UNDER_REVIEW
     context["jsonld"] = snapshot.jsonld.get(document.get("audience", "general")) or snapshot.jsonld.get("general")
-    return render(request, "articles/public/article.html", context)
+    profiles = public_site.reviewer_profiles(snapshot.revision_id)
+    context["reviewers"] = [dict(r, profile=profiles.get(r["name"])) for r in document.get("reviewed_by", [])]
+    context.update(public_views.site_context(request, title=document["title"], description=document.get("summary", ""),
+                                             og_type="article", canonical_path=request.path))
+    # Everything the page shows besides the stored document (whose hash is the snapshot's ETag).
+    etag_source = [snapshot.etag, document.get("audience"), audience, status, snapshot.review_reason, sorted(retracted_now),
+                   profiles, context["policy"].version if context["policy"] else None, article.topic.slug,
+                   article.topic.name]
+    return public_views.public_page(request, "articles/public/article.html", context, etag_source=etag_source)
 
 
 def editorial_policy(request: HttpRequest) -> HttpResponse:
-    policy = governance_selectors.current_editorial_policy()
-    return render(request, "articles/public/editorial_policy.html", {
-        "policy": policy, "policy_html": content.sanitize(policy.body_html) if policy else "",
-    })
+    """The editorial policy in effect (or an earlier version, `?version=`), with its `#` title as
+    the page's heading, every version published so far, and the state diagram."""
+    versions = governance_selectors.editorial_policy_versions()
+    wanted = request.GET.get("version")
+    policy = next((p for p in versions if p.version == wanted), None) if wanted else (versions[0] if versions else None)
+    if wanted and policy is None:
+        raise Http404("No such version of the editorial policy.")
+    title, body = content.split_title(content.sanitize(policy.body_html, document=True)) if policy else ("", "")
+    context = public_views.site_context(request, title=title or gettext("Editorial policy"),
+                                        canonical_path=request.path)
+    context.update(policy=policy, policy_title=title, policy_html=body, versions=versions,
+                   current=versions[0] if versions else None)
+    return public_views.public_page(request, "articles/public/editorial_policy.html", context, etag_source=[
+        [(p.version, p.effective_at) for p in versions], policy.version if policy else None, body])
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

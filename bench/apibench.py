@@ -34,19 +34,27 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+# A word of every bench article's body: the search ranks the whole catalogue (its heaviest case).
+SEARCH_QUERY = "dietitian"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-TARGETS = ["floor", "detail", "detail_304", "list_20", "changes"]
+TARGETS = ["floor", "detail", "detail_304", "list_20", "changes", "floor_page", "page", "page_304", "search"]
 LABELS = {
     "floor": "floor (bare Django view, same bytes)",
     "detail": "detail",
     "detail_304": "detail, If-None-Match → 304",
     "list_20": "list, page_size=20",
     "changes": "changes feed page (100 events)",
+    "floor_page": "page floor (bare Django view, the article page's bytes)",
+    "page": "public article page",
+    "page_304": "article page, If-None-Match → 304",
+    "search": f"public search, /search/?q={SEARCH_QUERY} (every article matches)",
 }
+# The public site's pages are measured against their own floor (the article page's HTML bytes).
+FLOOR_OF = {"page": "floor_page", "page_304": "floor_page", "search": "floor_page", "floor_page": "floor_page"}
 GOALS = {"detail": 0.5, "detail_304": 0.7, "list_20": 0.3, "changes": 0.3}
-SQL_GOALS = {"detail": 2, "detail_304": 1, "list_20": 4, "changes": 3}
+SQL_GOALS = {"detail": 2, "detail_304": 1, "list_20": 4, "changes": 3, "page": 5, "page_304": 5, "search": 3}
 
 
 # --- machine and versions -----------------------------------------------------------------------
@@ -117,16 +125,26 @@ def prepare(slug: str | None) -> dict[str, Any]:
     if detail.status_code != 200:
         raise SystemExit(f"detail of {slug} answered {detail.status_code}: {detail.content[:300]!r}")
     etag = detail["ETag"]
+    page = client.get(f"/articles/{slug}/")
+    if page.status_code != 200:
+        raise SystemExit(f"page of {slug} answered {page.status_code}")
     paths = {
         "floor": ("/bench/floor/", {}),
         "detail": (f"/api/v1/articles/{slug}/", {}),
         "detail_304": (f"/api/v1/articles/{slug}/", {"HTTP_IF_NONE_MATCH": etag}),
         "list_20": ("/api/v1/articles/?page_size=20", {}),
         "changes": ("/api/v1/changes/", {}),
+        "floor_page": ("/bench/floor-page/", {}),
+        "page": (f"/articles/{slug}/", {}),
+        "page_304": (f"/articles/{slug}/", {"HTTP_IF_NONE_MATCH": page["ETag"]}),
+        "search": (f"/search/?q={SEARCH_QUERY}", {}),
     }
     body_file = Path(tempfile.gettempdir()) / f"imprimatur-bench-floor-{os.getpid()}.json"
     body_file.write_bytes(detail.content)
     os.environ["BENCH_FLOOR_BODY"] = str(body_file)
+    page_file = Path(tempfile.gettempdir()) / f"imprimatur-bench-floor-page-{os.getpid()}.html"
+    page_file.write_bytes(page.content)
+    os.environ["BENCH_FLOOR_PAGE"] = str(page_file)
     sql, statuses, sizes = {}, {}, {}
     for name, (path, headers) in paths.items():
         client.get(path, **auth, **headers)  # warm: the key is verified once, then cached
@@ -136,8 +154,10 @@ def prepare(slug: str | None) -> dict[str, Any]:
         statuses[name] = response.status_code
         sizes[name] = len(response.content)
     sql["floor"] = 0 if statuses["floor"] == 200 else sql["floor"]
-    return {"slug": slug, "articles": count, "key": key, "etag": etag, "paths": paths, "sql": sql,
-            "statuses": statuses, "sizes": sizes, "body_file": str(body_file), "detail_body": detail.content}
+    sql["floor_page"] = 0 if statuses["floor_page"] == 200 else sql["floor_page"]
+    return {"slug": slug, "articles": count, "key": key, "etag": etag, "page_etag": page["ETag"], "paths": paths,
+            "sql": sql, "statuses": statuses, "sizes": sizes, "body_file": str(body_file), "page_file": str(page_file),
+            "detail_body": detail.content}
 
 
 # --- gunicorn and wrk ---------------------------------------------------------------------------
@@ -175,7 +195,9 @@ def fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def wrk_headers(name: str, key: str, etag: str) -> dict[str, str]:
+def wrk_headers(name: str, key: str, etag: str, page_etag: str = "") -> dict[str, str]:
+    if name in FLOOR_OF:  # the public site: no key, as a reader's browser
+        return {"If-None-Match": page_etag} if name == "page_304" else {}
     headers = {"Authorization": f"Api-Key {key}"}
     if name == "detail_304":
         headers["If-None-Match"] = etag
@@ -215,7 +237,8 @@ def summarise(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, An
     summary = {}
     for name in TARGETS:
         runs = [r[name] for r in rounds]
-        ratios = [r[name]["rps"] / r["floor"]["rps"] for r in rounds]
+        base = FLOOR_OF.get(name, "floor")
+        ratios = [r[name]["rps"] / r[base]["rps"] for r in rounds]
         summary[name] = {
             "rps_median": round(statistics.median(x["rps"] for x in runs), 1),
             "p50_ms_median": round(statistics.median(x["p50_ms"] for x in runs), 2),
@@ -240,7 +263,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"({' → '.join(TARGETS)}), medians over rounds; ratio = target req/s ÷ floor req/s in the same round",
         f"- Data: {prep['articles']:,} published articles; detail of `{prep['slug']}` is {prep['sizes']['detail']:,} bytes "
         f"(10 references, {prep['reviewers']} signed reviews); list page {prep['sizes']['list_20']:,} bytes; "
-        f"changes page {prep['sizes']['changes']:,} bytes",
+        f"changes page {prep['sizes']['changes']:,} bytes; article page {prep['sizes']['page']:,} bytes, search page "
+        f"{prep['sizes']['search']:,} bytes (public pages: ratio to the page floor of the same round)",
         f"- Command: `{result['command']}`",
         "",
         "| target | req/s (median) | p50 ms | p99 ms | ratio to floor (median of rounds) | goal | SQL per request | SQL goal |",
@@ -255,7 +279,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {LABELS[name]} | {row['rps_median']:,.0f} | {row['p50_ms_median']} | {row['p99_ms_median']} | "
                      f"{row['ratio_to_floor_median']:.2f}{met} | {goal} | {prep['sql'][name]}{sql_met} | {sql_goal} |")
     lines += ["", "Per-round ratios to the floor: " + "; ".join(
-        f"{name} {', '.join(f'{x:.2f}' for x in s[name]['ratios_per_round'])}" for name in TARGETS if name != "floor")]
+        f"{name} {', '.join(f'{x:.2f}' for x in s[name]['ratios_per_round'])}" for name in TARGETS
+        if name not in ("floor", "floor_page"))]
     bad = {name: s[name]["non_2xx_3xx"] for name in TARGETS if s[name]["non_2xx_3xx"]}
     lines.append(f"Non-2xx/3xx responses during the runs: {bad or 'none'}.")
     return "\n".join(lines) + "\n"
@@ -300,12 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         if floor_body != detail_body or floor_body != prep["detail_body"]:
             raise SystemExit("the floor does not serve the detail's bytes (did the article change?)")
         for name in TARGETS:  # warm both workers (imports, connections, cached key)
-            run_wrk(base + prep["paths"][name][0], wrk_headers(name, prep["key"], prep["etag"]), 2)
+            run_wrk(base + prep["paths"][name][0], wrk_headers(name, prep["key"], prep["etag"], prep["page_etag"]), 2)
         for r in range(args.rounds):
             this_round = {}
             for name in TARGETS:
-                this_round[name] = run_wrk(base + prep["paths"][name][0], wrk_headers(name, prep["key"], prep["etag"]),
-                                           args.seconds)
+                headers = wrk_headers(name, prep["key"], prep["etag"], prep["page_etag"])
+                this_round[name] = run_wrk(base + prep["paths"][name][0], headers, args.seconds)
                 print(f"round {r + 1} {name:>10}: {this_round[name]['rps']:8.1f} req/s  "
                       f"p50 {this_round[name]['p50_ms']:.2f} ms  p99 {this_round[name]['p99_ms']:.2f} ms", flush=True)
             rounds.append(this_round)
@@ -313,10 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         server.terminate()
         server.wait(timeout=30)
         Path(prep["body_file"]).unlink(missing_ok=True)
+        Path(prep["page_file"]).unlink(missing_ok=True)
     result["rounds_raw"] = rounds
     result["summary"] = summarise(rounds)
     result["machine"]["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    prep_public = {k: v for k, v in prep.items() if k not in ("key", "detail_body", "body_file")}
+    prep_public = {k: v for k, v in prep.items() if k not in ("key", "detail_body", "body_file", "page_file")}
     prep_public["paths"] = {name: path for name, (path, _) in prep["paths"].items()}
     result["prepared"] = prep_public
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -423,7 +423,7 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
     from django.db import transaction
     from django.utils import timezone
 
-    from articles import content
+    from articles import content, search
     from articles.models import Article, ArticleState, Citation, PublishedSnapshot, Revision, rendered_snapshot
     from governance import audit, snapshots
     from governance.models import AuditChainHead, AuditEvent, ChangeEvent
@@ -437,6 +437,7 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
               for m in (Article, Revision, Citation, ReviewCycle, ReviewAssignment, Review, PublishedSnapshot,
                         AuditEvent, ChangeEvent)}
     events = _Audit()
+    snapshot_ids: list[int] = []
     with transaction.atomic():
         head = audit.lock_chain()
         now = timezone.now()
@@ -457,6 +458,7 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
             })
             article_id, revision_id, cycle_id, snapshot_id = (next(ids[m]) for m in (
                 Article, Revision, ReviewCycle, PublishedSnapshot))
+            snapshot_ids.append(snapshot_id)
             due = today + dt.timedelta(days=t.interval_days)
             assignment_due = now + dt.timedelta(days=t.due_days)
 
@@ -490,7 +492,7 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
                 id=snapshot_id, article_id=article_id, revision_id=revision_id, document=doc, variant_documents={},
                 jsonld=jsonld, etag=etag, published_at=now, published_by_id=cast.chief.pk, last_reviewed_at=now,
                 next_review_due=due, newest_reference_year=t.newest_reference_year,
-                **rendered_snapshot(doc, {}, jsonld))
+                search_text=search.search_text_of(doc, {}), **rendered_snapshot(doc, {}, jsonld))
             tables[ChangeEvent].add(type=ChangeEvent.Type.PUBLISHED, article_id=article_id, slug=slug,
                                     revision=digest, at=now,
                                     entry_json=ChangeEvent.public_entry(type=ChangeEvent.Type.PUBLISHED, slug=slug,
@@ -548,6 +550,7 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
         last_seq, last_hash = events.chain(tables[AuditEvent], head)
         for rows in tables.values():
             rows.write()
+        search.index_snapshots(snapshot_ids)  # the search vectors, as snapshots.create builds them
         AuditChainHead.objects.filter(pk=1).update(last_seq=last_seq, last_hash=last_hash)
 
 

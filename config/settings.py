@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework_api_key",
     "knox",  # editorial tokens; governance.admin_access replaces its admin (and the API key library's)
@@ -138,10 +139,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-gb"
+# Every interface string of the public site and the editor goes through Django's translation
+# machinery: another language is `makemessages -l xx`, a translated .po file in locale/, and
+# LANGUAGE_CODE=xx (dates are localised with it).
+LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en-gb")
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
@@ -155,6 +161,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
+# Uploads (the site's logo, board members' photos) go through Django's storage API (the
+# filesystem here); the site serves them itself (articles.public_views), never from MEDIA_URL.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
 
 LOGIN_URL = "/editor/login/"
 LOGIN_REDIRECT_URL = "/editor/"

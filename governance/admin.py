@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -28,6 +29,7 @@ from .models import (
     ChangeEvent,
     EditorialPolicy,
     ReviewPolicy,
+    SiteSettings,
     WebhookAttempt,
     WebhookDelivery,
 )
@@ -289,16 +291,17 @@ class EditorialPolicyAdmin(ConfigurationAdmin):
 
     @admin.display(description="as published")
     def rendered(self, obj: EditorialPolicy) -> str:
-        return sanitized_html(obj.body_html)
+        return sanitized_html(obj.body_html, document=True)
 
     def create(self, request: HttpRequest, fields: dict[str, Any], form: Any) -> EditorialPolicy:
         return configuration.editorial_policy_publish(actor=request.user, fields=fields)
 
 
-def sanitized_html(html: str) -> str:
+def sanitized_html(html: str, *, document: bool = False) -> str:
     """HTML rendered by articles.content is sanitized by nh3 there; sanitize again (cheap) before
     marking it safe, so a row written any other way cannot inject markup into the admin."""
-    return format_html('<div class="imprimatur-document">{}</div>', mark_safe(content.sanitize(html)))
+    return format_html('<div class="imprimatur-document">{}</div>',
+                       mark_safe(content.sanitize(html, document=document)))
 
 
 @admin.register(AuditEvent)
@@ -387,3 +390,34 @@ class WebhookAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ("delivery__endpoint",)
     actions = None
     empty_state = "No delivery has been attempted yet."
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(PolicyAdmin):
+    """One row: the list opens it; saving goes through `governance.site.site_settings_update`
+    (audited with the old and new values)."""
+
+    fields = ("site_name", "tagline", "logo", "disclaimer", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return policies.may_administer(request.user) and not SiteSettings.objects.exists()
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        from .site import site_settings
+
+        current = site_settings()
+        if current._state.adding:
+            return HttpResponseRedirect(reverse("admin:governance_sitesettings_add"))
+        return HttpResponseRedirect(reverse("admin:governance_sitesettings_change", args=[current.pk]))
+
+    def save_model(self, request: HttpRequest, obj: SiteSettings, form: Any, change: bool) -> None:
+        from .site import site_settings_update
+
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if not change:  # the first save stores every field shown, defaults included
+            changes = {name: form.cleaned_data[name] for name in ("site_name", "tagline", "logo", "disclaimer")}
+        saved = site_settings_update(actor=request.user, changes=changes)
+        obj.pk, obj._state.adding = saved.pk, False

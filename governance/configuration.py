@@ -222,7 +222,7 @@ def editorial_policy_publish(*, actor: Any, fields: Fields) -> EditorialPolicy:
                            if fields.get(name) is None}}
 
     def prepare(policy: EditorialPolicy) -> None:
-        policy.body_html = content.render(policy.body_markdown, {})
+        policy.body_html = content.render_document(policy.body_markdown)  # its `#` title kept
         policy.created_by = actor if getattr(actor, "is_authenticated", False) else None
 
     return _create(EDITORIAL_POLICY, actor=actor, fields=fields, prepare=prepare, verb="publish")

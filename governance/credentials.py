@@ -35,6 +35,8 @@ VALUE_FIELDS = CredentialChange.VALUE_FIELDS
 CREDENTIAL_FIELDS = (*VALUE_FIELDS, "specialties")  # the eligibility facts: changed only by verification
 PROFILE_FIELDS = ("affiliation", "bio")  # the member's own
 BOARD_FIELDS = ("is_active", "joined_on")  # the managing editor's: who sits on the board
+# The public profile's address and portrait are the site's, set by the managing editor.
+SITE_FIELDS = ("slug", "photo")
 CREATE_FIELDS = ("printed_name", "credentials", "affiliation", "bio", "licence_number", "licence_jurisdiction",
                  "licence_expires_on", "is_active", "joined_on")
 
@@ -323,7 +325,9 @@ def board_member_update(*, actor: Any, member: BoardMember, changes: dict[str, A
             errors[name] = ["A verified credential: propose a change; it counts once someone else verifies it."]
         elif name in BOARD_FIELDS and not policies.may_administer(actor):
             errors[name] = ["Who sits on the board is kept by the managing editor."]
-        elif name not in PROFILE_FIELDS and name not in BOARD_FIELDS:
+        elif name in SITE_FIELDS and not policies.may_administer(actor):
+            errors[name] = ["The public profile's address and photo are set by the managing editor."]
+        elif name not in (*PROFILE_FIELDS, *BOARD_FIELDS, *SITE_FIELDS):
             errors[name] = ["This field is not part of a board profile."]
     if errors:
         raise ContentInvalid(errors)
@@ -335,8 +339,14 @@ def board_member_update(*, actor: Any, member: BoardMember, changes: dict[str, A
         locked = BoardMember.objects.select_for_update().get(pk=member.pk)
         changed = {n: [getattr(locked, n), v] for n, v in changes.items() if getattr(locked, n) != v}
         for name, (_, value) in changed.items():
-            setattr(locked, name, value)
+            setattr(locked, name, "" if value is False else value)  # False: the admin's "clear" box
         if changed:
+            try:
+                locked.full_clean(exclude=[f.name for f in BoardMember._meta.fields if f.name not in changed])
+            except ValidationError as exc:
+                raise ContentInvalid(exc.message_dict) from exc
             locked.save(update_fields=list(changed))
+            if "photo" in changed:  # recorded by its stored names
+                changed["photo"] = [changed["photo"][0].name or "", locked.photo.name or ""]
             audit.record(action="board_member.update", obj=locked, actor=actor, data={"changed": changed})
     return locked

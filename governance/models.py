@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from knox.models import AuthToken
 
+from articles.images import validate_web_image
 from articles.models import RiskTier, Topic, api_json
 from reviewers.models import ReviewAssignment, Specialty
 
@@ -94,6 +95,39 @@ class EditorialPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Editorial policy v{self.version}"
+
+
+def default_disclaimer() -> str:
+    return settings.IMPRIMATUR_DISCLAIMER
+
+
+class SiteSettings(models.Model):
+    """What the public site says about itself: its name, tagline, logo and the disclaimer under
+    every article. One row (pk 1), kept by the managing editor in the admin and changed only
+    through `governance.site.site_settings_update` (audited with the old and new values). Until
+    it is first saved, the field defaults apply (the disclaimer from IMPRIMATUR_DISCLAIMER)."""
+
+    SINGLETON_PK = 1
+
+    site_name = models.CharField(max_length=120, default="Imprimatur health library",
+                                 help_text="Shown in every page's header and title, the feeds and Open Graph tags.")
+    tagline = models.CharField(max_length=300, blank=True,
+                               default="Health information approved, word for word, by named clinicians.",
+                               help_text="One line under the name on the home page.")
+    logo = models.ImageField(upload_to="site/", blank=True, validators=[validate_web_image],
+                             help_text="Optional: JPEG, PNG or WebP, at most 2 MB; shown beside the name.")
+    disclaimer = models.TextField(default=default_disclaimer,
+                                  help_text="Under every article and in the footer; newly published articles carry "
+                                            "it in the public API too.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "site settings"
+        verbose_name_plural = "site settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="site_settings_single_row")]
+
+    def __str__(self) -> str:
+        return "Site settings"
 
 
 class AuditChainHead(models.Model):

@@ -99,6 +99,11 @@ def current_editorial_policy() -> EditorialPolicy | None:
     return EditorialPolicy.objects.filter(effective_at__lte=timezone.now()).order_by("-effective_at").first()
 
 
+def editorial_policy_versions() -> list[EditorialPolicy]:
+    """Every version of the editorial policy in effect so far, the current one first (one query)."""
+    return list(EditorialPolicy.objects.filter(effective_at__lte=timezone.now()).order_by("-effective_at"))
+
+
 def reviews_of_live_revision(article: Article) -> QuerySet[Review]:
     """The signed approvals of the revision the article's live snapshot serves."""
     snapshot = article.live_snapshot

@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
+from articles import search
 from articles.citations import format_ama
 from articles.models import Article, Citation, PublishedSnapshot, Reference, ReviewReason, Revision, rendered_snapshot
 from reviewers.models import Review
@@ -172,6 +173,7 @@ def build(
 ) -> dict[str, Any]:
     """The fields of a new PublishedSnapshot for `revision` (not saved)."""
     from .selectors import current_editorial_policy
+    from .site import site_settings
 
     policy = current_editorial_policy()
     variants = {v.audience: v for v in revision.variants.all()}
@@ -192,7 +194,7 @@ def build(
         "revision": revision.content_hash,
         "references": reference_documents(revision),
         "reviewed_by": reviewer_documents(approvals),
-        "disclaimer": settings.IMPRIMATUR_DISCLAIMER,
+        "disclaimer": site_settings().disclaimer,  # as the managing editor last set it
         "editorial_policy_url": settings.SITE_URL + "/editorial-policy/",
         "editorial_policy_version": policy.version if policy else None,
         "related": related_documents(article),
@@ -218,6 +220,7 @@ def build(
         "last_reviewed_at": article.last_reviewed_at,
         "next_review_due": article.next_review_due,
         "newest_reference_year": max(years, default=None),
+        "search_text": search.search_text_of(document, variant_documents),
         # The response texts themselves, rendered once here (see articles.models.rendered_snapshot).
         **rendered_snapshot(document, variant_documents, jsonld),
     }
@@ -229,6 +232,7 @@ def create(*, article: Article, revision: Revision, approvals: list[Review], pub
                    first_published_at=article.first_published_at or published_at)
     snapshot = PublishedSnapshot.objects.create(article=article, revision=revision, published_by=published_by,
                                                 **fields)
+    search.index_snapshots([snapshot.pk])
     relink(article, snapshot)
     return snapshot
 

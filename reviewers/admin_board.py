@@ -288,6 +288,8 @@ class BoardMemberAdmin(ServiceErrorsAsMessages, PolicyAdmin):
             (None, {"fields": ("user", "affiliation", "bio")}),
             ("Credentials (verified by someone other than the member)", {"fields": facts}),
             ("Board", {"fields": ("is_active", "joined_on")}),
+            ("Public profile", {"fields": credentials.SITE_FIELDS,
+                                "description": "The profile readers see at /board/<slug>/ while the member is active."}),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
@@ -297,7 +299,7 @@ class BoardMemberAdmin(ServiceErrorsAsMessages, PolicyAdmin):
         if not self._may_record_credentials(request, obj):
             readonly += list(credentials.VALUE_FIELDS)
         if not policies.may_administer(request.user):
-            readonly += ["is_active", "joined_on"]
+            readonly += ["is_active", "joined_on", *credentials.SITE_FIELDS]
         elif obj is not None and not policies.may_verify_credentials(request.user, obj):
             readonly.append("is_active")  # reactivating yourself would make you eligible
         return readonly
@@ -339,7 +341,7 @@ class BoardMemberAdmin(ServiceErrorsAsMessages, PolicyAdmin):
             credentials.credentials_record(actor=request.user, member=stored, note=note, changes=facts,
                                            specialties=specialties)
         profile = {name: data[name] for name in form.changed_data
-                   if name in (*credentials.PROFILE_FIELDS, *credentials.BOARD_FIELDS)}
+                   if name in (*credentials.PROFILE_FIELDS, *credentials.BOARD_FIELDS, *credentials.SITE_FIELDS)}
         if profile:
             credentials.board_member_update(actor=request.user, member=stored, changes=profile)
 

@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 
+from articles.images import validate_web_image
 from articles.models import Article, Revision, Topic
 
 
@@ -47,6 +49,14 @@ class BoardMember(models.Model):
     credentials_verified_at = models.DateTimeField(null=True, blank=True)
     credentials_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                                 on_delete=models.PROTECT, related_name="+")
+    slug = models.SlugField(
+        max_length=200, unique=True, blank=True,
+        help_text="The address of the public profile, /board/<slug>/. Leave empty to derive it from the printed name; "
+                  "keep it once published, links point at it.")
+    photo = models.ImageField(
+        upload_to="board/", blank=True, validators=[validate_web_image],
+        help_text="Optional portrait for the public profile: JPEG, PNG or WebP, at most 2 MB. Set by the managing "
+                  "editor.")
 
     class Meta:
         ordering = ["printed_name"]
@@ -59,6 +69,15 @@ class BoardMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.printed_name}, {self.credentials}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The profile's address is derived once from the name (every way of adding a member gets
+        # one); it is not business logic, and it never changes by itself afterwards.
+        if not self.slug:
+            self.slug = unique_member_slug(self.printed_name, exclude=self.pk)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "slug"}
+        super().save(*args, **kwargs)
 
     def licence_valid(self, on: dt.date | None = None) -> bool:
         return self.licence_expires_on >= (on or timezone.localdate())
@@ -127,6 +146,16 @@ class CredentialChange(models.Model):
             parts += [f"+ {s.name}" for s in self.specialties_added.all()]
             parts += [f"- {s.name}" for s in self.specialties_removed.all()]
         return "; ".join(parts)
+
+
+def unique_member_slug(name: str, *, exclude: int | None = None) -> str:
+    """A slug from `name` (e.g. "dr-ada-okafor") that no other board member has."""
+    base = slugify(name)[:190] or "member"
+    taken = set(BoardMember.objects.exclude(pk=exclude).filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
 
 
 class ConflictOfInterest(models.Model):

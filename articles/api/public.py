@@ -42,6 +42,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from articles import search
 from articles.input_guards import CONTROL_IN_PARAMETER
 from articles.models import Article, PublishedSnapshot, ReviewReason, ReviewStatus, Topic, api_json
 from articles.models import review_status as status_of
@@ -59,6 +60,7 @@ from .authentication import (
     identify_key,
     key_usable_sql,
 )
+from .ranked import RankedPagination
 
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 LIST_FIELDS = ("title", "summary", "topic", "audiences", "last_reviewed_at", "next_review_due", "published_at",
@@ -394,7 +396,8 @@ class ArticleListView(PublicView):
                              description="Only articles with a reviewed variant for this audience."),
             OpenApiParameter("updated_since", OpenApiTypes.DATETIME,
                              description="ISO 8601; only articles published or updated since then."),
-            OpenApiParameter("q", str, description="Search in titles and summaries."),
+            OpenApiParameter("q", str, description="Full-text search of the approved title, summary and body, best "
+                             "match first (the site's /search/ ranking); pages then follow `next` as well."),
             OpenApiParameter("review_status", str, enum=s.REVIEW_STATUS_CHOICES, description=s.REVIEW_STATUS_HELP),
             OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
             OpenApiParameter("cursor", str, description="Opaque; from a `next`/`previous` URL."),
@@ -416,10 +419,10 @@ class ArticleListView(PublicView):
             qs = qs.filter(live_snapshot__variant_documents__has_key=params["audience"])
         if "updated_since" in params:
             qs = qs.filter(live_snapshot__published_at__gte=params["updated_since"])
-        if params.get("q", "").strip():
-            q = params["q"].strip()
-            qs = qs.filter(Q(live_snapshot__revision__title__icontains=q)
-                           | Q(live_snapshot__revision__summary__icontains=q))
+        # `q`: the public site's ranked full-text search (articles.search), best match first.
+        q = search.normalized_query(params.get("q"))
+        if q:
+            qs = search.ranked(qs, q)
         # As articles.models.review_status decides: an open re-review first, then the date.
         if params.get("review_status") == ReviewStatus.UNDER_REVIEW:
             qs = qs.exclude(live_snapshot__review_reason="")
@@ -431,7 +434,7 @@ class ArticleListView(PublicView):
         # Only each snapshot's stored list item, never its documents: a page of 100 stays small.
         rows = qs.values("slug", "live_snapshot__next_review_due", "live_snapshot__review_reason",
                          "live_snapshot__rendered_list_item")
-        paginator = ArticlePagination()
+        paginator = RankedPagination() if q else ArticlePagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         missing = [row["slug"] for row in page if not row["live_snapshot__rendered_list_item"]]
         legacy = _legacy_list_items(missing) if missing else {}

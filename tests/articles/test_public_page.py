@@ -122,7 +122,7 @@ def test_it_is_responsive_and_labelled(client, make_article, drive):
     article = drive(make_article(), "published")
     html = client.get(f"/articles/{article.slug}/").content.decode()
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
-    assert '<html lang="en">' in html
+    assert '<html lang="en-gb">' in html  # LANGUAGE_CODE
     assert 'aria-label="Review status"' in html
     assert html.count("<h1") == 1
 
