@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Topic
-from governance import services
+from governance import credentials, services
 from governance.models import AuditEvent, EditorialPolicy
 from tests import factories
 from tests.conftest import BODY, article_content
@@ -161,7 +161,7 @@ def test_a_profile_shows_the_member_and_what_they_reviewed_with_the_last_signatu
     member = board[0]
     with time_machine.travel(dt.datetime(2026, 2, 3, 10, tzinfo=dt.UTC)):
         article = drive(make_article(), "published")
-    services.board_member_update(actor=member.user, member=member, changes={"bio": "Heart failure clinic lead."})
+    credentials.board_member_update(actor=member.user, member=member, changes={"bio": "Heart failure clinic lead."})
     unreviewed = drive(make_article(title="Reviewed by others"), "published", reviewers=board[1:])
 
     response = client.get(f"/board/{member.slug}/")
@@ -171,7 +171,8 @@ def test_a_profile_shows_the_member_and_what_they_reviewed_with_the_last_signatu
     assert "Cardiology" in html and "Heart failure clinic lead." in html
     assert f'href="/articles/{article.slug}/"' in html and unreviewed.title not in html
     assert '<time datetime="2026-02-03">' in html  # the date of the member's last signature on it
-    verified = AuditEvent.objects.filter(action="board_member.update").latest("seq").at.date()
+    member.refresh_from_db()
+    verified = timezone.localdate(member.credentials_verified_at)  # by someone else (governance.credentials)
     assert f'Credentials last verified</dt>\n    <dd><time datetime="{verified:%Y-%m-%d}">' in html
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
     person = json.loads(block)
@@ -180,10 +181,10 @@ def test_a_profile_shows_the_member_and_what_they_reviewed_with_the_last_signatu
     assert {c["credentialCategory"] for c in person["hasCredential"]} == {"qualification", "licence"}
 
 
-def test_credentials_last_verified_falls_back_to_joining_the_board(client, board):
-    member = board[1]
+def test_a_member_nobody_verified_says_so(client, board):
+    member = factories.BoardMemberFactory(credentials_verified_at=None, credentials_verified_by=None)
     html = client.get(f"/board/{member.slug}/").content.decode()
-    assert f'<time datetime="{member.joined_on:%Y-%m-%d}">' in html
+    assert "Credentials last verified</dt>\n    <dd>Not verified yet</dd>" in html
 
 
 def test_a_member_who_left_the_board_has_no_public_profile(client, board):
@@ -362,7 +363,7 @@ def test_it_answers_304_to_a_current_etag_and_changes_it_when_the_page_changes(c
         services.article_withdraw(article=article, actor=chief, reason="Superseded")
         assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 410
     else:
-        services.board_member_update(actor=chief, member=board[0], changes={"affiliation": "Elsewhere"})
+        credentials.board_member_update(actor=chief, member=board[0], changes={"affiliation": "Elsewhere"})
         changed = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
         assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
 

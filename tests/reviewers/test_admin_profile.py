@@ -21,7 +21,8 @@ def profile(member: BoardMember, **fields):
     data = {"credentials": member.credentials, "specialties": [s.pk for s in member.specialties.all()],
             "affiliation": member.affiliation, "bio": member.bio, "licence_number": member.licence_number,
             "licence_jurisdiction": member.licence_jurisdiction,
-            "licence_expires_on": member.licence_expires_on.isoformat()}
+            "licence_expires_on": member.licence_expires_on.isoformat(),
+            "slug": member.slug}  # the public profile's address, posted back as the form shows it
     data.update(fields)
     return data
 
