@@ -27,6 +27,16 @@ def pytest_collection_modifyitems(config, items):
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
     for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or "transactional_db" in getattr(
+            item, "fixturenames", ())
+        serialized = (marker is not None and marker.kwargs.get("serialized_rollback")) or (
+            "django_db_serialized_rollback" in getattr(item, "fixturenames", ()))
+        if transactional and not serialized:
+            # Which test runs after which decides otherwise whether the browser tests can restore
+            # their database (a flush without it re-creates the content types under new ids).
+            raise pytest.UsageError(f"{item.nodeid}: a transactional test needs serialized_rollback=True "
+                                    "(or the live_db fixture)")
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
 
@@ -162,10 +172,12 @@ def webhook_receiver(settings):
 
 
 @pytest.fixture
-def live_db(transactional_db):
+def live_db(django_db_serialized_rollback, transactional_db):
     """A database whose commits are real (other threads and processes see them). Transactional
     tests flush the tables afterwards, which also drops the role groups a migration created: put
-    them back."""
+    them back. With a serialized rollback, as every transactional test here (see
+    `pytest_collection_modifyitems`): a flush without one re-creates the content types under new
+    ids, and the next serialized test (the browser tests) then fails restoring its own."""
     from django.contrib.auth.models import Group
 
     for name in ("Writers", "Managing editors"):

@@ -175,7 +175,7 @@ def test_it_reports_no_break_when_an_event_is_appended_during_the_walk(chain, ma
     assert audit.verify().count == AuditEvent.objects.count()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_reads_the_chain_and_its_head_in_one_snapshot(live_db, make_article, monkeypatch):
     """verify_audit on its own reads the chain and the head in one transaction (REPEATABLE READ
     on PostgreSQL): an event another connection commits meanwhile is in neither."""

@@ -19,7 +19,7 @@ from governance.models import AuditEvent, ChangeEvent
 from reviewers.models import Review
 from tests.factories import PASSWORD
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def run_together(*calls: Callable[[], Any]) -> list[Any]:

@@ -13,7 +13,7 @@ from governance.models import AuditEvent, SigningFailure
 from tests.api.conftest import token_client
 from tests.governance.test_concurrency import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 WRONG = "not-the-password"
 
