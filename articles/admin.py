@@ -1,5 +1,5 @@
 """The admin of articles, for the managing editor: run every transition the policy allows
-(django-fsm-2's admin mixin, executed through `governance.services`), assign reviewers, read the
+(django-fsm-2's admin mixin, executed through `governance.workflow.services`), assign reviewers, read the
 revisions, published snapshots and the whole audit history. Content is edited in the editor UI,
 so an article is read-only here. Topics and references are kept here too.
 """
@@ -22,10 +22,10 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from django_fsm.admin import FSMAdminMixin
 
-from governance import configuration, policies, rules, selectors, services
 from governance.admin import ConfigurationAdmin, PolicyAdmin, ReadOnlyAdmin, sanitized_html
-from governance.exceptions import GovernanceError
 from governance.models import AuditEvent
+from governance.workflow import configuration, policies, rules, selectors, services
+from governance.workflow.exceptions import GovernanceError
 from reviewers.forms import AssignReviewerForm
 from reviewers.models import Review, ReviewAssignment
 
@@ -389,7 +389,7 @@ class PublishedSnapshotAdmin(ReadOnlyAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(ConfigurationAdmin):
-    """Topics change through `governance.configuration` (audited); one in use is never deleted."""
+    """Topics change through `governance.workflow.configuration` (audited); one in use is never deleted."""
 
     setting = configuration.TOPIC
     list_display = ("name", "slug")
@@ -432,7 +432,7 @@ class RetractionFilter(admin.SimpleListFilter):
 
 @admin.register(Reference)
 class ReferenceAdmin(ConfigurationAdmin):
-    """References added, corrected and deleted here go through `governance.configuration`
+    """References added, corrected and deleted here go through `governance.workflow.configuration`
     (audited `reference.create/update/delete` with old and new values); a cited one is kept."""
 
     setting = configuration.REFERENCE

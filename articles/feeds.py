@@ -17,7 +17,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext
 
 from articles.models import Article, Topic
-from governance.site import site_settings
+from governance.workflow.site import site_settings
 
 ENTRIES = 30
 

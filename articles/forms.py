@@ -1,6 +1,6 @@
 """Forms of the editor UI. They check the shape of the input (a DOI looks like a DOI, a year is a
 year); the content rules (every citation resolves, every reference is cited) are the services'
-(`governance.services._prepare`), whose field errors `apply_content_errors` puts back on these forms."""
+(`governance.workflow.services._prepare`), whose field errors `apply_content_errors` puts back on these forms."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from articles.models import (
     normalize_doi,
     validate_doi,
 )
-from governance.services import ArticleContent, VariantInput
+from governance.workflow.services import ArticleContent, VariantInput
 from reviewers.models import BoardMember
 
 MAX_RIS_BYTES = 2 * 1024 * 1024
@@ -69,7 +69,7 @@ class MarkdownField(forms.CharField):
 class ArticleForm(forms.Form):
     """The article's own fields and its audience variants. Topic, risk tier and slug are chosen
     when the article is created (they decide its review policy and its public address); the
-    related articles can be changed later too (`governance.services.article_set_related`)."""
+    related articles can be changed later too (`governance.workflow.services.article_set_related`)."""
 
     title = forms.CharField(max_length=300)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,

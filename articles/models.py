@@ -161,7 +161,7 @@ def _rules_met(transition_name: str):
     """An FSM condition that asks governance's rules (imported when called: no import cycle)."""
 
     def condition(article: Article) -> bool:
-        from governance import rules
+        from governance.workflow import rules
 
         return rules.transition_allowed(article, transition_name)
 
@@ -173,7 +173,7 @@ def _may(action: str):
     """An FSM permission that asks governance's policy, the one place that says who may do what."""
 
     def permission(article: Article, user: Any) -> bool:
-        from governance import policies
+        from governance.workflow import policies
 
         return policies.may_transition(user, action, article)
 
@@ -191,7 +191,7 @@ class Article(ConcurrentTransitionMixin, models.Model):
     """A medical article. `state` is the workflow state of its working revision; the article is
     public while it has a live snapshot (`live_snapshot`), whatever that state is.
 
-    Transition methods only set fields; services in `governance.services` run them inside a
+    Transition methods only set fields; services in `governance.workflow.services` run them inside a
     transaction with the audit and the notifications (check → change → save → audit → notify).
     """
 
@@ -525,7 +525,7 @@ class PublishedSnapshot(models.Model):
     (`document`, plus one per audience variant), with its ETag. The approved text is never edited
     after creation; the facts about other things it shows (related links, a reference's
     retraction status, the review date the managing editor moved) are rewritten in place by
-    `governance.snapshots`, and `review_reason` says why a re-review of it is open.
+    `governance.workflow.snapshots`, and `review_reason` says why a re-review of it is open.
 
     The `rendered_*` columns hold the very response texts (see `rendered_snapshot`), written with
     the snapshot, so that serving it is a lookup of one text column: no JSON decoded or encoded

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from articles import images, public_site, search
 from articles.models import Topic
-from governance.site import site_settings
+from governance.workflow.site import site_settings
 from reviewers.models import BoardMember
 
 PUBLIC_CACHE_CONTROL = "public, max-age=60"

@@ -1,6 +1,6 @@
 """Queries the editor UI and the public article page read. Nothing here writes.
 
-Every editor query starts from `governance.policies.visible_articles(user)`, so a page can show
+Every editor query starts from `governance.workflow.policies.visible_articles(user)`, so a page can show
 only what the policy lets that user see.
 """
 
@@ -21,9 +21,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import pgettext_lazy
 
 from articles.models import Article, ArticleState, Citation, Reference, Revision
-from governance import policies, rules
-from governance import selectors as governance_selectors
 from governance.models import AuditEvent
+from governance.workflow import policies, rules
+from governance.workflow import selectors as governance_selectors
 from reviewers.models import BoardMember, Review, ReviewAssignment, ReviewCycle
 
 IN_REVIEW_STATES = (ArticleState.SUBMITTED, ArticleState.IN_REVIEW)
@@ -646,7 +646,7 @@ def signatures_of_working_revision(article: Article) -> tuple[list[Review], Revi
 def working_document(article: Article, audience: str = "general") -> dict[str, Any]:
     """The working revision rendered like a published document, for the editors' preview. It is
     built on the fly and never served publicly."""
-    from governance import snapshots
+    from governance.workflow import snapshots
 
     revision = article.current_revision
     variants = {v.audience: v for v in revision.variants.all()}

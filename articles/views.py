@@ -1,6 +1,6 @@
 """The editor web UI (/editor/), the public article page (/articles/<slug>/) and the editorial
 policy page. Views are thin: reads go through `articles.selectors`, every change of state through
-`governance.services`, every permission question through `governance.policies`; a refusal
+`governance.workflow.services`, every permission question through `governance.workflow.policies`; a refusal
 (`GovernanceError`) becomes a message that names the rule."""
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ from articles.models import (
     review_status,
     validate_doi,
 )
-from governance import policies, services
-from governance import selectors as governance_selectors
-from governance.exceptions import ContentInvalid, GovernanceError
-from governance.site import site_settings
+from governance.workflow import policies, services
+from governance.workflow import selectors as governance_selectors
+from governance.workflow.exceptions import ContentInvalid, GovernanceError
+from governance.workflow.site import site_settings
 from reviewers.models import ReviewAssignment
 
 PAGE_SIZE = 20

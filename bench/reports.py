@@ -4,7 +4,7 @@
     DATABASE_URL=... .venv/bin/python bench/reports.py --repeat 5 --json bench/results/reports.json
     DATABASE_URL=... .venv/bin/python bench/reports.py --flag-run-rows --only "board activity,COI register"
 
-Read-only: every report is computed exactly as the pages compute it (the `governance.reports`
+Read-only: every report is computed exactly as the pages compute it (the `governance.reports.tables`
 functions behind /editor/reports/), plus the CSV/XLSX export of its tables and the spread
 proposal (a preview: nothing is written). For each, the best and median wall time of `--repeat`
 runs and the number of SQL queries are printed, with the size of the live catalogue.
@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection, transaction
 
     from articles.models import LIVE, Article
-    from governance import dossier, exports, reports
+    from governance.reports import dossier, exports
+    from governance.reports import tables as reports
 
     live = Article.objects.filter(LIVE).count()
     article = (Article.objects.get(slug=args.slug) if args.slug

@@ -7,7 +7,7 @@ Every article has a ~3 KB Markdown body citing 10 references (drawn from a pool 
 references are shared between articles as in a real catalogue), and 2 signed approvals (3 for
 the AI-assisted third of the catalogue, whose policy needs one more) before it is published.
 
-Service path (the default): each article is walked through `governance.services` exactly like
+Service path (the default): each article is walked through `governance.workflow.services` exactly like
 `tests/conftest.py`'s `drive`: article_create → article_submit → assignment_create (k times) →
 article_start_review → review_record (k times) (the quorum approves) → article_publish. Slow (every step
 locks, checks its rules, audits), so 2,000 articles take minutes.
@@ -17,7 +17,7 @@ services as above; every other article is a clone of one of them written with bu
 batches: the same rows the services write (Article, Revision, Citation, ReviewAssignment,
 ReviewCycle, Review, PublishedSnapshot, AuditEvent, ChangeEvent), with its own slug, title,
 content hash, ETag, JSON-LD and timestamps. The snapshot document is the template's (built by
-`governance.snapshots.build` when the template was published) with the per-article fields
+`governance.workflow.snapshots.build` when the template was published) with the per-article fields
 replaced. Audit events are appended per batch under the chain lock with the same hash chain
 `audit.record` computes, so `manage.py verify_audit` still proves the chain intact.
 
@@ -188,7 +188,7 @@ def body_of(i: int) -> str:
 
 
 def content_of(i: int):
-    from governance.services import ArticleContent
+    from governance.workflow.services import ArticleContent
 
     title, summary = title_of(i)
     references = [{"key": f"ref{j + 1}", **reference_for(idx)} for j, idx in enumerate(pool_indices(i))]
@@ -229,7 +229,7 @@ def ensure_cast() -> Cast:
     from django.contrib.auth.models import Group, User
 
     from articles.models import Topic
-    from governance import configuration
+    from governance.workflow import configuration
     from reviewers.models import BoardMember, Specialty
 
     def user(username: str, group: str | None, **extra: Any) -> User:
@@ -256,7 +256,7 @@ def ensure_cast() -> Cast:
         if created:
             member.specialties.add(specialty)
         if member.credentials_verified_at is None:  # verified by someone else, as every member is
-            from governance import credentials
+            from governance.workflow import credentials
 
             credentials.credentials_record(actor=chief, member=member, note="Bench board member (fictional).")
         board.append(BoardMember.objects.select_related("user").get(pk=member.pk))
@@ -277,7 +277,7 @@ def reviewers_of(cast: Cast, i: int) -> list[Any]:
 def publish_through_services(cast: Cast, i: int, *, publish: bool = True, slug: str | None = None):
     """Article `i`, walked through the real services (as tests/conftest.py's `drive` does).
     With publish=False it stops at `approved` (the webhook sweep publishes it itself)."""
-    from governance import services
+    from governance.workflow import services
 
     article = services.article_create(actor=cast.writer, topic=cast.topics[topic_of(i)[0]], content=content_of(i),
                                       slug=slug or slug_of(i))
@@ -311,13 +311,13 @@ class Template:
 
 def load_template(cast: Cast, i: int) -> Template:
     from articles.models import Article, Citation
-    from governance import selectors
+    from governance.workflow import selectors
 
     article = Article.objects.select_related("topic", "current_revision", "live_snapshot").get(slug=slug_of(i))
     revision = article.current_revision
     citations = list(revision.citations.select_related("reference").order_by("number"))
     policy = selectors.policy_for(article)
-    from governance.services import reference_hash_entry
+    from governance.workflow.services import reference_hash_entry
 
     hash_part = [reference_hash_entry(c.key, c.number, Citation.details_of(c.reference))
                  for c in citations]
@@ -385,7 +385,7 @@ def _allocate_ids(model: Any, n: int) -> list[int]:
 
 
 class _Audit:
-    """Audit events as `governance.audit.record` writes them (seq and hash set by `chain`)."""
+    """Audit events as `governance.workflow.audit.record` writes them (seq and hash set by `chain`)."""
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
@@ -405,7 +405,7 @@ class _Audit:
         """Number and link the events after the chain head; returns the new (last_seq, last_hash)."""
         from types import SimpleNamespace
 
-        from governance import audit
+        from governance.workflow import audit
 
         seq, prev_hash = head.last_seq, head.last_hash
         for event in self.events:
@@ -425,8 +425,8 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
 
     from articles import content, search
     from articles.models import Article, ArticleState, Citation, PublishedSnapshot, Revision, rendered_snapshot
-    from governance import audit, snapshots
     from governance.models import AuditChainHead, AuditEvent, ChangeEvent
+    from governance.workflow import audit, snapshots
     from reviewers.models import Review, ReviewAssignment, ReviewCycle
 
     S = ArticleState

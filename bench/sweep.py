@@ -6,7 +6,7 @@
 
 Parts (`--parts`, default all, in this order):
 
-- reports: each report of governance/reports.py (issue 7) on the whole catalogue, timed, with
+- reports: each report of governance/reports/tables.py (issue 7) on the whole catalogue, timed, with
   its query count.
 - flag: `staleness.flag_stale_articles` with `today` the day after the latest review date, so
   every published bench article is due: wall time and number of queries. The same call over
@@ -118,9 +118,9 @@ def bench_articles():
 
 def part_reports() -> dict[str, Any]:
     try:
-        from governance import reports
+        from governance.reports import tables as reports
     except ImportError:
-        return {"skipped": "governance/reports.py is not there yet (issue 7)"}
+        return {"skipped": "governance/reports/tables.py is not there yet (issue 7)"}
     calls = [("content_currency", {}), ("board_activity", {}), ("evidence", {}), ("coi_register", {}),
              ("review_load", {}), ("spread_plan", {})]
     out: dict[str, Any] = {"articles": bench_articles().filter(live_snapshot__isnull=False).count()}
@@ -147,7 +147,7 @@ def reset_flags() -> int:
     from django.db import connection
 
     from articles.models import Article, ArticleState
-    from governance import bulk
+    from governance.background import bulk
     from reviewers.models import ReviewAssignment
 
     flagged = list(bench_articles().filter(state=ArticleState.REVIEW_DUE).values_list("pk", flat=True))
@@ -167,7 +167,7 @@ def part_flag() -> dict[str, Any]:
     from django.db.models import Max
 
     from articles.models import ArticleState
-    from governance import staleness
+    from governance.background import staleness
 
     published = bench_articles().filter(state=ArticleState.PUBLISHED, live_snapshot__isnull=False)
     n = published.count()
@@ -206,7 +206,7 @@ def part_reminders(count: int) -> dict[str, Any]:
 
     from articles.models import ArticleState
     from bench import seed
-    from governance import reminders
+    from governance.background import reminders
     from reviewers.models import ReviewAssignment
 
     cast = seed.ensure_cast()
@@ -297,8 +297,8 @@ def part_webhooks(count: int) -> dict[str, Any]:
 
     from bench import seed
     from config.celery import app
-    from governance import configuration, services
     from governance.models import WebhookEndpoint
+    from governance.workflow import configuration, services
 
     secret = configuration.new_webhook_secret()
     receiver = Receiver(secret)

@@ -10,3 +10,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("imprimatur")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The tasks live with the background jobs, not at the top of an app.
+app.autodiscover_tasks(["governance.background"])

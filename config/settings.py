@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework_api_key",
-    "knox",  # editorial tokens; governance.admin_access replaces its admin (and the API key library's)
+    "knox",  # editorial tokens; governance.admin.access replaces its admin (and the API key library's)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -186,7 +186,7 @@ AXES_LOCKOUT_TEMPLATE = "articles/editor/locked_out.html"
 # (else every client would share the proxy's address, and one could lock everyone out).
 AXES_CLIENT_IP_CALLABLE = "articles.security.login_client_address"
 
-# E-signature lockout (governance.signatures): after this many failed password re-checks at
+# E-signature lockout (governance.workflow.signatures): after this many failed password re-checks at
 # signing within the window, that user may not sign (admin and editorial API alike) until fewer
 # failures lie within the last window or the managing editor unlocks them. Counted in the database.
 IMPRIMATUR_SIGNATURE_FAILURE_LIMIT = max(1, env_int("IMPRIMATUR_SIGNATURE_FAILURE_LIMIT", 5))
@@ -261,7 +261,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}  # filled in by governance.schedules
+CELERY_BEAT_SCHEDULE: dict = {}  # filled in by governance.background.schedules
 
 # --- Cache ----------------------------------------------------------------------------------
 # The public API's rate-limit counters and verified keys. With REDIS_URL they live in Redis, shared
@@ -296,7 +296,7 @@ REST_FRAMEWORK = {
         "api_key": os.environ.get("IMPRIMATUR_API_KEY_RATE", "1200/min"),
         "anon_public": os.environ.get("IMPRIMATUR_ANON_RATE", "60/min"),
     },
-    "EXCEPTION_HANDLER": "governance.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "governance.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # Editorial-API tokens (django-rest-knox, articles/api/editorial_auth.py): `Authorization: Token <token>`,
@@ -343,13 +343,13 @@ IMPRIMATUR_API_KEY_CACHE_SECONDS = env_int("IMPRIMATUR_API_KEY_CACHE_SECONDS", 3
 # behind a pooler that does not keep them (PgBouncer in transaction mode).
 IMPRIMATUR_API_PREPARED_STATEMENTS = env_bool("IMPRIMATUR_API_PREPARED_STATEMENTS", True)
 IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE = env_bool("IMPRIMATUR_WEBHOOKS_ALLOW_PRIVATE", False)
-# Webhook delivery (governance.delivery): socket timeouts per attempt, and how long a worker's
+# Webhook delivery (governance.background.delivery): socket timeouts per attempt, and how long a worker's
 # claim on a delivery lasts before the sweep may hand it to another worker (must exceed both).
 IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT = env_int("IMPRIMATUR_WEBHOOK_CONNECT_TIMEOUT", 3)
 IMPRIMATUR_WEBHOOK_TIMEOUT = env_int("IMPRIMATUR_WEBHOOK_TIMEOUT", 10)
 IMPRIMATUR_WEBHOOK_LEASE_SECONDS = env_int("IMPRIMATUR_WEBHOOK_LEASE_SECONDS", 60)
 # At most this many deliveries per endpoint queued or in flight at once, so a dead or slow endpoint
-# holds at most this many worker slots (governance.delivery.deliver_pending).
+# holds at most this many worker slots (governance.background.delivery.deliver_pending).
 IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 2)
 # Retraction watch: where `check_reference_integrity` downloads the Retraction Watch CSV from
 # (empty: no download; the task only re-applies what `import_retractions` loaded).

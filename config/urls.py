@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from governance.api_dossier import DossierView
-from governance.urls import dossier_urlpatterns
+from governance.api.dossier import DossierView
+from governance.reports.urls import dossier_urlpatterns
 
 admin.site.site_header = "Imprimatur"
 admin.site.site_title = "Imprimatur"
@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/editorial/articles/<slug:slug>/dossier/", DossierView.as_view(), name="api-article-dossier"),
     path("api/v1/", include("articles.api.urls", namespace="api")),
-    path("editor/reports/", include("governance.urls")),
+    path("editor/reports/", include("governance.reports.urls")),
     path("editor/articles/<slug:slug>/", include((dossier_urlpatterns, "dossier"))),
     path("", include("articles.urls")),
 ]

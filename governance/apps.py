@@ -4,7 +4,7 @@ from django.db.models.signals import post_migrate
 
 def _sync_schedules(sender, **kwargs) -> None:
     """After `migrate`, store the periodic schedules declared in code (existing rows are kept)."""
-    from .schedules import sync
+    from governance.background.schedules import sync
 
     sync()
 
@@ -15,8 +15,9 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="governance.sync_schedules")
-        from . import (
-            admin_access,  # noqa: F401  (signing lockouts, API keys, editorial tokens)
-            admin_background,  # noqa: F401  (notifications, reminders, overdue reviews, webhooks)
-            admin_webhooks,  # noqa: F401  (webhook endpoints: registration, the secret shown once)
+        # The admin's parts register their models on import.
+        from governance.admin import (  # noqa: F401
+            access,  # signing lockouts, API keys, editorial tokens
+            background,  # notifications, reminders, overdue reviews, retraction imports
+            webhooks,  # webhook endpoints: registration, the secret shown once
         )

@@ -104,7 +104,7 @@ def default_disclaimer() -> str:
 class SiteSettings(models.Model):
     """What the public site says about itself: its name, tagline, logo and the disclaimer under
     every article. One row (pk 1), kept by the managing editor in the admin and changed only
-    through `governance.site.site_settings_update` (audited with the old and new values). Until
+    through `governance.workflow.site.site_settings_update` (audited with the old and new values). Until
     it is first saved, the field defaults apply (the disclaimer from IMPRIMATUR_DISCLAIMER)."""
 
     SINGLETON_PK = 1
@@ -201,7 +201,7 @@ class AuditEvent(models.Model):
 
 class ChangeEvent(models.Model):
     """One entry of the public changes feed. `seq` order is commit order: rows are written while
-    the audit chain is locked (see governance.audit)."""
+    the audit chain is locked (see governance.workflow.audit)."""
 
     class Type(models.TextChoices):
         PUBLISHED = "published", "Published"
@@ -432,7 +432,7 @@ class OverdueReview(ReviewAssignment):
 
 
 class SigningGuard(models.Model):
-    """The e-signature guard of one user (governance.signatures): every signing attempt locks
+    """The e-signature guard of one user (governance.workflow.signatures): every signing attempt locks
     this row (SELECT … FOR UPDATE), so one user's attempts are checked against the failure limit
     one at a time in every process; `counted_from` is where the managing editor's last unlock
     restarted the count (earlier failures stay on record but no longer count)."""
@@ -479,7 +479,7 @@ class SigningFailure(models.Model):
 class EditorialToken(AuthToken):
     """A user's editorial-API token (django-rest-knox's row: a SHA-512 digest of the token, its
     first 15 characters as the lookup key, an expiry). Created and revoked only through
-    governance.api_access, which audits both; never shown again after creation."""
+    governance.workflow.api_access, which audits both; never shown again after creation."""
 
     class Meta:
         proxy = True

@@ -3,7 +3,7 @@ decision), specialties and signed reviews; board profiles, credentials and confl
 declarations are in `reviewers.admin_board`.
 
 Members see and keep only their own records; the managing editor sees everyone's. Every such
-question goes to `governance.policies`; every decision to `governance.services.review_record`.
+question goes to `governance.workflow.policies`; every decision to `governance.workflow.services.review_record`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from articles.admin import revision_document
-from governance import configuration, policies, selectors, services
-from governance import signatures as signing
 from governance.admin import ConfigurationAdmin, PolicyAdmin, ReadOnlyAdmin
-from governance.exceptions import ContentInvalid, GovernanceError, ReauthenticationFailed, SigningLocked
+from governance.workflow import configuration, policies, selectors, services
+from governance.workflow import signatures as signing
+from governance.workflow.exceptions import ContentInvalid, GovernanceError, ReauthenticationFailed, SigningLocked
 
 from .forms import ReviewDecisionForm
 from .models import Review, ReviewAssignment, Specialty
@@ -241,7 +241,7 @@ class ReviewAssignmentAdmin(PolicyAdmin):
 
 @admin.register(Specialty)
 class SpecialtyAdmin(ConfigurationAdmin):
-    """Specialties change through `governance.configuration` (audited); one a member, a policy
+    """Specialties change through `governance.workflow.configuration` (audited); one a member, a policy
     or a review cycle uses is never deleted."""
 
     setting = configuration.SPECIALTY

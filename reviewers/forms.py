@@ -15,7 +15,7 @@ from .models import BoardMember, ConflictOfInterest, CredentialChange
 
 class ReviewDecisionForm(forms.Form):
     """A board member's decision on the revision under review, signed by re-entering the password
-    (checked by `governance.services.review_record`, which records nothing if it does not match)."""
+    (checked by `governance.workflow.services.review_record`, which records nothing if it does not match)."""
 
     DECISIONS = (
         ("approve", "Approve: I have reviewed this revision and it is medically accurate"),
@@ -78,7 +78,7 @@ class ConflictEndForm(forms.ModelForm):
         fields: tuple[str, ...] = ()
 
     def clean(self) -> dict[str, Any]:
-        from governance.conflicts import end_errors
+        from governance.workflow.conflicts import end_errors
 
         cleaned = super().clean()
         if cleaned.get("end_on") or (cleaned.get("end_reason") or "").strip():
@@ -134,7 +134,7 @@ class CredentialProposalForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        from governance.credentials import proposal_errors
+        from governance.workflow.credentials import proposal_errors
 
         cleaned = super().clean()
         member = cleaned.get("member") or self.acting_member

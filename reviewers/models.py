@@ -45,7 +45,7 @@ class BoardMember(models.Model):
     joined_on = models.DateField(default=dt.date.today)
     # Who last verified the eligibility facts above (signature name, post-nominals, licence,
     # specialties) and when: they change only through a verification by someone else
-    # (governance.credentials), so a member never verified is eligible for nothing.
+    # (governance.workflow.credentials), so a member never verified is eligible for nothing.
     credentials_verified_at = models.DateTimeField(null=True, blank=True)
     credentials_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                                 on_delete=models.PROTECT, related_name="+")
@@ -89,7 +89,7 @@ class BoardMember(models.Model):
 
 class CredentialChange(models.Model):
     """A change of a member's eligibility facts, proposed with a note and verified or rejected by
-    someone else (never the member: governance.rules.no_self_verification). A value left empty is
+    someone else (never the member: governance.workflow.rules.no_self_verification). A value left empty is
     not proposed. Verification applies the values to the member in the same transaction and keeps,
     in `applied`, each changed field's old and new value; a decided proposal is history and never
     changes again. A verification with nothing to change confirms the recorded values as they stand
@@ -190,7 +190,7 @@ class ConflictOfInterest(models.Model):
     ends_on = models.DateField(null=True, blank=True, help_text="Leave empty while the interest continues.")
     declared_at = models.DateTimeField(auto_now_add=True)
     # A declaration is not edited once made: it is ended (from today on, never back-dated) with a
-    # reason, by whom and when (governance.conflicts.conflict_end); to correct one, end it and
+    # reason, by whom and when (governance.workflow.conflicts.conflict_end); to correct one, end it and
     # declare again, so the record stays what it was during each review.
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

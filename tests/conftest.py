@@ -12,8 +12,8 @@ import os
 import pytest
 from django.db import connection
 
-from governance import services
-from governance.services import ArticleContent
+from governance.workflow import services
+from governance.workflow.services import ArticleContent
 from tests import factories
 from tests.factories import PASSWORD
 

@@ -13,10 +13,11 @@ from django.db import transaction
 from django.db.models import F
 from django.test import override_settings
 
+import demo
 from articles.models import Article, Topic
-from governance import audit, demo, selectors, services
-from governance.exceptions import AssignmentRefused
 from governance.models import AuditEvent, ChangeEvent
+from governance.workflow import audit, selectors, services
+from governance.workflow.exceptions import AssignmentRefused
 from reviewers.models import BoardMember
 
 DEMO_PASSWORD = "demo-password-for-tests"
@@ -165,7 +166,8 @@ def test_it_prints_the_logins_and_the_urls(seeded):
 def test_it_fills_every_report_and_a_dossier_with_demo_data(seeded, client):
     from django.urls import reverse
 
-    from governance import dossier, reports
+    from governance.reports import dossier
+    from governance.reports import tables as reports
 
     chief = get_user_model().objects.get(username="chief")
     client.force_login(chief)

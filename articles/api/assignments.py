@@ -1,5 +1,5 @@
 """`GET /api/v1/editorial/assignments/`: the review assignments the caller may see (a board
-member's own, the managing editor's every one, `governance.policies.visible_assignments`), so
+member's own, the managing editor's every one, `governance.workflow.policies.visible_assignments`), so
 that a reviewer can find the ids they sign with. Newest first (most recently made: by id),
 cursor-paginated like the article lists, filterable by `status`. A writer who sits on no board
 has none: an empty list, not a 403 (the same question, "my assignments", has the answer "none")."""
@@ -11,8 +11,9 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from governance import api_errors, policies
-from governance.exceptions import ContentInvalid
+from governance.api import errors as api_errors
+from governance.workflow import policies
+from governance.workflow.exceptions import ContentInvalid
 
 from . import serializers as s
 from .editorial import ERRORS, INVALID, EditorialView, _iso

@@ -1,5 +1,5 @@
-"""The editorial API: thin views over governance.services (the same calls as the admin and the
-editor UI), permissions from governance.policies, errors mapped once by governance.api_errors
+"""The editorial API: thin views over governance.workflow.services (the same calls as the admin and the
+editor UI), permissions from governance.workflow.policies, errors mapped once by governance.api.errors
 (409 with the refusing rule, 403 for permission, 400 with named fields)."""
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from articles.models import Article, RiskTier, Topic
-from governance import api_errors, policies, services, signatures
-from governance.exceptions import ContentInvalid
+from governance.api import errors as api_errors
 from governance.models import AuditEvent
+from governance.workflow import policies, services, signatures
+from governance.workflow.exceptions import ContentInvalid
 from reviewers.models import BoardMember, Review
 
 from . import serializers as s
@@ -27,7 +28,7 @@ from .public import ArticlePagination
 
 
 class EditorialAccess(permissions.BasePermission):
-    """Signed-in writers, managing editors and board members (governance.policies decides)."""
+    """Signed-in writers, managing editors and board members (governance.workflow.policies decides)."""
 
     message = "The editorial API is for writers, managing editors and board members."
 

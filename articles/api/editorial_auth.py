@@ -3,7 +3,7 @@
 Tokens are django-rest-knox's: 64 random hex characters, stored only as a SHA-512 digest (and
 their first 15 characters, the lookup key), each with an expiry
 (`IMPRIMATUR_EDITORIAL_TOKEN_TTL_DAYS`, default 90). `manage.py drf_create_token USERNAME` prints
-a new one once; the managing editor revokes them in the admin (governance.api_access, audited).
+a new one once; the managing editor revokes them in the admin (governance.workflow.api_access, audited).
 An unknown, revoked or expired token answers 401.
 """
 

@@ -3,7 +3,7 @@
 Python's decoder recurses once per level: JSON nested a few thousand deep raised RecursionError,
 which DRF does not catch (a 500). Nothing in the contract nests more than four levels
 (`references[].authors[]`), so anything past MAX_JSON_DEPTH is refused as a parse error (400, the
-contract's error shape via governance.api_errors), whether the decoder ran out of stack or not.
+contract's error shape via governance.api.errors), whether the decoder ran out of stack or not.
 """
 
 from __future__ import annotations

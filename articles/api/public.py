@@ -1,7 +1,7 @@
 """The public read API: only what was approved and published (PublishedSnapshots), never a
 working revision.
 
-Every article document is rendered once, at publication (governance.snapshots), down to the
+Every article document is rendered once, at publication (governance.workflow.snapshots), down to the
 response text (`PublishedSnapshot.rendered_*`), and so is each entry of the changes feed
 (`ChangeEvent.entry_json`): serving is a lookup of stored text. The only thing computed per
 request is `review_status` (with `review_reason`), from the snapshot's `next_review_due` and
@@ -47,7 +47,7 @@ from articles.input_guards import CONTROL_IN_PARAMETER
 from articles.models import Article, PublishedSnapshot, ReviewReason, ReviewStatus, Topic, api_json
 from articles.models import review_status as status_of
 from governance.models import ChangeEvent, ReviewPolicy
-from governance.selectors import current_editorial_policy
+from governance.workflow.selectors import current_editorial_policy
 from reviewers.models import BoardMember
 
 from . import serializers as s
@@ -781,7 +781,7 @@ class BoardView(PublicView):
 
 def topic_review_intervals() -> dict[int | None, int]:
     """Review interval of each topic's standard-risk policy, keyed by topic id (None: the policy
-    for all topics) — the resolution of governance.selectors.policy_for, in one query."""
+    for all topics) — the resolution of governance.workflow.selectors.policy_for, in one query."""
     return dict(ReviewPolicy.objects.filter(risk_tier="standard").values_list("topic_id", "review_interval_days"))
 
 

@@ -9,7 +9,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from governance import policies
+from governance.workflow import policies
 
 register = template.Library()
 
@@ -38,5 +38,5 @@ def get_item(mapping: dict, key: Any) -> Any:
 
 @register.filter
 def is_managing_editor(user: Any) -> bool:
-    """For menus: the one place that decides it is governance.policies."""
+    """For menus: the one place that decides it is governance.workflow.policies."""
     return policies.is_managing_editor(user)

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
-from governance import api_access
+from governance.workflow import api_access
 
 
 @pytest.fixture(autouse=True)

@@ -17,9 +17,9 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
-from governance import api_access
-from governance.exceptions import NotPermitted
 from governance.models import AuditEvent
+from governance.workflow import api_access
+from governance.workflow.exceptions import NotPermitted
 
 ADD = "admin:rest_framework_api_key_apikey_add"
 LIST = "admin:rest_framework_api_key_apikey_changelist"

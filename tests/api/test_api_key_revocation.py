@@ -25,7 +25,7 @@ GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 @pytest.fixture
 def live(make_article, drive, chief):
-    from governance import services
+    from governance.workflow import services
 
     article = drive(make_article(title="Live article"), "published")
     gone = drive(make_article(title="Withdrawn article"), "published")

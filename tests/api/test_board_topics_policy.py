@@ -2,8 +2,8 @@ import datetime as dt
 
 from django.utils import timezone
 
-from governance import credentials
 from governance.models import EditorialPolicy
+from governance.workflow import credentials
 from tests import factories
 
 

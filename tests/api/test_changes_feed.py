@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from articles.api import public
 from articles.models import Article
-from governance import services
+from governance.workflow import services
 from tests.conftest import article_content
 
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from articles.models import Article, Reference
-from governance import services
 from governance.models import AuditEvent
+from governance.workflow import services
 from reviewers.models import Review
 from tests import factories
 from tests.api.conftest import token_client

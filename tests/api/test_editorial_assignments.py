@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from governance import services
+from governance.workflow import services
 from reviewers.models import ReviewAssignment
 
 URL = "/api/v1/editorial/assignments/"

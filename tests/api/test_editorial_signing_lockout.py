@@ -87,7 +87,7 @@ def test_it_documents_the_lockout_in_the_schema(db):
 def test_the_failure_outlives_the_refusal(as_reviewer, assignment, board):
     # Were the failure recorded inside a transaction the refusal escapes, it would roll back with it
     # (here: its savepoint). That it is committed, seen by other connections, is shown on PostgreSQL in
-    # tests/governance/test_signature_lockout_concurrency.py.
+    # tests/governance/workflow/test_signature_lockout_concurrency.py.
     response = review(as_reviewer(board[0]), assignment, "wrong")
 
     assert response.status_code == 403

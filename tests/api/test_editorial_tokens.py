@@ -18,9 +18,9 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from governance import api_access
-from governance.exceptions import NotPermitted
 from governance.models import AuditEvent
+from governance.workflow import api_access
+from governance.workflow.exceptions import NotPermitted
 
 NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 ARTICLES = "/api/v1/editorial/articles/"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from governance import services
+from governance.workflow import services
 from tests.api.conftest import editorial_token
 
 EXAMPLES_PER_ROUTE = 60

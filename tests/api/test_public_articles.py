@@ -4,7 +4,7 @@ import time_machine
 from django.utils import timezone
 
 from articles.api import public
-from governance import services
+from governance.workflow import services
 from tests.conftest import article_content
 
 DETAIL = "/api/v1/articles/{}/"

@@ -3,7 +3,7 @@ first, pages followed through `next`; a bad cursor is a 400 naming it."""
 
 from __future__ import annotations
 
-from governance import services
+from governance.workflow import services
 from tests.conftest import BODY, article_content
 
 

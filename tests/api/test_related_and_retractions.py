@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from articles.api import public
 from articles.models import PublishedSnapshot, Reference
-from governance import services, snapshots
+from governance.workflow import services, snapshots
 from tests.conftest import article_content
 
 DETAIL = "/api/v1/articles/{}/"

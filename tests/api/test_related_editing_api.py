@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from articles.api import public
-from governance import services, snapshots
 from governance.models import AuditEvent
+from governance.workflow import services, snapshots
 from tests.api.conftest import token_client
 from tests.conftest import article_content
 

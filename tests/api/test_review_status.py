@@ -17,7 +17,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles.models import Article, PublishedSnapshot
-from governance import services, staleness
+from governance.background import staleness
+from governance.workflow import services
 from tests.api.test_stored_responses import _drf_only, _same
 from tests.conftest import article_content
 

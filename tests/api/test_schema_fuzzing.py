@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
-from governance import services
+from governance.workflow import services
 from tests.api.conftest import editorial_token
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,

@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 
 from articles.api import public
 from articles.models import PublishedSnapshot, api_json, rendered_snapshot
-from governance import services
 from governance.models import ChangeEvent
+from governance.workflow import services
 
 DETAIL = "/api/v1/articles/{}/"
 RENDERED = ["rendered_document", "rendered_variants", "rendered_jsonld", "rendered_list_item"]

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from articles import content
-from governance import services
-from governance.exceptions import ContentInvalid
-from governance.services import VariantInput
+from governance.workflow import services
+from governance.workflow.exceptions import ContentInvalid
+from governance.workflow.services import VariantInput
 from tests.conftest import article_content
 
 

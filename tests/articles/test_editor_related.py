@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from articles.models import Article, PublishedSnapshot
-from governance import services
-from governance.exceptions import TransitionRefused
 from governance.models import AuditEvent
+from governance.workflow import services
+from governance.workflow.exceptions import TransitionRefused
 
 pytestmark = pytest.mark.django_db
 

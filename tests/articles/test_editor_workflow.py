@@ -13,8 +13,8 @@ import time_machine
 from django.utils import timezone
 
 from articles.models import Article, Reference
-from governance import services
 from governance.models import AuditEvent
+from governance.workflow import services
 from reviewers.models import ReviewAssignment
 from tests import factories
 from tests.conftest import BODY, article_content

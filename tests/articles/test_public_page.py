@@ -13,9 +13,9 @@ import time_machine
 from django.utils import timezone
 
 from articles.models import Reference
-from governance import services
 from governance.models import EditorialPolicy
-from governance.services import VariantInput
+from governance.workflow import services
+from governance.workflow.services import VariantInput
 from tests.conftest import BODY, article_content
 
 pytestmark = pytest.mark.django_db

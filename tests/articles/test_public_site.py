@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Topic
-from governance import credentials, services
 from governance.models import AuditEvent, EditorialPolicy
+from governance.workflow import credentials, services
 from tests import factories
 from tests.conftest import BODY, article_content
 
@@ -172,7 +172,7 @@ def test_a_profile_shows_the_member_and_what_they_reviewed_with_the_last_signatu
     assert f'href="/articles/{article.slug}/"' in html and unreviewed.title not in html
     assert '<time datetime="2026-02-03">' in html  # the date of the member's last signature on it
     member.refresh_from_db()
-    verified = timezone.localdate(member.credentials_verified_at)  # by someone else (governance.credentials)
+    verified = timezone.localdate(member.credentials_verified_at)  # by someone else (governance.workflow.credentials)
     assert f'Credentials last verified</dt>\n    <dd><time datetime="{verified:%Y-%m-%d}">' in html
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
     person = json.loads(block)
@@ -302,7 +302,7 @@ def test_every_public_page_has_a_canonical_link_and_open_graph_tags(client, make
 
 def test_the_managing_editor_changes_the_site_settings_through_an_audited_service(client, chief, make_article,
                                                                                    drive):
-    from governance.site import site_settings_update
+    from governance.workflow.site import site_settings_update
 
     site_settings_update(actor=chief, changes={"site_name": "Northgate Health", "tagline": "Checked by doctors",
                                                "disclaimer": "Talk to your own doctor."})
@@ -318,8 +318,8 @@ def test_the_managing_editor_changes_the_site_settings_through_an_audited_servic
 
 
 def test_only_the_managing_editor_changes_the_site_settings(writer, board):
-    from governance.exceptions import ContentInvalid, NotPermitted
-    from governance.site import site_settings_update
+    from governance.workflow.exceptions import ContentInvalid, NotPermitted
+    from governance.workflow.site import site_settings_update
 
     for person in (writer, board[0].user):
         with pytest.raises(NotPermitted) as refused:

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from articles.models import Reference, validate_doi, validate_pmcid, validate_pmid
-from governance.exceptions import ContentInvalid
+from governance.workflow.exceptions import ContentInvalid
 from tests.factories import ReferenceFactory
 
 VALID_DOIS = ["10.1056/NEJMoa2034577", "10.1001/jama.2020.1585", "10.1093/eurheartj/ehab368", "10.12345678/x(y)z"]
@@ -138,7 +138,7 @@ def test_it_refuses_the_same_reference_under_two_keys(make_article):
 
 
 def test_it_reuses_a_reference_without_identifiers_when_every_field_matches(make_article, writer):
-    from governance import services
+    from governance.workflow import services
     from tests.conftest import article_content
 
     article = make_article()
@@ -158,7 +158,7 @@ def test_it_keeps_references_without_identifiers_apart_when_a_field_differs(make
 def _concurrent_save_creates(monkeypatch, **reference_overrides):
     """Another save citing the same new DOI commits between this save's lookup (outside the
     transaction) and its insert."""
-    from governance import services
+    from governance.workflow import services
     from tests.conftest import article_content
 
     original = services._prepare

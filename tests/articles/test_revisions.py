@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from articles.models import Revision
-from governance import services
+from governance.workflow import services
 from tests.conftest import BODY, article_content
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 
 from articles import search
 from articles.models import Article, PublishedSnapshot
-from governance import services
+from governance.workflow import services
 from tests.conftest import BODY, article_content
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

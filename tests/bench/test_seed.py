@@ -9,8 +9,8 @@ import pytest
 
 from articles.models import Article
 from bench import seed
-from governance import audit, services, snapshots
 from governance.models import AuditEvent, ChangeEvent
+from governance.workflow import audit, services, snapshots
 from reviewers.models import Review, ReviewAssignment, ReviewCycle
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article
-from governance import audit
+from governance.background.tasks import flag_stale_articles, send_review_reminders
 from governance.models import AuditEvent, Notification, ReviewReminder
-from governance.tasks import flag_stale_articles, send_review_reminders
+from governance.workflow import audit
 from reviewers.models import ReviewAssignment
 
 from .conftest import wait_until

@@ -12,9 +12,9 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from articles.models import Article
-from governance import schedules, webhooks
+from governance.background import schedules, webhooks
+from governance.background.tasks import deliver_webhooks
 from governance.models import WebhookDelivery, WebhookEndpoint
-from governance.tasks import deliver_webhooks
 
 from .conftest import REDIS_URL, use_broker, wait_until
 
@@ -89,7 +89,7 @@ def test_redis_down_at_publish_keeps_the_event_until_it_is_back(start_worker, st
     article = drive(make_article(), "approved")
     use_broker("redis://127.0.0.1:1/5")  # nothing listens there: the broker refuses
     try:
-        from governance import services
+        from governance.workflow import services
 
         published = services.article_publish(article=Article.objects.get(pk=article.pk),
                                              actor=article.created_by.__class__.objects.get(username="chief"))

@@ -145,7 +145,7 @@ def _events(action: str):
 
 
 def test_it_audits_a_declaration_made_in_the_admin(client, board, topic):
-    from governance import audit
+    from governance.workflow import audit
 
     client.force_login(board[0].user)
 

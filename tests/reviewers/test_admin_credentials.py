@@ -11,9 +11,10 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.urls import reverse, reverse_lazy
 
-from governance import audit, credentials, dossier
-from governance.exceptions import ContentInvalid, CredentialsRefused, NotPermitted
 from governance.models import AuditEvent, Notification
+from governance.reports import dossier
+from governance.workflow import audit, credentials
+from governance.workflow.exceptions import ContentInvalid, CredentialsRefused, NotPermitted
 from reviewers.models import CredentialChange
 from tests import factories
 

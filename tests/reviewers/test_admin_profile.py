@@ -87,8 +87,8 @@ def test_it_lists_licence_expiry_with_an_expired_filter_for_the_managing_editor(
 
 
 def test_it_audits_a_profile_edit_with_the_changed_fields(client, board):
-    from governance import audit
     from governance.models import AuditEvent
+    from governance.workflow import audit
 
     member = board[0]
     client.force_login(member.user)
@@ -103,8 +103,8 @@ def test_it_audits_a_profile_edit_with_the_changed_fields(client, board):
 
 
 def test_it_counts_the_managing_editors_edit_of_a_licence_as_their_verification(client, chief, board):
-    from governance import audit
     from governance.models import AuditEvent
+    from governance.workflow import audit
     from reviewers.models import CredentialChange
 
     member = board[0]

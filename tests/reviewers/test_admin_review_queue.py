@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
-from governance import services
+from governance.workflow import services
 from reviewers.models import ReviewAssignment
 
 QUEUE = reverse_lazy("admin:reviewers_reviewassignment_changelist")

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from articles.models import Reference
-from governance.services import VariantInput
+from governance.workflow.services import VariantInput
 from reviewers.models import Review, ReviewAssignment
 
 

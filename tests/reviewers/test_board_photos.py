@@ -9,9 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from governance import credentials
-from governance.exceptions import ContentInvalid
 from governance.models import AuditEvent
+from governance.workflow import credentials
+from governance.workflow.exceptions import ContentInvalid
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def test_it_refuses_an_image_too_large(chief, board, monkeypatch):
 
 
 def test_the_site_logo_is_validated_and_served(client, chief):
-    from governance.site import site_settings_update
+    from governance.workflow.site import site_settings_update
 
     with pytest.raises(ContentInvalid):
         site_settings_update(actor=chief, changes={"logo": SimpleUploadedFile("logo.png", b"not an image")})

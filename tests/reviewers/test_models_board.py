@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance import services
+from governance.workflow import services
 from reviewers.models import ConflictOfInterest, ReviewAssignment, ReviewCycle
 from tests.factories import BoardMemberFactory, ConflictFactory
 

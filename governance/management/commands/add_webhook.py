@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance import configuration
-from governance.exceptions import ContentInvalid
 from governance.models import WebhookEndpoint
+from governance.workflow import configuration
+from governance.workflow.exceptions import ContentInvalid
 
 EVENTS = WebhookEndpoint.EventType.values
 

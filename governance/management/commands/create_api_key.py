@@ -1,5 +1,5 @@
 """`manage.py create_api_key NAME`: a downstream site's key for the public API, printed once.
-Made by governance.api_access.api_key_create, as in the admin (audited `api_key.create`)."""
+Made by governance.workflow.api_access.api_key_create, as in the admin (audited `api_key.create`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from governance import api_access
-from governance.exceptions import GovernanceError
+from governance.workflow import api_access
+from governance.workflow.exceptions import GovernanceError
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 The name of DRF's own command, kept for the contract (API.md) and for scripts that read its first
 line (`Generated token <token> for user <username>`); the token is django-rest-knox's, stored as a
 digest and expiring (`--expires-in-days`, default IMPRIMATUR_EDITORIAL_TOKEN_TTL_DAYS). Created
-through governance.api_access, which audits `editorial_token.create`.
+through governance.workflow.api_access, which audits `editorial_token.create`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from governance import api_access
-from governance.exceptions import GovernanceError
 from governance.models import EditorialToken
+from governance.workflow import api_access
+from governance.workflow.exceptions import GovernanceError
 
 MAX_DAYS = 3650
 

@@ -5,7 +5,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from governance.retractions import RetractionFileInvalid, import_file
+from governance.background.retractions import RetractionFileInvalid, import_file
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance import configuration
 from governance.models import WebhookEndpoint
+from governance.workflow import configuration
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ references, the editorial policy, and articles in every workflow state.
 
 Idempotent: what exists is left as it is, so a second run changes nothing and writes no audit
 event. Specialties, topics, review policies and the editorial policy are added through
-`governance.configuration` by the managing editor (audited like an edit in the admin); articles
-go through `governance.services` like real work (one transaction per article, so an interrupted
+`governance.workflow.configuration` by the managing editor (audited like an edit in the admin); articles
+go through `governance.workflow.services` like real work (one transaction per article, so an interrupted
 run leaves no half-walked article), which fills the audit log and the changes feed.
 """
 
@@ -20,10 +20,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+import demo
 from articles.models import Article, Topic
-from governance import configuration, conflicts, credentials, demo, retractions, services
+from governance.background import retractions
 from governance.models import EditorialPolicy, ReviewPolicy
-from governance.services import ArticleContent, VariantInput
+from governance.workflow import configuration, conflicts, credentials, services
+from governance.workflow.services import ArticleContent, VariantInput
 from reviewers.models import BoardMember, ConflictOfInterest, CredentialChange, ReviewAssignment, Specialty
 
 APPROVAL_COMMENTS = [

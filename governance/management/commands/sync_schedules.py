@@ -1,8 +1,8 @@
-"""Store the periodic schedules declared in governance/schedules.py for django-celery-beat."""
+"""Store the periodic schedules declared in governance/background/schedules.py for django-celery-beat."""
 
 from django.core.management.base import BaseCommand
 
-from governance.schedules import sync
+from governance.background.schedules import sync
 
 
 class Command(BaseCommand):

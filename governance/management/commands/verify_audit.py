@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from governance import audit
+from governance.workflow import audit
 
 
 class Command(BaseCommand):

@@ -1,0 +1,3 @@
+"""The managing editor's reports, the audit dossier of an article and their downloads (CSV, XLSX,
+PDF). Reads only.
+"""
