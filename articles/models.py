@@ -484,6 +484,11 @@ class Citation(RevisionPart):
         return fields
 
 
+def iso(value: dt.date | dt.datetime | None) -> str | None:
+    """A date or a moment as the API writes it (ISO 8601); None stays null."""
+    return value.isoformat() if value is not None else None
+
+
 def api_json(data: Any) -> str:
     """`data` as the API writes it: exactly the text DRF's JSONRenderer renders with the project's
     settings (compact, UTF-8 unescaped, no NaN, U+2028/U+2029 escaped for JavaScript)."""

@@ -26,16 +26,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from articles.models import Article, AudienceVariant, Citation, PublishedSnapshot, Reference, Revision
+from articles.models import iso as _iso  # the one ISO writer (kept as _iso: the calls below stay as they are)
 from governance.models import AuditEvent
 from governance.workflow import audit, policies, services
 from reviewers.models import ConflictOfInterest, CredentialChange, Review, ReviewAssignment, ReviewCycle
 
 SCHEMA = "imprimatur.dossier/1"
 RETRACTION_STATUSES = {choice.value for choice in Reference.RetractionStatus}
-
-
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _user(user: Any) -> dict[str, Any] | None:
