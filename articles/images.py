@@ -4,6 +4,7 @@ can carry script) is not accepted at all; size and pixel limits keep a decompres
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,23 +17,31 @@ MIN_SIDE = 32
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
-def validate_web_image(upload: Any) -> None:
-    """A JPEG, PNG or WebP image (by its content) of at most MAX_BYTES and MAX_PIXELS, each side at
-    least MIN_SIDE pixels; a ValidationError naming what is wrong otherwise."""
+# SVG and other XML images can carry script: named in the refusal rather than called unreadable.
+_MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<(?:\?xml|svg|!DOCTYPE\s+svg|!--)", re.I)
+
+
+def validate_web_image(upload: Any, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> None:
+    """A JPEG, PNG or WebP image (by its content) of at most `max_bytes` and `max_pixels`, each side
+    at least MIN_SIDE pixels; a ValidationError naming what is wrong otherwise."""
     if not upload:
         return
     size = getattr(upload, "size", None)
-    if size is not None and size > MAX_BYTES:
-        raise ValidationError(f"The image is {size / 1024 / 1024:.1f} MB; at most {MAX_BYTES // 1024 // 1024} MB "
+    if size is not None and size > max_bytes:
+        raise ValidationError(f"The image is {size / 1024 / 1024:.1f} MB; at most {max_bytes // 1024 // 1024} MB "
                               "is accepted.", code="image_too_large")
     position = upload.tell() if hasattr(upload, "tell") else None
     try:
         upload.seek(0)
+        if _MARKUP_START.match(upload.read(512)):
+            raise ValidationError("SVG and other markup images are not accepted (they can carry script); upload a "
+                                  "JPEG, PNG or WebP image.", code="image_svg")
+        upload.seek(0)
         # Pillow refuses (DecompressionBombError) or warns past its own limit; ours is lower.
         with Image.open(upload) as image:
             kind, (width, height) = image.format, image.size
-            if width * height > MAX_PIXELS:
-                raise ValidationError(f"The image is {width} x {height} pixels; at most {MAX_PIXELS:,} pixels "
+            if width * height > max_pixels:
+                raise ValidationError(f"The image is {width} x {height} pixels; at most {max_pixels:,} pixels "
                                       "are accepted.", code="image_too_many_pixels")
             image.verify()
     except ValidationError:

@@ -131,6 +131,8 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
             return _rebuild_with_references(request, form, formset, article=article, action=action)
         if form.is_valid() and formset.is_valid():
             article_content, indices = content_from_forms(form, formset)
+            if not creating:  # figures are kept on their own page (articles.figures.views)
+                article_content.figures = services.content_of(article).figures
             data = form.cleaned_data
             try:
                 if creating:
