@@ -217,3 +217,43 @@ def test_an_editor_who_may_see_the_article_previews_its_unapproved_figure(client
     assert preview.status_code == 200 and preview["Cache-Control"] == "private, no-store"
     client.force_login(colleague)  # another writer does not see this draft
     assert client.get(_path(image, 960)).status_code == 404
+
+
+# --- the editor's figures page ------------------------------------------------------------------------
+
+def test_the_editor_adds_replaces_and_removes_a_figure_on_its_page(client, make_article, writer):
+    article = make_article()
+    client.force_login(writer)
+    url = f"/editor/articles/{article.slug}/figures/"
+    assert "No figures yet." in client.get(url).content.decode()
+    words = {"slug": "chart", "alt": "A chart of readings", "caption": "Readings by week.", "credit": "CC BY 4.0"}
+    added = client.post(url, {**words, "file": upload()})
+    assert added.status_code == 302
+    article.refresh_from_db()
+    assert article.current_revision.body_markdown.rstrip().endswith("![](figure:chart)")
+    page = client.get(url).content.decode()
+    assert 'alt="A chart of readings"' in page and "figure:chart" in page
+    # The article's own form keeps the figure when the text is saved.
+    assert client.get(f"/editor/articles/{article.slug}/").status_code == 200
+    refused = client.post(url, {**words, "alt": "", "file": upload(SVG, name="chart.png")})
+    assert refused.status_code == 400 and "SVG" in refused.content.decode()
+    removed = client.post(url, {"slug": "chart", "action": "remove"})
+    assert removed.status_code == 302
+    article.refresh_from_db()
+    assert not article.current_revision.figures.exists()
+
+
+def test_the_articles_form_keeps_its_figures_when_the_text_is_saved(client, make_article, writer, topic):
+    from tests.articles.test_editor_articles import form_data
+
+    article, image = with_figure(make_article(), writer)
+    client.force_login(writer)
+    data = form_data(topic, title="Living with heart failure, revised",
+                     body_markdown=article.current_revision.body_markdown, change_note="Title",
+                     base_revision=str(article.current_revision_id))
+    data.pop("topic")
+    saved = client.post(f"/editor/articles/{article.slug}/edit/", data)
+    assert saved.status_code == 302
+    article.refresh_from_db()
+    assert article.title.endswith("revised")
+    assert [f.image.sha256 for f in article.current_revision.figures.all()] == [image.sha256]
