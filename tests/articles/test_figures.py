@@ -257,3 +257,20 @@ def test_the_articles_form_keeps_its_figures_when_the_text_is_saved(client, make
     article.refresh_from_db()
     assert article.title.endswith("revised")
     assert [f.image.sha256 for f in article.current_revision.figures.all()] == [image.sha256]
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_to_change_or_delete_a_signed_revisions_figure(make_article, writer, drive):
+    from django.db import DatabaseError, connection, transaction
+
+    article, _ = with_figure(make_article(), writer)
+    figure = drive(article, "approved").current_revision.figures.get()
+    refused = []
+    for sql in ("UPDATE articles_figure SET alt = 'Something else' WHERE id = %s",
+                "DELETE FROM articles_figure WHERE id = %s"):
+        with pytest.raises(DatabaseError) as exc, transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [figure.pk])
+        refused.append(str(exc.value))
+    assert "immutable revision" in refused[0] and "signed reviews" in refused[1]
+    with pytest.raises(Exception, match="immutable revision"):
+        figure.save()
