@@ -34,3 +34,20 @@ def with_figure(article, actor, *, colour: str = "teal", slug: str = "chart", al
         content.body_markdown += f"\n\n![](figure:{slug})\n"
     article = services.article_edit(article=article, actor=actor, content=content, change_note="Figure")
     return article, image
+
+
+def chart_bytes(width: int = 1200, height: int = 600) -> bytes:
+    """A plain bar chart (drawn with Pillow), for the browser test and the README's screenshot."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.line([(80, height - 60), (width - 40, height - 60)], fill="#333333", width=3)
+    draw.line([(80, 40), (80, height - 60)], fill="#333333", width=3)
+    for i, value in enumerate([118, 124, 131, 138, 144]):
+        left = 140 + i * 200
+        top = height - 60 - (value - 100) * 10
+        draw.rectangle([left, top, left + 120, height - 62], fill="#1f6f8b")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
