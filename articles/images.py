@@ -21,11 +21,14 @@ FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 _MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<(?:\?xml|svg|!DOCTYPE\s+svg|!--)", re.I)
 
 
-def validate_web_image(upload: Any, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> None:
-    """A JPEG, PNG or WebP image (by its content) of at most `max_bytes` and `max_pixels`, each side
-    at least MIN_SIDE pixels; a ValidationError naming what is wrong otherwise."""
+def validate_web_image(upload: Any, *, max_bytes: int | None = None, max_pixels: int | None = None) -> None:
+    """A JPEG, PNG or WebP image (by its content) of at most `max_bytes` and `max_pixels` (default
+    MAX_BYTES, MAX_PIXELS), each side at least MIN_SIDE pixels; a ValidationError naming what is
+    wrong otherwise."""
     if not upload:
         return
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
         raise ValidationError(f"The image is {size / 1024 / 1024:.1f} MB; at most {max_bytes // 1024 // 1024} MB "
@@ -34,8 +37,8 @@ def validate_web_image(upload: Any, *, max_bytes: int = MAX_BYTES, max_pixels: i
     try:
         upload.seek(0)
         if _MARKUP_START.match(upload.read(512)):
-            raise ValidationError("SVG and other markup images are not accepted (they can carry script); upload a "
-                                  "JPEG, PNG or WebP image.", code="image_svg")
+            raise ValidationError("This file is not one of JPEG, PNG or WebP: SVG and other markup images are not "
+                                  "accepted (they can carry script).", code="image_svg")
         upload.seek(0)
         # Pillow refuses (DecompressionBombError) or warns past its own limit; ours is lower.
         with Image.open(upload) as image:
