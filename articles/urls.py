@@ -3,10 +3,11 @@ page, the board and its profiles, the editorial policy, feeds, sitemap.xml and r
 
 from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import path
+from django.urls import path, re_path
 
 from articles import public_views, views
 from articles.feeds import ReviewedArticlesFeed
+from articles.figures import views as figure_views
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
@@ -21,6 +22,7 @@ urlpatterns = [
     path("editor/references/check/", views.reference_check, name="reference_check"),
     path("editor/articles/<slug:slug>/", views.article_detail, name="detail"),
     path("editor/articles/<slug:slug>/edit/", views.article_edit, name="edit"),
+    path("editor/articles/<slug:slug>/figures/", figure_views.editor_figures, name="figures"),
     path("editor/articles/<slug:slug>/revisions/", views.revisions, name="revisions"),
     path("editor/articles/<slug:slug>/preview/", views.article_preview, name="working_preview"),
     path("editor/articles/<slug:slug>/transitions/<str:name>/", views.article_transition, name="transition"),
@@ -29,6 +31,8 @@ urlpatterns = [
     path("", public_views.home, name="home"),
     path("articles/", public_views.article_index, name="article_index"),
     path("articles/<slug:slug>/", views.article_page, name="page"),
+    re_path(r"^figures/(?P<sha256>[0-9a-f]{64})/(?P<width>[0-9]{1,5})\.(?P<extension>jpg|png|webp)$",
+            figure_views.figure, name="figure"),
     path("topics/<slug:slug>/", public_views.topic, name="topic"),
     path("topics/<slug:slug>/feed/", ReviewedArticlesFeed(), name="topic_feed"),
     path("search/", public_views.search_results, name="search"),

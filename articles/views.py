@@ -24,7 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from articles import content, public_site, public_views, selectors
+from articles import content, public_article, public_views, selectors
 from articles.citations import format_ama
 from articles.forms import (
     ArticleFilterForm,
@@ -41,7 +41,6 @@ from articles.models import (
     Article,
     ArticleState,
     Audience,
-    Citation,
     Reference,
     ReviewStatus,
     normalize_doi,
@@ -131,6 +130,8 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
             return _rebuild_with_references(request, form, formset, article=article, action=action)
         if form.is_valid() and formset.is_valid():
             article_content, indices = content_from_forms(form, formset)
+            if not creating:  # figures are kept on their own page (articles.figures.views)
+                article_content.figures = services.content_of(article).figures
             data = form.cleaned_data
             try:
                 if creating:
@@ -502,7 +503,7 @@ def article_preview(request: HttpRequest, slug: str) -> HttpResponse:
 # --- public pages ------------------------------------------------------------------------------
 
 def _page_context(document: dict[str, Any], *, article: Article, step: str | None, preview: bool, approved: bool,
-                  overdue: bool, audience: str) -> dict[str, Any]:
+                  overdue: bool, audience: str, policy: Any = ...) -> dict[str, Any]:
     def date(value: str | None) -> dt.date | None:
         return dt.datetime.fromisoformat(value).date() if value else None
 
@@ -516,51 +517,47 @@ def _page_context(document: dict[str, Any], *, article: Article, step: str | Non
         "updated": date(document.get("updated_at")), "last_reviewed": date(document.get("last_reviewed_at")),
         "next_review": date(document.get("next_review_due")),
         "history": [{"at": date(item.get("at")), "note": item.get("note", "")} for item in document.get("change_history", [])],
-        "policy": governance_selectors.current_editorial_policy(),
+        # `...`: read it here (the previews); the public page's own query read it already.
+        "policy": governance_selectors.current_editorial_policy() if policy is ... else policy,
     }
-
-
-PAGE_UNREAD_SNAPSHOT_FIELDS = ("rendered_document", "rendered_variants", "rendered_jsonld", "rendered_list_item",
-                               "search_text", "search_vector")
 
 
 def article_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The published text: always the live snapshot, never the working revision. 404 if it was
-    never published, 410 if it was withdrawn."""
-    # The page reads the stored documents; the API's response texts and the search columns (a
-    # tsvector, the body as text) stay in the database.
-    article = get_object_or_404(Article.objects.select_related("live_snapshot", "topic").defer(
-        *(f"live_snapshot__{name}" for name in PAGE_UNREAD_SNAPSHOT_FIELDS)), slug=slug)
+    never published, 410 if it was withdrawn. One query (articles.public_article), 304 included."""
+    article = public_article.page_article(slug)
+    if article is None:
+        raise Http404("No such article.")
     snapshot = article.live_snapshot
+    site = public_article.site_of(article)
     if snapshot is None:
         if article.withdrawn_at is not None:
-            context = public_views.site_context(request, title=gettext("Article withdrawn"))
+            context = public_views.site_context(request, title=gettext("Article withdrawn"), site=site)
             return render(request, "articles/public/gone.html", {**context, "article": article}, status=410)
         raise Http404("This article is not published.")
     audience = request.GET.get("audience", "general")
     document = snapshot.variant_documents.get(audience) or snapshot.document
     # The status the public API gives (from the same snapshot columns), so the page says the same.
     status = review_status(snapshot.next_review_due, snapshot.review_reason, timezone.localdate())
+    policy_version = article.page_policy_version
     context = _page_context(document, article=article, step="approved", preview=False, approved=True,
-                            overdue=status == ReviewStatus.REVIEW_OVERDUE, audience=audience)
+                            overdue=status == ReviewStatus.REVIEW_OVERDUE, audience=audience,
+                            policy={"version": policy_version} if policy_version else None)
     context["review_reason"] = snapshot.review_reason
     # A retraction is a fact about the source, not part of the approved text: readers see it as
     # soon as it is known, while the article itself goes back for re-review.
-    retracted_now = set(Citation.objects.filter(
-        revision_id=snapshot.revision_id, reference__retraction_status=Reference.RetractionStatus.RETRACTED,
-    ).values_list("number", flat=True))
+    retracted_now = sorted(article.page_retracted or [])
     for ref in context["references"]:
         ref["retracted"] = ref.get("retracted") or ref["number"] in retracted_now
     context["rereview"] = status == ReviewStatus.UNDER_REVIEW
     context["jsonld"] = snapshot.jsonld.get(document.get("audience", "general")) or snapshot.jsonld.get("general")
-    profiles = public_site.reviewer_profiles(snapshot.revision_id)
+    profiles = {row["name"]: row["slug"] for row in article.page_profiles or []}
     context["reviewers"] = [dict(r, profile=profiles.get(r["name"])) for r in document.get("reviewed_by", [])]
     context.update(public_views.site_context(request, title=document["title"], description=document.get("summary", ""),
-                                             og_type="article", canonical_path=request.path))
+                                             og_type="article", canonical_path=request.path, site=site))
     # Everything the page shows besides the stored document (whose hash is the snapshot's ETag).
-    etag_source = [snapshot.etag, document.get("audience"), audience, status, snapshot.review_reason, sorted(retracted_now),
-                   profiles, context["policy"].version if context["policy"] else None, article.topic.slug,
-                   article.topic.name]
+    etag_source = [snapshot.etag, document.get("audience"), audience, status, snapshot.review_reason, retracted_now,
+                   sorted(profiles.items()), policy_version, article.topic.slug, article.topic.name]
     return public_views.public_page(request, "articles/public/article.html", context, etag_source=etag_source)
 
 
