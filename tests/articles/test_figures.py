@@ -10,9 +10,9 @@ from django.core.files.storage import default_storage
 
 from articles.figures import FigureInput
 from articles.figures.models import Figure, FigureImage
-from governance import figures, services
-from governance.exceptions import ContentInvalid, NotPermitted
 from governance.models import AuditEvent
+from governance.workflow import figures, services
+from governance.workflow.exceptions import ContentInvalid, NotPermitted
 from reviewers.models import Review
 from tests.articles.figure_helpers import SVG, image_bytes, upload, with_figure
 

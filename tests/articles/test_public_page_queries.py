@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from articles.models import Reference
-from governance import services
-from governance.services import VariantInput
-from governance.site import site_settings_update
+from governance.workflow import services
+from governance.workflow.services import VariantInput
+from governance.workflow.site import site_settings_update
 from tests.articles.figure_helpers import with_figure
 
 pytestmark = pytest.mark.django_db
