@@ -256,7 +256,7 @@ class EditorialPolicyAdmin(ConfigurationAdmin):
     search_fields = ("version", "body_markdown")
     date_hierarchy = "effective_at"
     empty_state = "No editorial policy has been published yet. Add version 1."
-    # The thresholds of the managing editor's reports (governance.reports.tables.report_limits).
+    # The thresholds of the managing editor's reports (governance.reports.limits.report_limits).
     report_fields = REPORT_FIELDS
 
     def get_fields(self, request: HttpRequest, obj: Any = None):
