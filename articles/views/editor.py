@@ -31,6 +31,7 @@ from articles.models import (
     ArticleState,
 )
 from articles.views.article_page import page_context
+from governance.reports import charts
 from governance.workflow import policies, services
 from governance.workflow import selectors as governance_selectors
 from governance.workflow.exceptions import ContentInvalid, GovernanceError
@@ -81,8 +82,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard(request.user)
     return render(request, "articles/editor/dashboard.html", {
         "board": board, "due_windows": selectors.DUE_WINDOWS, "nav": "dashboard",
+        "state_drawing": _drawing(board.state_chart), "due_drawing": _drawing(board.due_chart),
         "is_managing_editor": policies.is_managing_editor(request.user),
     })
+
+
+def _drawing(chart: selectors.Chart) -> dict[str, Any]:
+    """The dashboard's bar chart in the reports' geometry (one bar geometry in the project)."""
+    return charts.stacked_bar_chart([bar.label for bar in chart.bars],
+                                    [(chart.unit, "", [bar.value for bar in chart.bars])],
+                                    width=560, label_width=130, bar_height=22, gap=8)
 
 
 @editor_required

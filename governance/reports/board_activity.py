@@ -11,11 +11,13 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, DateField, DurationField, ExpressionWrapper, F, FloatField, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from governance.models import ReviewReminder
 from governance.reports.charts import column_chart
 from governance.reports.exports import Table
 from reviewers.models import BoardMember, ReviewAssignment
@@ -29,8 +31,6 @@ class Percentiles(Aggregate):
     template = "%(function)s(ARRAY[%(fractions)s]) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
 
     def __init__(self, expression: Any, fractions: list[float], **extra: Any) -> None:
-        from django.contrib.postgres.fields import ArrayField
-
         super().__init__(expression, fractions=", ".join(f"{float(f)}::float8" for f in fractions),
                          output_field=ArrayField(FloatField()), **extra)
 
@@ -58,21 +58,12 @@ def _quantile(values: list[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def reminder_counts() -> tuple[dict[int, tuple[int, int]], bool]:
-    """({member id: (reminders, escalations)}, whether reminders are recorded at all)."""
-    from governance import models as governance_models
-
-    reminder = getattr(governance_models, "ReviewReminder", None)  # the background work records these
-    if reminder is None:
-        return {}, False
-    names = {f.name for f in reminder._meta.get_fields()}
-    if "assignment" not in names or "kind" not in names:
-        return {}, False
-    sent = reminder.objects.filter(sent_at__isnull=False) if "sent_at" in names else reminder.objects.all()
-    rows = (sent.values("assignment__reviewer_id")
-            .annotate(reminders=Count("pk", filter=~Q(kind__icontains="escalat")),
-                      escalations=Count("pk", filter=Q(kind__icontains="escalat"))).order_by())
-    return {r["assignment__reviewer_id"]: (r["reminders"], r["escalations"]) for r in rows}, True
+def reminder_counts() -> dict[int, tuple[int, int]]:
+    """{member id: (reminders, escalations) sent}."""
+    escalation = Q(kind=ReviewReminder.Kind.ESCALATION)
+    rows = (ReviewReminder.objects.filter(sent_at__isnull=False).values("assignment__reviewer_id")
+            .annotate(reminders=Count("pk", filter=~escalation), escalations=Count("pk", filter=escalation)).order_by())
+    return {r["assignment__reviewer_id"]: (r["reminders"], r["escalations"]) for r in rows}
 
 
 def _assignment_counts(now: dt.datetime) -> dict[str, Any]:
@@ -153,7 +144,7 @@ def board_activity(*, now: dt.datetime | None = None, months: int = 12) -> dict[
     else:
         percentiles = {key: (_quantile(days, 0.5), _quantile(days, 0.9))
                        for key, days in _turnaround_samples("reviewer_id", completed_rows).items()}
-    reminders, reminders_tracked = reminder_counts()
+    reminders = reminder_counts()
     for m in members:
         m.pop("turnaround", None)
         median, p90 = percentiles.get(m["pk"], (None, None))
@@ -174,7 +165,7 @@ def board_activity(*, now: dt.datetime | None = None, months: int = 12) -> dict[
     chart = column_chart([m.strftime("%b %Y") for m in axis],
                          [round(monthly[m], 1) if m in monthly else None for m in axis],
                          unit=" d", missing="no review completed") if months_sorted else None
-    return {"members": members, "reminders_tracked": reminders_tracked, "chart": chart, "now": now,
+    return {"members": members, "chart": chart, "now": now,
             "monthly": [{"month": m, "mean_days": round(monthly[m], 1)} for m in months_sorted]}
 
 

@@ -1,4 +1,5 @@
-"""Chart geometry for the reports, computed here and drawn as SVG by governance/reports/_chart.html."""
+"""Chart geometry, computed here and drawn as SVG by the templates: the reports' (governance/reports/
+_chart.html) and the editor dashboard's (articles/editor/_bar_chart.html)."""
 
 from __future__ import annotations
 
@@ -10,30 +11,33 @@ BAR_HEIGHT = 18
 BAR_GAP = 8
 
 
-def stacked_bar_chart(labels: list[str], series: list[tuple[str, str, list[int]]]) -> dict[str, Any]:
-    """Horizontal bars, one per label, each split into `series` (name, colour, values)."""
+def stacked_bar_chart(labels: list[str], series: list[tuple[str, str, list[int]]], *, width: int = CHART_WIDTH,
+                      label_width: int = LABEL_WIDTH, bar_height: int = BAR_HEIGHT, gap: int = BAR_GAP) -> dict[str, Any]:
+    """Horizontal bars, one per label, each split into `series` (name, colour, values). The one bar
+    geometry of the project: the reports draw it with _chart.html, the editor's dashboard with
+    articles/editor/_bar_chart.html. A row's `segments` is empty when its total is 0."""
     totals = [sum(values[i] for _, _, values in series) for i in range(len(labels))]
     top = max(totals, default=0) or 1
-    plot = CHART_WIDTH - LABEL_WIDTH - 50
+    plot = width - label_width - 50
     rows = []
     for i, label in enumerate(labels):
-        x = LABEL_WIDTH
+        x = label_width
         segments = []
         for name, colour, values in series:
-            width = plot * values[i] / top
+            part = plot * values[i] / top
             if values[i]:
-                segments.append({"x": round(x, 1), "width": round(max(width, 1), 1), "colour": colour,
+                segments.append({"x": round(x, 1), "width": round(max(part, 1), 1), "colour": colour,
                                  "title": f"{label}: {name} {values[i]}"})
-            x += width
-        y = 10 + i * (BAR_HEIGHT + BAR_GAP)
-        rows.append({"label": label, "y": y, "text_y": y + BAR_HEIGHT - 5, "segments": segments,
+            x += part
+        y = 10 + i * (bar_height + gap)
+        rows.append({"label": label, "y": y, "text_y": y + bar_height - 5, "segments": segments,
                      "total": totals[i], "total_x": round(x + 6, 1)})
-    legend_top = 10 + len(labels) * (BAR_HEIGHT + BAR_GAP) + 6
+    legend_top = 10 + len(labels) * (bar_height + gap) + 6
     legend = [{"name": name, "colour": colour, "x": 10 + 250 * (j % 3), "y": legend_top + 18 * (j // 3)}
               for j, (name, colour, _) in enumerate(series)] if len(series) > 1 else []
     height = legend_top + 18 * ((len(legend) + 2) // 3) + 8
-    return {"kind": "hbar", "width": CHART_WIDTH, "height": height, "bar_height": BAR_HEIGHT, "rows": rows,
-            "legend": legend, "label_x": LABEL_WIDTH - 8}
+    return {"kind": "hbar", "width": width, "height": height, "bar_height": bar_height, "rows": rows,
+            "legend": legend, "label_x": label_width - 8, "axis_x": label_width}
 
 
 COLUMN_MAX_WIDTH = 56  # a lone bar stays a bar, not a block across the chart

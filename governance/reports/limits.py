@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from governance.models import EditorialPolicy
+from governance.workflow.selectors import current_editorial_policy
+
 
 @dataclass(frozen=True)
 class ReportLimits:
@@ -32,15 +35,11 @@ class ReportLimits:
 
 
 def _field_default(name: str) -> int:
-    from governance.models import EditorialPolicy
-
     return int(EditorialPolicy._meta.get_field(name).default)
 
 
 def report_limits() -> ReportLimits:
     """One query: the current editorial policy's capacity, spread window and evidence age."""
-    from governance.workflow.selectors import current_editorial_policy
-
     policy = current_editorial_policy()
     if policy is None:
         return ReportLimits(capacity=_field_default("weekly_review_capacity"),
