@@ -100,32 +100,22 @@ def currency(request: HttpRequest) -> HttpResponse:
         "list_limit": LIST_LIMIT})
 
 
-@managing_editor_required
-def board(request: HttpRequest) -> HttpResponse:
-    report = board_activity()
-    return _export(request, board_tables(report), "board-activity") or _page(
-        request, "governance/reports/board.html", {"report": report})
+def _report_page(compute: Callable[[], dict[str, Any]], tables: Callable[[dict[str, Any]], list[exports.Table]],
+                 export_name: str, template: str) -> Callable[..., HttpResponse]:
+    """A report's page: computed once, exported (`?export=csv|xlsx`) or rendered."""
+
+    @managing_editor_required
+    def view(request: HttpRequest) -> HttpResponse:
+        report = compute()
+        return _export(request, tables(report), export_name) or _page(request, template, {"report": report})
+
+    return view
 
 
-@managing_editor_required
-def evidence(request: HttpRequest) -> HttpResponse:
-    report = evidence_report()
-    return _export(request, evidence_tables(report), "evidence") or _page(
-        request, "governance/reports/evidence.html", {"report": report})
-
-
-@managing_editor_required
-def coi(request: HttpRequest) -> HttpResponse:
-    report = coi_register()
-    return _export(request, coi_tables(report), "coi-register") or _page(
-        request, "governance/reports/coi.html", {"report": report})
-
-
-@managing_editor_required
-def load(request: HttpRequest) -> HttpResponse:
-    report = review_load()
-    return _export(request, load_tables(report), "review-load") or _page(
-        request, "governance/reports/load.html", {"report": report})
+board = _report_page(board_activity, board_tables, "board-activity", "governance/reports/board.html")
+evidence = _report_page(evidence_report, evidence_tables, "evidence", "governance/reports/evidence.html")
+coi = _report_page(coi_register, coi_tables, "coi-register", "governance/reports/coi.html")
+load = _report_page(review_load, load_tables, "review-load", "governance/reports/load.html")
 
 
 @managing_editor_required
