@@ -40,8 +40,13 @@ def canonical_key(key: str) -> str:
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "h5", "h6", "hr", "i",
     "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    # Figures (articles.figures): only `![](figure:<slug>)` renders an <img>, with our own addresses.
+    "figure", "figcaption", "img", "span",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class"}, "sup": {"class"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class"}, "sup": {"class"}, "th": {"align"}, "td": {"align"},
+                      "figure": {"class", "id"}, "span": {"class"},
+                      "img": {"src", "srcset", "sizes", "width", "height", "alt", "loading", "decoding"}}
+FIGURE_SCHEME = "figure:"
 # An article body sits under its page's title (the one <h1>), so its HTML has no <h1>. A document
 # that is a page of its own (the editorial policy) keeps its `#` title: sanitized with these tags,
 # or nh3 drops the <h1> element and leaves its words loose in the text.
@@ -77,11 +82,38 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
+def _figure_slug(token: Any) -> str | None:
+    src = token.attrGet("src") or "" if token.type == "image" else ""
+    return src[len(FIGURE_SCHEME):] if src.startswith(FIGURE_SCHEME) else None
+
+
+def _render_image(self: Any, tokens: list, idx: int, options: Any, env: dict) -> str:
+    """`![](figure:<slug>)` becomes the figure's markup (env["figures"], built from the revision's
+    figures); any other image shows only its words (saving refuses them: images are uploaded)."""
+    slug = _figure_slug(tokens[idx])
+    if slug is None:
+        return _escape(tokens[idx].content)
+    markup = env.get("figures", {}).get(slug)
+    return markup if markup is not None else f'<span class="figure-missing">[figure {_escape(slug)}]</span>'
+
+
+def _standalone_figures(state: Any) -> None:
+    """A figure alone in its paragraph is a block of its own: no <p> around the <figure>."""
+    tokens = state.tokens
+    for i in range(1, len(tokens) - 1):
+        children = tokens[i].children or []
+        if (tokens[i].type == "inline" and tokens[i - 1].type == "paragraph_open" and len(children) == 1
+                and _figure_slug(children[0]) is not None):
+            tokens[i - 1].hidden = tokens[i + 1].hidden = True
+
+
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
     md.inline.ruler.before("link", "citation", _citation_rule)
     md.add_render_rule("citation", _render_citation)
+    md.add_render_rule("image", _render_image)
+    md.core.ruler.push("standalone_figures", _standalone_figures)
     return md
 
 
@@ -99,9 +131,33 @@ def cited_keys(markdown: str) -> list[str]:
     return list(seen)
 
 
-def render(markdown: str, citation_numbers: dict[str, int]) -> str:
-    """Markdown → sanitized HTML, citations as numbered links to `#ref-N`."""
-    html = _MD.render(markdown, {"citation_numbers": citation_numbers})
+@dataclass(frozen=True)
+class ImageUse:
+    """An image in a body: a figure's slug (None for any other image) and whether it stands alone
+    in its paragraph, as a figure must."""
+
+    slug: str | None
+    src: str
+    standalone: bool
+
+
+def image_uses(markdown: str) -> list[ImageUse]:
+    """Every image of a body, in order."""
+    tokens = _MD.parse(markdown)
+    uses = []
+    for i, block in enumerate(tokens):
+        children = block.children or []
+        for token in children:
+            if token.type == "image":
+                alone = len(children) == 1 and i > 0 and tokens[i - 1].type == "paragraph_open"
+                uses.append(ImageUse(_figure_slug(token), token.attrGet("src") or "", alone))
+    return uses
+
+
+def render(markdown: str, citation_numbers: dict[str, int], figures: dict[str, str] | None = None) -> str:
+    """Markdown → sanitized HTML, citations as numbered links to `#ref-N`, `![](figure:<slug>)` as
+    the figure's markup from `figures` (slug → HTML)."""
+    html = _MD.render(markdown, {"citation_numbers": citation_numbers, "figures": figures or {}})
     return sanitize(html)
 
 

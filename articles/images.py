@@ -4,6 +4,7 @@ can carry script) is not accepted at all; size and pixel limits keep a decompres
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,23 +17,34 @@ MIN_SIDE = 32
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
-def validate_web_image(upload: Any) -> None:
-    """A JPEG, PNG or WebP image (by its content) of at most MAX_BYTES and MAX_PIXELS, each side at
-    least MIN_SIDE pixels; a ValidationError naming what is wrong otherwise."""
+# SVG and other XML images can carry script: named in the refusal rather than called unreadable.
+_MARKUP_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<(?:\?xml|svg|!DOCTYPE\s+svg|!--)", re.I)
+
+
+def validate_web_image(upload: Any, *, max_bytes: int | None = None, max_pixels: int | None = None) -> None:
+    """A JPEG, PNG or WebP image (by its content) of at most `max_bytes` and `max_pixels` (default
+    MAX_BYTES, MAX_PIXELS), each side at least MIN_SIDE pixels; a ValidationError naming what is
+    wrong otherwise."""
     if not upload:
         return
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
     size = getattr(upload, "size", None)
-    if size is not None and size > MAX_BYTES:
-        raise ValidationError(f"The image is {size / 1024 / 1024:.1f} MB; at most {MAX_BYTES // 1024 // 1024} MB "
+    if size is not None and size > max_bytes:
+        raise ValidationError(f"The image is {size / 1024 / 1024:.1f} MB; at most {max_bytes // 1024 // 1024} MB "
                               "is accepted.", code="image_too_large")
     position = upload.tell() if hasattr(upload, "tell") else None
     try:
         upload.seek(0)
+        if _MARKUP_START.match(upload.read(512)):
+            raise ValidationError("This file is not one of JPEG, PNG or WebP: SVG and other markup images are not "
+                                  "accepted (they can carry script).", code="image_svg")
+        upload.seek(0)
         # Pillow refuses (DecompressionBombError) or warns past its own limit; ours is lower.
         with Image.open(upload) as image:
             kind, (width, height) = image.format, image.size
-            if width * height > MAX_PIXELS:
-                raise ValidationError(f"The image is {width} x {height} pixels; at most {MAX_PIXELS:,} pixels "
+            if width * height > max_pixels:
+                raise ValidationError(f"The image is {width} x {height} pixels; at most {max_pixels:,} pixels "
                                       "are accepted.", code="image_too_many_pixels")
             image.verify()
     except ValidationError:

@@ -607,3 +607,7 @@ class PublishedSnapshot(models.Model):
 
 
 LIVE = Q(live_snapshot__isnull=False)
+
+
+# Figures live in their own module (articles.figures); imported here so that Django registers them.
+from articles.figures.models import Figure, FigureImage  # noqa: E402,F401

@@ -71,10 +71,11 @@ def public_page(request: HttpRequest, template: str, context: dict[str, Any], *,
 
 
 def site_context(request: HttpRequest, *, title: str | None, description: str = "", og_type: str = "website",
-                 canonical_path: str | None = None, page: int | None = None) -> dict[str, Any]:
-    """What every public page shows besides its content: the site's settings (one query), the
-    canonical address and the Open Graph tags. `title` None: the site's name."""
-    site = site_settings()
+                 canonical_path: str | None = None, page: int | None = None, site: Any = None) -> dict[str, Any]:
+    """What every public page shows besides its content: the site's settings (one query, unless
+    the page's own query read them: `site`), the canonical address and the Open Graph tags.
+    `title` None: the site's name."""
+    site = site if site is not None else site_settings()
     title = title or site.site_name
     path = canonical_path if canonical_path is not None else request.path
     canonical = settings.SITE_URL + path + (f"?page={page}" if page and page > 1 else "")

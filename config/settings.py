@@ -371,3 +371,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Figures in articles (articles.figures): upload limits, and the widths each image is resized to
+# (never enlarged). Stored through the default storage (STORAGES["default"]; S3 with django-storages
+# in production, see the README) and served by the site only while approved and live.
+IMPRIMATUR_FIGURE_MAX_BYTES = env_int("IMPRIMATUR_FIGURE_MAX_BYTES", 10 * 1024 * 1024)
+IMPRIMATUR_FIGURE_MAX_PIXELS = env_int("IMPRIMATUR_FIGURE_MAX_PIXELS", 40_000_000)
+IMPRIMATUR_FIGURE_WIDTHS = [int(w) for w in os.environ.get("IMPRIMATUR_FIGURE_WIDTHS", "480,960,1600").split(",")]
+IMPRIMATUR_MAX_FIGURES_PER_REVISION = env_int("IMPRIMATUR_MAX_FIGURES_PER_REVISION", 40)

@@ -15,6 +15,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from articles.figures import FigureInput
+from articles.figures.processing import figure_documents
 from articles.models import Article, RiskTier, Topic, iso
 from governance.api import errors as api_errors
 from governance.models import AuditEvent
@@ -90,6 +92,7 @@ def article_document(article: Article) -> dict[str, Any]:
         "is_major_change": revision.is_major_change if revision else False,
         "references": references,
         "variants": variants,
+        "figures": figure_documents(revision) if revision is not None else [],
         "live_revision": live.revision.content_hash if live else None,
         "related": sorted(article.related.values_list("slug", flat=True)),
         "last_reviewed_at": iso(article.last_reviewed_at),
@@ -194,6 +197,8 @@ class ArticleItemView(EditorialView):
                 setattr(content, name, data[name])
         if "variants" in data:
             content.variants = _variants(data["variants"])
+        if "figures" in data:
+            content.figures = [FigureInput(**figure) for figure in data["figures"]]
         base_revision_id = None
         if "base_revision" in data:
             # The hash the client read; 0 (no revision) when it names none of this article's.

@@ -119,6 +119,40 @@ class RelatedArticleSerializer(serializers.Serializer):
     url = serializers.URLField()
 
 
+class FigureInputSerializer(serializers.Serializer):
+    """One figure of the revision (PATCH `figures[]`: the whole list, as `references[]`)."""
+
+    slug = serializers.CharField(max_length=80, help_text="As the body shows it: `![](figure:<slug>)`, alone in its "
+                                 "paragraph. Lower-case letters, digits and hyphens.")
+    image = serializers.CharField(max_length=64, help_text="The `image` (SHA-256) an upload into this article returned.")
+    alt = serializers.CharField(max_length=500, help_text="Alt text: what the image shows. Required.")
+    caption = serializers.CharField(max_length=1000)
+    credit = serializers.CharField(max_length=500, help_text="Credit and licence line, e.g. `Jane Doe, CC BY 4.0`.")
+
+
+class RenditionSerializer(serializers.Serializer):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    url = serializers.URLField()
+
+
+class FigureSerializer(serializers.Serializer):
+    """A figure as a revision shows it (the public API's `figures[]` and the editorial view's)."""
+
+    slug = serializers.CharField()
+    alt = serializers.CharField()
+    caption = serializers.CharField()
+    credit = serializers.CharField()
+    image = serializers.CharField(help_text="SHA-256 of the file: part of the revision's content hash.")
+    content_type = serializers.ChoiceField(["image/jpeg", "image/png", "image/webp"])
+    width = serializers.IntegerField(help_text="The widest stored copy's size in pixels.")
+    height = serializers.IntegerField()
+    src = serializers.URLField(help_text="A default copy (960 pixels wide or the widest below).")
+    srcset = serializers.CharField(help_text="Every stored copy, for `<img srcset>`.")
+    sizes = serializers.CharField(help_text="The `sizes` the built-in page uses.")
+    renditions = RenditionSerializer(many=True)
+
+
 class ArticleDetailSerializer(ArticleListItemSerializer):
     body_html = serializers.CharField()
     audience = serializers.ChoiceField(["general", *AUDIENCE_CHOICES], help_text="The text served.")
@@ -130,6 +164,9 @@ class ArticleDetailSerializer(ArticleListItemSerializer):
     revision = serializers.CharField(help_text="The content hash of the published revision.")
     origin = serializers.ChoiceField(Origin.values)
     change_history = ChangeNoteSerializer(many=True, help_text="Major changes and the first publication, newest first.")
+    figures = FigureSerializer(many=True, help_text="The approved figures `body_html` shows (as `<figure>` with "
+                               "`srcset`); their addresses answer only while this text is live. Absent from texts "
+                               "published before figures existed.")
 
 
 class JsonLdSerializer(serializers.Serializer):
@@ -257,6 +294,9 @@ class ArticleEditSerializer(serializers.Serializer):
     is_major_change = serializers.BooleanField(required=False)
     references = ReferenceInputSerializer(many=True, required=False)
     variants = VariantInputSerializer(many=True, required=False)
+    figures = FigureInputSerializer(
+        many=True, required=False, help_text="The revision's figures, the whole list (unsent: kept). Upload each image "
+        "first (POST …/images/); a new `image` for a slug replaces the figure, and voids approvals as a text edit does.")
     base_revision = serializers.CharField(
         required=False, max_length=64,
         help_text="The `revision` you started from: if a newer one was saved meanwhile, 409 `stale_revision`.")
@@ -328,6 +368,7 @@ class EditorialArticleSerializer(serializers.Serializer):
     is_major_change = serializers.BooleanField()
     references = EditorialReferenceSerializer(many=True)
     variants = EditorialVariantSerializer(many=True)
+    figures = FigureSerializer(many=True, help_text="The working revision's figures (addresses for editors until published).")
     live_revision = serializers.CharField(allow_null=True, help_text="Content hash of the text the public API serves.")
     related = serializers.ListField(child=serializers.CharField(),
                                     help_text="Slugs of the related articles (any state; the public API lists the live ones).")

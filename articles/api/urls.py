@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import assignments, editorial, public
+from . import assignments, editorial, figures, public
 
 app_name = "api"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
          name="editorial-transition"),
     path("editorial/articles/<slug:slug>/assignments/", editorial.AssignmentCreateView.as_view(),
          name="editorial-assignments"),
+    path("editorial/articles/<slug:slug>/images/", figures.ImageUploadView.as_view(), name="editorial-images"),
     path("editorial/articles/<slug:slug>/audit/", editorial.AuditView.as_view(), name="editorial-audit"),
     path("editorial/assignments/", assignments.AssignmentListView.as_view(), name="editorial-assignment-list"),
     path("editorial/assignments/<int:id>/review/", editorial.ReviewCreateView.as_view(), name="editorial-review"),

@@ -22,6 +22,10 @@ from django.utils.text import slugify
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from articles import content
+from articles.figures import FigureInput
+from articles.figures import checks as figure_checks
+from articles.figures import processing as figure_processing
+from articles.figures.models import Figure, FigureImage
 from articles.models import (
     BIBLIOGRAPHIC_FIELDS,
     RESERVED_SLUGS,
@@ -70,6 +74,7 @@ class ArticleContent:
     origin: str = Origin.HUMAN
     references: list[dict[str, Any]] = field(default_factory=list)
     variants: list[VariantInput] = field(default_factory=list)
+    figures: list[FigureInput] = field(default_factory=list)  # shown with ![](figure:<slug>)
 
 
 @dataclass
@@ -79,6 +84,7 @@ class _Prepared:
     numbers: dict[str, int]
     hash: str
     legacy_hash: str = ""  # the same content under the narrower hash of revisions before 2026-12
+    figure_images: dict[str, FigureImage] = field(default_factory=dict)  # slug -> the uploaded file
 
 
 def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
@@ -175,13 +181,15 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
         errors.setdefault("body_markdown", []).append(f"Cited key '{key}' matches no reference; add it or fix the marker.")
     for key in check.uncited:
         errors.setdefault("references", []).append(f"Reference '{key}' is never cited in the body.")
+    figure_images = figure_checks.check_figures(
+        data.figures, [data.body_markdown, *(v.body_markdown for v in data.variants)], article, errors)
     if errors:
         raise ContentInvalid(errors)
 
     digest = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f) for k, _, f in resolved])
     legacy = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f, names=LEGACY_HASH_FIELDS)
                                   for k, _, f in resolved])
-    return _Prepared(data, resolved, check.numbers, digest, legacy)
+    return _Prepared(data, resolved, check.numbers, digest, legacy, figure_images)
 
 
 # Every reference field a reader is shown is part of the signed text. Revisions hashed before
@@ -207,8 +215,12 @@ def reference_hash_entry(key: str, number: int, fields: dict[str, Any],
 
 
 def revision_hash(data: ArticleContent, references: list[dict[str, Any]]) -> str:
-    """The content hash signatures bind to (bench/seed.py computes its clones' hashes with it)."""
+    """The content hash signatures bind to (bench/seed.py computes its clones' hashes with it).
+    Figures, when the revision has any, are covered with their file's SHA-256: replacing an image
+    changes the hash as a text edit does (and a revision without figures keeps its hash)."""
+    figures = {"figures": sorted((f.hash_entry() for f in data.figures), key=lambda f: f["slug"])} if data.figures else {}
     return content.content_hash({
+        **figures,
         "title": data.title.strip(),
         "summary": data.summary.strip(),
         "body_markdown": data.body_markdown,
@@ -227,7 +239,8 @@ def stored_content_check(revision: Revision, citations: list[Citation], variants
     `mismatch` otherwise (e.g. a citation whose copy was filled in from a shared row corrected
     before copies were kept)."""
     content = ArticleContent(revision.title, revision.summary, revision.body_markdown, revision.origin, [],
-                             [VariantInput(v.audience, v.body_markdown, v.summary) for v in variants])
+                             [VariantInput(v.audience, v.body_markdown, v.summary) for v in variants],
+                             [f.as_input() for f in revision.figures.select_related("image")])
     ordered = sorted(citations, key=lambda c: c.number)
     if revision_hash(content, [reference_hash_entry(c.key, c.number, c.cited) for c in ordered]) == revision.content_hash:
         return "verified"
@@ -247,20 +260,24 @@ def content_of(article: Article) -> ArticleContent:
         for c in revision.citations.select_related("reference").order_by("number")
     ]
     variants = [VariantInput(v.audience, v.body_markdown, v.summary) for v in revision.variants.all()]
+    figures = [f.as_input() for f in revision.figures.select_related("image")]
     return ArticleContent(revision.title, revision.summary, revision.body_markdown, revision.origin,
-                          references, variants)
+                          references, variants, figures)
 
 
 def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change_note: str,
                     is_major_change: bool):
     data = prepared.content
+    figures = [Figure(slug=f.slug, image=prepared.figure_images[f.slug], alt=f.alt.strip(), caption=f.caption.strip(),
+                      credit=f.credit.strip()) for f in data.figures]
+    markup = {f.slug: figure_processing.figure_html(figure_processing.figure_document(f)) for f in figures}
     number = (article.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     revision = article.revisions.create(
         number=number,
         title=data.title.strip(),
         summary=data.summary.strip(),
         body_markdown=data.body_markdown,
-        body_html=content.render(data.body_markdown, prepared.numbers),
+        body_html=content.render(data.body_markdown, prepared.numbers, markup),
         origin=data.origin,
         change_note=change_note.strip(),
         is_major_change=is_major_change,
@@ -270,8 +287,12 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
     for variant in data.variants:
         AudienceVariant.objects.create(
             revision=revision, audience=variant.audience, summary=variant.summary.strip(),
-            body_markdown=variant.body_markdown, body_html=content.render(variant.body_markdown, prepared.numbers),
+            body_markdown=variant.body_markdown,
+            body_html=content.render(variant.body_markdown, prepared.numbers, markup),
         )
+    for figure in figures:
+        figure.revision = revision
+        figure.save()
     for key, existing, fields in prepared.references:
         reference = existing
         if reference is None:
@@ -288,7 +309,8 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
     article.save()
     audit.record(action="revision.create", obj=revision, actor=actor, article=article,
                  data={"number": number, "content_hash": revision.content_hash,
-                       "change_note": revision.change_note, "major": is_major_change})
+                       "change_note": revision.change_note, "major": is_major_change,
+                       **({"figures": {f.slug: f.image.sha256 for f in figures}} if figures else {})})
     return revision
 
 

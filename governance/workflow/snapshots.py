@@ -31,6 +31,7 @@ from django.db.models import Q
 
 from articles import search
 from articles.citations import format_ama
+from articles.figures.processing import figure_documents
 from articles.models import (
     Article,
     Citation,
@@ -198,6 +199,7 @@ def build(
         "origin": revision.origin,
         "revision": revision.content_hash,
         "references": reference_documents(revision),
+        "figures": figure_documents(revision),  # the approved images: served only while this text is live
         "reviewed_by": reviewer_documents(approvals),
         "disclaimer": site_settings().disclaimer,  # as the managing editor last set it
         "editorial_policy_url": settings.SITE_URL + "/editorial-policy/",

@@ -152,6 +152,7 @@ EDITORIAL_ROUTES = [
     "PATCH /api/v1/editorial/articles/{slug}/", "PUT /api/v1/editorial/articles/{slug}/related/",
     "POST /api/v1/editorial/articles/{slug}/transitions/{name}/", "POST /api/v1/editorial/articles/{slug}/assignments/",
     "GET /api/v1/editorial/articles/{slug}/audit/", "GET /api/v1/editorial/articles/{slug}/dossier/",
+    "POST /api/v1/editorial/articles/{slug}/images/",
     "GET /api/v1/editorial/assignments/", "POST /api/v1/editorial/assignments/{id}/review/",
 ]
 
