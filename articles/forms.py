@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.text import slugify
 
+from articles.bibliography import TEXT_DETAILS, max_length
 from articles.models import (
     PMID_PATTERN,
     RESERVED_SLUGS,
@@ -179,6 +180,16 @@ class ReferenceForm(forms.Form):
     pmid = forms.CharField(label="PMID", max_length=12, required=False)
     pmcid = forms.CharField(label="PMCID", max_length=16, required=False)
     url = forms.URLField(label="URL", max_length=1000, required=False, assume_scheme="https")
+    volume = forms.CharField(max_length=max_length("volume"), required=False)
+    issue = forms.CharField(max_length=max_length("issue"), required=False)
+    pages = forms.CharField(label="Pages or article number", max_length=max_length("pages"), required=False)
+    edition = forms.CharField(max_length=max_length("edition"), required=False)
+    publisher = forms.CharField(max_length=max_length("publisher"), required=False)
+    place = forms.CharField(label="Place of publication", max_length=max_length("place"), required=False)
+    issuing_body = forms.CharField(label="Issuing body", max_length=max_length("issuing_body"), required=False,
+                                   help_text="The organisation that issued a guideline.")
+    version = forms.CharField(max_length=max_length("version"), required=False)
+    accessed = forms.DateField(label="Accessed on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -229,6 +240,7 @@ class ReferenceForm(forms.Form):
             "container": data.get("container") or "", "year": data.get("year"),
             "doi": data.get("doi") or None, "pmid": data.get("pmid") or None, "pmcid": data.get("pmcid") or "",
             "url": data.get("url") or "",
+            **{name: data.get(name) or "" for name in TEXT_DETAILS}, "accessed": data.get("accessed"),
         }
 
     def library_match(self) -> Reference | None:

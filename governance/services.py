@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from articles import content
+from articles import bibliography, content
 from articles.models import (
     BIBLIOGRAPHIC_FIELDS,
+    DETAIL_FIELDS,
     RESERVED_SLUGS,
     Article,
     ArticleState,
@@ -92,6 +93,7 @@ def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str
     fields["doi"] = normalize_doi(fields["doi"] or "") or None
     fields["pmid"] = (str(fields["pmid"]).strip() if fields["pmid"] not in (None, "") else None)
     fields["pmcid"] = (fields["pmcid"] or "").upper()
+    bibliography.clean_details(fields, prefix, errors)
     reference = Reference(**fields)
     try:
         reference.full_clean(validate_unique=False, validate_constraints=False)  # an existing one is reused
@@ -197,6 +199,12 @@ def reference_hash_entry(key: str, number: int, fields: dict[str, Any],
     entry: dict[str, Any] = {"key": key, "number": number}
     for name in names:
         value = fields.get(name)
+        if name in DETAIL_FIELDS:
+            # Hashed only when filled: a revision written before these fields hashes as it did.
+            value = bibliography.detail_text(value)
+            if value:
+                entry[name] = value
+            continue
         if name == "authors":
             value = list(value or [])
         elif name in ("container", "pmcid", "url", "title", "kind"):
@@ -318,7 +326,7 @@ def _reference_changes(reference: Reference, fields: dict[str, Any]) -> dict[str
     """The bibliographic fields an edit gives differently from the shared Reference row."""
     mine = reference_hash_entry("", 0, Citation.details_of(reference))
     given = reference_hash_entry("", 0, fields)
-    return {n: [mine[n], given[n]] for n in REFERENCE_FIELDS if mine[n] != given[n]}
+    return {n: [mine.get(n), given.get(n)] for n in REFERENCE_FIELDS if mine.get(n) != given.get(n)}
 
 
 def _effective_fields(index: int, reference: Reference, raw: dict[str, Any], fields: dict[str, Any],

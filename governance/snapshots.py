@@ -29,7 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
-from articles import search
+from articles import bibliography, search
 from articles.citations import format_ama
 from articles.models import Article, Citation, PublishedSnapshot, Reference, ReviewReason, Revision, rendered_snapshot
 from reviewers.models import Review
@@ -64,6 +64,7 @@ def reference_documents(revision: Revision) -> list[dict[str, Any]]:
             "pmid": ref.pmid or None,
             "pmcid": ref.pmcid or None,
             "url": ref.url or None,
+            **bibliography.detail_document(ref),
             "retracted": ref.retracted,
             "retraction_status": ref.retraction_status,
         }

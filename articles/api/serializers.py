@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from articles.api.reference_fields import ReferenceDetailsInput, ReferenceDetailsOutput
 from articles.models import Article, Audience, Origin, Reference, ReviewReason, ReviewStatus, RiskTier
 from reviewers.models import ReviewAssignment
 
@@ -85,7 +86,7 @@ class ArticlePageSerializer(serializers.Serializer):
     results = ArticleListItemSerializer(many=True)
 
 
-class PublicReferenceSerializer(serializers.Serializer):
+class PublicReferenceSerializer(ReferenceDetailsOutput):
     number = serializers.IntegerField(help_text="The number used in the body, in order of first citation.")
     kind = serializers.ChoiceField(Reference.Kind.values)
     title = serializers.CharField()
@@ -212,7 +213,7 @@ class ChangesQuerySerializer(serializers.Serializer):
 
 # --- editorial input ----------------------------------------------------------------------------
 
-class ReferenceInputSerializer(serializers.Serializer):
+class ReferenceInputSerializer(ReferenceDetailsInput):
     key = serializers.CharField(required=False, allow_blank=True, max_length=255)
     kind = serializers.ChoiceField(Reference.Kind.values, required=False)
     title = serializers.CharField(max_length=1000)
@@ -291,7 +292,7 @@ class ReviewInputSerializer(serializers.Serializer):
 
 # --- editorial output ---------------------------------------------------------------------------
 
-class EditorialReferenceSerializer(serializers.Serializer):
+class EditorialReferenceSerializer(ReferenceDetailsOutput):
     key = serializers.CharField()
     number = serializers.IntegerField()
     kind = serializers.CharField()
