@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from articles import public_views, views
+from articles import public_views, reference_fill, views
 from articles.feeds import ReviewedArticlesFeed
 from articles.sitemaps import SITEMAPS
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("editor/articles/new/", views.article_create, name="create"),
     path("editor/preview/", views.preview, name="preview"),
     path("editor/references/check/", views.reference_check, name="reference_check"),
+    path("editor/references/fill/<int:index>/", views.editor_required(reference_fill.reference_fill),
+         name="reference_fill"),
     path("editor/articles/<slug:slug>/", views.article_detail, name="detail"),
     path("editor/articles/<slug:slug>/edit/", views.article_edit, name="edit"),
     path("editor/articles/<slug:slug>/revisions/", views.revisions, name="revisions"),

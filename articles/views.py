@@ -24,7 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from articles import content, public_site, public_views, selectors
+from articles import content, public_site, public_views, reference_fill, selectors
 from articles.citations import format_ama
 from articles.forms import (
     ArticleFilterForm,
@@ -127,7 +127,7 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
         form = ArticleForm(request.POST, request.FILES, creating=creating, article=article)
         formset = ReferenceFormSet(request.POST, prefix="refs")
         action = request.POST.get("action", "save")
-        if action in ("add_reference", "import_ris"):
+        if action in ("add_reference", "import_ris") or action.startswith("fill-"):
             return _rebuild_with_references(request, form, formset, article=article, action=action)
         if form.is_valid() and formset.is_valid():
             article_content, indices = content_from_forms(form, formset)
@@ -198,8 +198,18 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
                              action: str) -> HttpResponse:
     """'Add a reference' and 'Import RIS' re-render the form with more reference rows, keeping
     everything typed so far; nothing is saved."""
-    rows = [{name: f.data.get(f.add_prefix(name), "") for name in f.fields if name != "DELETE"}
-            for f in formset.forms if not f.data.get(f.add_prefix("DELETE"))]
+    fill = int(action.removeprefix("fill-")) if action.removeprefix("fill-").isdigit() else None
+    rows = []
+    for index, f in enumerate(formset.forms):
+        if f.data.get(f.add_prefix("DELETE")):
+            continue
+        row = {name: f.data.get(f.add_prefix(name), "") for name in f.fields if name != "DELETE"}
+        if index == fill:  # "Fill from DOI/PMID" without JavaScript: the row comes back filled, unsaved
+            filled = reference_fill.fill_row(row)
+            row = filled.row
+            {"ok": messages.success, "info": messages.warning}.get(filled.level, messages.error)(
+                request, gettext("Reference %(number)s: %(note)s") % {"number": index + 1, "note": filled.note})
+        rows.append(row)
     rows = [row for row in rows if any(str(row.get(n) or "").strip() for n in ("key", "title", "doi", "pmid", "url"))]
     if action == "import_ris":
         # Through the form's own validation (clean_ris_file holds the size limit), not request.FILES.

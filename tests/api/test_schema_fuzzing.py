@@ -153,6 +153,7 @@ EDITORIAL_ROUTES = [
     "POST /api/v1/editorial/articles/{slug}/transitions/{name}/", "POST /api/v1/editorial/articles/{slug}/assignments/",
     "GET /api/v1/editorial/articles/{slug}/audit/", "GET /api/v1/editorial/articles/{slug}/dossier/",
     "GET /api/v1/editorial/assignments/", "POST /api/v1/editorial/assignments/{id}/review/",
+    "GET /api/v1/editorial/references/lookup/",
 ]
 
 
