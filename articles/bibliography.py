@@ -4,9 +4,11 @@ compared, wherever they come from (the editor form, the editorial API, an import
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from typing import Any
 
-from articles.models import DETAIL_FIELDS, Reference
+from articles.models import DETAIL_FIELDS, Reference, normalize_doi
 
 DETAIL_LABELS = {name: str(Reference._meta.get_field(name).verbose_name) for name in DETAIL_FIELDS}
 TEXT_DETAILS = tuple(name for name in DETAIL_FIELDS if name != "accessed")
@@ -58,3 +60,31 @@ def detail_document(reference: Any) -> dict[str, Any]:
     document: dict[str, Any] = {name: detail_text(get(name)) for name in TEXT_DETAILS}
     document["accessed"] = detail_text(get("accessed")) or None
     return document
+
+
+def normalised_title(title: str) -> str:
+    """A title as duplicates are compared: accents, case, punctuation and spacing ignored."""
+    text = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode().casefold()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def first_author_family(authors: Any) -> str:
+    names = authors.splitlines() if isinstance(authors, str) else list(authors or [])
+    first = next((n.strip() for n in names if str(n).strip()), "")
+    return normalised_title(first.split()[0] if first else "")
+
+
+def duplicate_keys(reference: dict[str, Any]) -> set[tuple[str, str]]:
+    """What makes two references one: the same DOI, PMID or PMCID; with none of them, the same
+    normalised title, year and first author's family name."""
+    keys = set()
+    if reference.get("doi"):
+        keys.add(("doi", normalize_doi(str(reference["doi"]))))
+    for name in ("pmid", "pmcid"):
+        value = str(reference.get(name) or "").strip().upper()
+        if value:
+            keys.add((name, value))
+    title = normalised_title(str(reference.get("title") or ""))
+    if not keys and title:
+        keys.add(("title", f"{title}|{reference.get('year') or ''}|{first_author_family(reference.get('authors'))}"))
+    return keys

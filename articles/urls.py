@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from articles import public_views, reference_fill, views
+from articles import public_views, reference_exports, reference_fill, views
 from articles.feeds import ReviewedArticlesFeed
 from articles.sitemaps import SITEMAPS
 
@@ -24,6 +24,10 @@ urlpatterns = [
     path("editor/articles/<slug:slug>/", views.article_detail, name="detail"),
     path("editor/articles/<slug:slug>/edit/", views.article_edit, name="edit"),
     path("editor/articles/<slug:slug>/revisions/", views.revisions, name="revisions"),
+    path("editor/articles/<slug:slug>/references.ris", views.editor_required(reference_exports.references_ris),
+         name="references_ris"),
+    path("editor/articles/<slug:slug>/references.json",
+         views.editor_required(reference_exports.references_csl_json), name="references_csl_json"),
     path("editor/articles/<slug:slug>/preview/", views.article_preview, name="working_preview"),
     path("editor/articles/<slug:slug>/transitions/<str:name>/", views.article_transition, name="transition"),
     path("editor/articles/<slug:slug>/assignments/", views.article_assign, name="assign"),

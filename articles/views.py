@@ -24,7 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from articles import content, public_site, public_views, reference_fill, selectors
+from articles import bibliography, content, importers, public_site, public_views, reference_fill, selectors
 from articles.citations import format_ama
 from articles.forms import (
     ArticleFilterForm,
@@ -34,7 +34,6 @@ from articles.forms import (
     TransitionForm,
     apply_content_errors,
     content_from_forms,
-    parse_ris,
     reference_initial,
 )
 from articles.models import (
@@ -221,7 +220,7 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
             messages.error(request, gettext("Choose a .ris file to import first."))
         else:
             try:
-                imported = parse_ris(upload)
+                imported = importers.parse_references(upload)
             except ValidationError as exc:
                 messages.error(request, exc.messages[0])
             else:
@@ -246,22 +245,15 @@ def _posted(request: HttpRequest, field: Any, name: str) -> Any:
 
 
 def _identity(ref: dict[str, Any]) -> set[tuple[str, str]]:
-    """What makes two references the same: DOI, PMID; failing both, title and year."""
-    keys = set()
-    if ref.get("doi"):
-        keys.add(("doi", normalize_doi(str(ref["doi"]))))
-    if str(ref.get("pmid") or "").strip():
-        keys.add(("pmid", str(ref["pmid"]).strip()))
-    if not keys and str(ref.get("title") or "").strip():
-        keys.add(("title", f"{str(ref['title']).strip().casefold()}|{ref.get('year') or ''}"))
-    return keys
+    """What makes two references the same (`bibliography.duplicate_keys`)."""
+    return bibliography.duplicate_keys(ref)
 
 
 def _import_rows(request: HttpRequest, rows: list[dict[str, Any]], imported: list[dict[str, Any]],
                  filename: str) -> None:
     """Append the imported references to `rows`, skipping those already listed on the form and
     those the RIS file itself repeats; say how many of each were skipped."""
-    known = {key for row in rows for key in _identity(row) if key[0] != "title"}
+    known = {key for row in rows for key in _identity(row)}
     in_file: set[tuple[str, str]] = set()
     fresh, listed, repeated = [], 0, 0
     for ref in imported:

@@ -163,6 +163,8 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
             existing = Reference.objects.filter(doi__iexact=fields["doi"]).first()  # DOIs ignore case
         if existing is None and fields["pmid"]:
             existing = Reference.objects.filter(pmid=fields["pmid"]).first()
+        if existing is None and fields["pmcid"]:
+            existing = Reference.objects.filter(pmcid=fields["pmcid"]).first()
         if existing is None and not fields["doi"] and not fields["pmid"]:
             existing = _same_unidentified_reference(fields)
         if existing is not None:
