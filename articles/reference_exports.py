@@ -69,6 +69,7 @@ def references_ris(request: HttpRequest, slug: str) -> HttpResponse:
 def references_csl_json(request: HttpRequest, slug: str) -> HttpResponse:
     article = _article(request, slug)
     items = [csl_json_item(c.key, ref) for c, ref in _cited(article)]
-    response = HttpResponse(json.dumps(items, ensure_ascii=False, indent=2), content_type="application/vnd.citationstyles.csl+json")
+    response = HttpResponse(json.dumps(items, ensure_ascii=False, indent=2),
+                            content_type="application/vnd.citationstyles.csl+json")
     response["Content-Disposition"] = f'attachment; filename="{article.slug}-references.json"'
     return response

@@ -39,6 +39,7 @@ def _item(number: int, item: Any) -> dict[str, Any]:
     kind = KINDS.get(str(item.get("type") or ""), Reference.Kind.OTHER)
     issued = ((item.get("issued") or {}).get("date-parts") or [[None]])[0]
     authority = str(item.get("authority") or "")
+    number = str(item.get("number") or "")  # a journal article's article number, a report's number
     authors = [_name(a) for a in item.get("author") or []]
     return row(
         kind=kind, title=str(item["title"]), authors=authors or ([authority] if authority else []),
@@ -47,9 +48,11 @@ def _item(number: int, item: Any) -> dict[str, Any]:
         year=year_of(issued[0] if issued else None, (item.get("issued") or {}).get("raw")),
         doi=str(item.get("DOI") or ""), pmid=str(item.get("PMID") or ""), pmcid=str(item.get("PMCID") or ""),
         url=str(item.get("URL") or ""), volume=str(item.get("volume") or ""), issue=str(item.get("issue") or ""),
-        pages=str(item.get("page") or (item.get("number") if kind == Reference.Kind.RESEARCH else "") or ""), edition=str(item.get("edition") or ""),
+        pages=str(item.get("page") or (number if kind == Reference.Kind.RESEARCH else "")),
+        edition=str(item.get("edition") or ""),
         publisher=str(item.get("publisher") or ""), place=str(item.get("publisher-place") or ""),
-        issuing_body=authority, version=str(item.get("version") or (item.get("number") if kind != Reference.Kind.RESEARCH else "") or ""), accessed=_date(item, "accessed"))
+        issuing_body=authority, version=str(item.get("version") or (number if kind != Reference.Kind.RESEARCH else "")),
+        accessed=_date(item, "accessed"))
 
 
 def parse(text: str) -> list[dict[str, Any]]:
