@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.text import slugify
 
-from articles import bibliography
+from articles import bibliography, passages
 from articles.bibliography import TEXT_DETAILS, max_length
 from articles.models import (
     PMID_PATTERN,
@@ -182,6 +182,10 @@ class ReferenceForm(forms.Form):
                                    help_text="The organisation that issued a guideline.")
     version = forms.CharField(max_length=max_length("version"), required=False)
     accessed = forms.DateField(label="Accessed on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    passages = forms.CharField(
+        label="Supporting passages", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The source's words that support the claim, one per line, with where they are: "
+                  "p. 12 | the quoted words. Reviewers see them beside the claim.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -233,6 +237,7 @@ class ReferenceForm(forms.Form):
             "doi": data.get("doi") or None, "pmid": data.get("pmid") or None, "pmcid": data.get("pmcid") or "",
             "url": data.get("url") or "",
             **{name: data.get(name) or "" for name in TEXT_DETAILS}, "accessed": data.get("accessed"),
+            "passages": passages.parse_lines(data.get("passages") or ""),
         }
 
     def library_match(self) -> Reference | None:
@@ -279,7 +284,8 @@ ReferenceFormSet = forms.formset_factory(ReferenceForm, formset=BaseReferenceFor
 
 def reference_initial(references: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**ref, "authors": _authors_text(ref.get("authors") or []), "doi": ref.get("doi") or "",
-             "pmid": ref.get("pmid") or ""} for ref in references]
+             "pmid": ref.get("pmid") or "", "passages": passages.as_lines(ref.get("passages") or [])}
+            for ref in references]
 
 
 def content_from_forms(form: ArticleForm, formset: BaseReferenceFormSet) -> tuple[ArticleContent, list[int]]:

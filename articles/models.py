@@ -467,6 +467,11 @@ class Citation(RevisionPart):
         help_text="The reference's bibliographic fields (kind, title, authors, container, year, DOI, PMID, PMCID, "
                   "URL) as this revision cited them, frozen when the revision was written.")
 
+    passages = models.JSONField(
+        default=list, blank=True,
+        help_text='The passages of the source that support the text\'s claims: [{"locator": "p. 12", "quote": "…"}]. '
+                  "Part of the revision and its hash (when any).")
+
     class Meta:
         ordering = ["revision", "number"]
         constraints = [

@@ -315,12 +315,14 @@ def preview(request: HttpRequest) -> HttpResponse:
     check = content.check_citations(bodies, [r["key"] for r in references if r["key"]])
     by_key = {r["key"]: r for r in references}
     cited = sorted((k for k in check.numbers), key=check.numbers.get)
-    listed = [dict(by_key[k], number=check.numbers[k]) for k in cited]
+    locators = content.cited_locators(bodies)
+    listed = [dict(by_key[k], number=check.numbers[k], locators=locators.get(k, [])) for k in cited]
     for ref, formatted in zip(listed, format_ama(listed), strict=True):
         ref["formatted"] = formatted
         ref["kind_label"] = Reference.Kind(ref["kind"]).label if ref["kind"] in Reference.Kind.values else ref["kind"]
     return render(request, "articles/editor/_preview.html", {
-        "title": request.POST.get("title", ""), "body_html": content.render(body, check.numbers),
+        "title": request.POST.get("title", ""),
+        "body_html": content.render(body, check.numbers, {r["key"]: r.get("passages") or [] for r in references}),
         "references": listed, "check": check, "audience": audience,
     })
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from articles import bibliography, content
+from articles import bibliography, content, passages
 from articles.models import (
     BIBLIOGRAPHIC_FIELDS,
     DETAIL_FIELDS,
@@ -81,6 +81,7 @@ class _Prepared:
     numbers: dict[str, int]
     hash: str
     legacy_hash: str = ""  # the same content under the narrower hash of revisions before 2026-12
+    passages: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # by key (articles.passages)
 
 
 def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
@@ -142,6 +143,7 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
             errors[f"variants[{i}].body_markdown"] = [f"The body is longer than {limit:,} characters."]
 
     resolved: list[tuple[str, Reference | None, dict[str, Any]]] = []
+    cited_passages: dict[str, list[dict[str, str]]] = {}
     keys: list[str] = []
     most = settings.IMPRIMATUR_MAX_REFERENCES_PER_REVISION
     if len(data.references) > most:
@@ -171,6 +173,7 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
             fields = _effective_fields(i, existing, raw, fields, article, errors)
         keys.append(key)
         resolved.append((key, existing, fields))
+        cited_passages[key] = passages.clean_passages(raw.get("passages"), f"references[{i}]", errors)
     identities = [ref.pk if ref else (f.get("doi"), f.get("pmid"), f.get("title")) for _, ref, f in resolved]
     if len(set(identities)) != len(identities):
         errors.setdefault("references", []).append("The same reference is listed twice under different keys.")
@@ -183,10 +186,11 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
     if errors:
         raise ContentInvalid(errors)
 
-    digest = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f) for k, _, f in resolved])
+    digest = revision_hash(data, [with_passages(reference_hash_entry(k, check.numbers[k], f), cited_passages.get(k))
+                                  for k, _, f in resolved])
     legacy = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f, names=LEGACY_HASH_FIELDS)
                                   for k, _, f in resolved])
-    return _Prepared(data, resolved, check.numbers, digest, legacy)
+    return _Prepared(data, resolved, check.numbers, digest, legacy, cited_passages)
 
 
 # Every reference field a reader is shown is part of the signed text. Revisions hashed before
@@ -217,6 +221,12 @@ def reference_hash_entry(key: str, number: int, fields: dict[str, Any],
     return entry
 
 
+def with_passages(entry: dict[str, Any], cited_passages: list[dict[str, str]] | None) -> dict[str, Any]:
+    """A hash entry with the reference's supporting passages, when it has any (a revision written
+    before passages existed hashes as it did)."""
+    return {**entry, "passages": cited_passages} if cited_passages else entry
+
+
 def revision_hash(data: ArticleContent, references: list[dict[str, Any]]) -> str:
     """The content hash signatures bind to (bench/seed.py computes its clones' hashes with it)."""
     return content.content_hash({
@@ -240,7 +250,8 @@ def stored_content_check(revision: Revision, citations: list[Citation], variants
     content = ArticleContent(revision.title, revision.summary, revision.body_markdown, revision.origin, [],
                              [VariantInput(v.audience, v.body_markdown, v.summary) for v in variants])
     ordered = sorted(citations, key=lambda c: c.number)
-    if revision_hash(content, [reference_hash_entry(c.key, c.number, c.cited) for c in ordered]) == revision.content_hash:
+    entries = [with_passages(reference_hash_entry(c.key, c.number, c.cited), c.passages) for c in ordered]
+    if revision_hash(content, entries) == revision.content_hash:
         return "verified"
     legacy = [reference_hash_entry(c.key, c.number, c.cited, names=LEGACY_HASH_FIELDS) for c in ordered]
     return "verified_legacy" if revision_hash(content, legacy) == revision.content_hash else "mismatch"
@@ -254,7 +265,7 @@ def content_of(article: Article) -> ArticleContent:
     if revision is None:
         return ArticleContent(title=article.title, summary="", body_markdown="", origin=article.origin)
     references = [
-        {"key": c.key, **Citation.details_of(c.reference)}
+        {"key": c.key, **Citation.details_of(c.reference), "passages": list(c.passages or [])}
         for c in revision.citations.select_related("reference").order_by("number")
     ]
     variants = [VariantInput(v.audience, v.body_markdown, v.summary) for v in revision.variants.all()]
@@ -271,7 +282,7 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
         title=data.title.strip(),
         summary=data.summary.strip(),
         body_markdown=data.body_markdown,
-        body_html=content.render(data.body_markdown, prepared.numbers),
+        body_html=content.render(data.body_markdown, prepared.numbers, prepared.passages),
         origin=data.origin,
         change_note=change_note.strip(),
         is_major_change=is_major_change,
@@ -281,7 +292,8 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
     for variant in data.variants:
         AudienceVariant.objects.create(
             revision=revision, audience=variant.audience, summary=variant.summary.strip(),
-            body_markdown=variant.body_markdown, body_html=content.render(variant.body_markdown, prepared.numbers),
+            body_markdown=variant.body_markdown,
+            body_html=content.render(variant.body_markdown, prepared.numbers, prepared.passages),
         )
     for key, existing, fields in prepared.references:
         reference = existing
@@ -292,7 +304,7 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
         # The details as this revision cites them, frozen: a later correction of the shared row
         # (through another revision) leaves this revision's text, hash and signatures as they were.
         Citation.objects.create(revision=revision, reference=reference, key=key, number=prepared.numbers[key],
-                                cited=Citation.details_of(reference))
+                                cited=Citation.details_of(reference), passages=prepared.passages.get(key, []))
     article.current_revision = revision
     article.title = revision.title
     article.origin = revision.origin

@@ -74,7 +74,7 @@ def article_document(article: Article) -> dict[str, Any]:
                 "key": c.key, "number": c.number, "kind": ref.kind, "title": ref.title,
                 "authors": list(ref.authors or []), "container": ref.container, "year": ref.year,
                 "doi": ref.doi, "pmid": ref.pmid, "pmcid": ref.pmcid, "url": ref.url, "retracted": ref.retracted,
-                **bibliography.detail_document(ref),
+                **bibliography.detail_document(ref), "passages": list(c.passages or []),
             })
         variants = [{"audience": v.audience, "summary": v.summary, "body_markdown": v.body_markdown}
                     for v in revision.variants.all()]

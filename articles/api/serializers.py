@@ -213,6 +213,12 @@ class ChangesQuerySerializer(serializers.Serializer):
 
 # --- editorial input ----------------------------------------------------------------------------
 
+class PassageSerializer(serializers.Serializer):
+    locator = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                                    help_text="Where in the source: p. 12, table 2, section 4.1.")
+    quote = serializers.CharField(max_length=2000, help_text="The source's words that support the claim.")
+
+
 class ReferenceInputSerializer(ReferenceDetailsInput):
     key = serializers.CharField(required=False, allow_blank=True, max_length=255)
     kind = serializers.ChoiceField(Reference.Kind.values, required=False)
@@ -224,6 +230,8 @@ class ReferenceInputSerializer(ReferenceDetailsInput):
     pmid = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=12)
     pmcid = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=16)
     url = serializers.URLField(required=False, allow_blank=True, allow_null=True, max_length=1000)
+    passages = PassageSerializer(many=True, required=False, max_length=20,
+                                 help_text="Supporting passages of this source (part of the revision).")
 
 
 class VariantInputSerializer(serializers.Serializer):
@@ -305,6 +313,7 @@ class EditorialReferenceSerializer(ReferenceDetailsOutput):
     pmcid = serializers.CharField(allow_blank=True)
     url = serializers.CharField(allow_blank=True)
     retracted = serializers.BooleanField()
+    passages = PassageSerializer(many=True)
 
 
 class EditorialVariantSerializer(serializers.Serializer):
