@@ -27,7 +27,8 @@ class LookupQuerySerializer(serializers.Serializer):
 
 class NoticeSerializer(serializers.Serializer):
     type = serializers.CharField(help_text="Crossref's update type: retraction, correction, new_version…")
-    status = serializers.ChoiceField(["retracted", "corrected", "expression_of_concern", "superseded"])
+    effect = serializers.ChoiceField(["retracted", "corrected", "expression_of_concern", "superseded"],
+                                     help_text="What the notice makes of the work.")
     doi = serializers.CharField(allow_blank=True, help_text="The notice's DOI.")
     label = serializers.CharField()
 

@@ -90,7 +90,7 @@ def notices(message: dict[str, Any]) -> list[dict[str, str]]:
     for update in message.get("updated-by") or []:
         kind = str(update.get("type") or "").lower()
         if kind in UPDATE_STATUS:
-            found.append({"type": kind, "status": UPDATE_STATUS[kind], "doi": str(update.get("DOI") or "").lower(),
+            found.append({"type": kind, "effect": UPDATE_STATUS[kind], "doi": str(update.get("DOI") or "").lower(),
                           "label": str(update.get("label") or kind.replace("_", " ").capitalize())})
     return found
 
@@ -121,5 +121,5 @@ def reference_fields(message: dict[str, Any]) -> dict[str, Any]:
 
 def strongest_status(found: list[dict[str, str]]) -> str:
     """The status the notices give the work: a retraction outweighs a concern, a concern a correction."""
-    statuses = [n["status"] for n in found]
+    statuses = [n["effect"] for n in found]
     return max(statuses, key=STATUS_WEIGHT.__getitem__) if statuses else "none"

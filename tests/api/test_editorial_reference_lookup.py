@@ -35,7 +35,7 @@ def test_it_names_a_retraction_recorded_by_crossref(as_writer):
     body = as_writer.get(URL, {"doi": "10.1016/S0140-6736(20)31180-6"}).json()
 
     assert body["retraction_status"] == "retracted"
-    assert body["notices"][0] == {"type": "retraction", "status": "retracted",
+    assert body["notices"][0] == {"type": "retraction", "effect": "retracted",
                                   "doi": "10.1016/s0140-6736(20)31324-6", "label": "Retraction"}
 
 
