@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from articles.api.editorial_auth import EDITORIAL_AUTHENTICATION
+from articles.api.reference_fields import ReferenceDetailsOutput
 from governance.reports import dossier
 from governance.workflow import policies
 
@@ -71,7 +72,7 @@ class DossierArticleSerializer(serializers.Serializer):
     withdrawn_reason = serializers.CharField(allow_blank=True)
 
 
-class CitedReferenceSerializer(serializers.Serializer):
+class CitedReferenceSerializer(ReferenceDetailsOutput):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     title = serializers.CharField()

@@ -21,13 +21,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from articles import content
+from articles import bibliography, content, passages
 from articles.figures import FigureInput
 from articles.figures import checks as figure_checks
 from articles.figures import processing as figure_processing
 from articles.figures.models import Figure, FigureImage
 from articles.models import (
     BIBLIOGRAPHIC_FIELDS,
+    DETAIL_FIELDS,
     RESERVED_SLUGS,
     Article,
     ArticleState,
@@ -85,6 +86,7 @@ class _Prepared:
     hash: str
     legacy_hash: str = ""  # the same content under the narrower hash of revisions before 2026-12
     figure_images: dict[str, FigureImage] = field(default_factory=dict)  # slug -> the uploaded file
+    passages: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # by key (articles.passages)
 
 
 def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
@@ -97,6 +99,7 @@ def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str
     fields["doi"] = normalize_doi(fields["doi"] or "") or None
     fields["pmid"] = (str(fields["pmid"]).strip() if fields["pmid"] not in (None, "") else None)
     fields["pmcid"] = (fields["pmcid"] or "").upper()
+    bibliography.clean_details(fields, prefix, errors)
     reference = Reference(**fields)
     try:
         reference.full_clean(validate_unique=False, validate_constraints=False)  # an existing one is reused
@@ -145,6 +148,7 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
             errors[f"variants[{i}].body_markdown"] = [f"The body is longer than {limit:,} characters."]
 
     resolved: list[tuple[str, Reference | None, dict[str, Any]]] = []
+    cited_passages: dict[str, list[dict[str, str]]] = {}
     keys: list[str] = []
     most = settings.IMPRIMATUR_MAX_REFERENCES_PER_REVISION
     if len(data.references) > most:
@@ -166,12 +170,15 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
             existing = Reference.objects.filter(doi__iexact=fields["doi"]).first()  # DOIs ignore case
         if existing is None and fields["pmid"]:
             existing = Reference.objects.filter(pmid=fields["pmid"]).first()
+        if existing is None and fields["pmcid"]:
+            existing = Reference.objects.filter(pmcid=fields["pmcid"]).first()
         if existing is None and not fields["doi"] and not fields["pmid"]:
             existing = _same_unidentified_reference(fields)
         if existing is not None:
             fields = _effective_fields(i, existing, raw, fields, article, errors)
         keys.append(key)
         resolved.append((key, existing, fields))
+        cited_passages[key] = passages.clean_passages(raw.get("passages"), f"references[{i}]", errors)
     identities = [ref.pk if ref else (f.get("doi"), f.get("pmid"), f.get("title")) for _, ref, f in resolved]
     if len(set(identities)) != len(identities):
         errors.setdefault("references", []).append("The same reference is listed twice under different keys.")
@@ -186,10 +193,11 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
     if errors:
         raise ContentInvalid(errors)
 
-    digest = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f) for k, _, f in resolved])
+    digest = revision_hash(data, [with_passages(reference_hash_entry(k, check.numbers[k], f), cited_passages.get(k))
+                                  for k, _, f in resolved])
     legacy = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f, names=LEGACY_HASH_FIELDS)
                                   for k, _, f in resolved])
-    return _Prepared(data, resolved, check.numbers, digest, legacy, figure_images)
+    return _Prepared(data, resolved, check.numbers, digest, legacy, figure_images, cited_passages)
 
 
 # Every reference field a reader is shown is part of the signed text. Revisions hashed before
@@ -204,6 +212,12 @@ def reference_hash_entry(key: str, number: int, fields: dict[str, Any],
     entry: dict[str, Any] = {"key": key, "number": number}
     for name in names:
         value = fields.get(name)
+        if name in DETAIL_FIELDS:
+            # Hashed only when filled: a revision written before these fields hashes as it did.
+            value = bibliography.detail_text(value)
+            if value:
+                entry[name] = value
+            continue
         if name == "authors":
             value = list(value or [])
         elif name in ("container", "pmcid", "url", "title", "kind"):
@@ -212,6 +226,12 @@ def reference_hash_entry(key: str, number: int, fields: dict[str, Any],
             value = value or None
         entry[name] = value
     return entry
+
+
+def with_passages(entry: dict[str, Any], cited_passages: list[dict[str, str]] | None) -> dict[str, Any]:
+    """A hash entry with the reference's supporting passages, when it has any (a revision written
+    before passages existed hashes as it did)."""
+    return {**entry, "passages": cited_passages} if cited_passages else entry
 
 
 def revision_hash(data: ArticleContent, references: list[dict[str, Any]]) -> str:
@@ -242,7 +262,8 @@ def stored_content_check(revision: Revision, citations: list[Citation], variants
                              [VariantInput(v.audience, v.body_markdown, v.summary) for v in variants],
                              [f.as_input() for f in revision.figures.select_related("image")])
     ordered = sorted(citations, key=lambda c: c.number)
-    if revision_hash(content, [reference_hash_entry(c.key, c.number, c.cited) for c in ordered]) == revision.content_hash:
+    entries = [with_passages(reference_hash_entry(c.key, c.number, c.cited), c.passages) for c in ordered]
+    if revision_hash(content, entries) == revision.content_hash:
         return "verified"
     legacy = [reference_hash_entry(c.key, c.number, c.cited, names=LEGACY_HASH_FIELDS) for c in ordered]
     return "verified_legacy" if revision_hash(content, legacy) == revision.content_hash else "mismatch"
@@ -256,7 +277,7 @@ def content_of(article: Article) -> ArticleContent:
     if revision is None:
         return ArticleContent(title=article.title, summary="", body_markdown="", origin=article.origin)
     references = [
-        {"key": c.key, **Citation.details_of(c.reference)}
+        {"key": c.key, **Citation.details_of(c.reference), "passages": list(c.passages or [])}
         for c in revision.citations.select_related("reference").order_by("number")
     ]
     variants = [VariantInput(v.audience, v.body_markdown, v.summary) for v in revision.variants.all()]
@@ -277,7 +298,7 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
         title=data.title.strip(),
         summary=data.summary.strip(),
         body_markdown=data.body_markdown,
-        body_html=content.render(data.body_markdown, prepared.numbers, markup),
+        body_html=content.render(data.body_markdown, prepared.numbers, markup, prepared.passages),
         origin=data.origin,
         change_note=change_note.strip(),
         is_major_change=is_major_change,
@@ -288,7 +309,7 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
         AudienceVariant.objects.create(
             revision=revision, audience=variant.audience, summary=variant.summary.strip(),
             body_markdown=variant.body_markdown,
-            body_html=content.render(variant.body_markdown, prepared.numbers, markup),
+            body_html=content.render(variant.body_markdown, prepared.numbers, markup, prepared.passages),
         )
     for figure in figures:
         figure.revision = revision
@@ -302,7 +323,7 @@ def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change
         # The details as this revision cites them, frozen: a later correction of the shared row
         # (through another revision) leaves this revision's text, hash and signatures as they were.
         Citation.objects.create(revision=revision, reference=reference, key=key, number=prepared.numbers[key],
-                                cited=Citation.details_of(reference))
+                                cited=Citation.details_of(reference), passages=prepared.passages.get(key, []))
     article.current_revision = revision
     article.title = revision.title
     article.origin = revision.origin
@@ -339,7 +360,7 @@ def _reference_changes(reference: Reference, fields: dict[str, Any]) -> dict[str
     """The bibliographic fields an edit gives differently from the shared Reference row."""
     mine = reference_hash_entry("", 0, Citation.details_of(reference))
     given = reference_hash_entry("", 0, fields)
-    return {n: [mine[n], given[n]] for n in REFERENCE_FIELDS if mine[n] != given[n]}
+    return {n: [mine.get(n), given.get(n)] for n in REFERENCE_FIELDS if mine.get(n) != given.get(n)}
 
 
 def _effective_fields(index: int, reference: Reference, raw: dict[str, Any], fields: dict[str, Any],
