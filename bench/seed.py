@@ -256,7 +256,7 @@ def ensure_cast() -> Cast:
         if created:
             member.specialties.add(specialty)
         if member.credentials_verified_at is None:  # verified by someone else, as every member is
-            from governance.workflow import credentials
+            from governance.workflow.services import credentials
 
             credentials.credentials_record(actor=chief, member=member, note="Bench board member (fictional).")
         board.append(BoardMember.objects.select_related("user").get(pk=member.pk))

@@ -5,7 +5,8 @@ A member keeps their affiliation and bio; their eligibility facts (signature nam
 licence, specialties) are read-only to them: they *propose* a change, which the managing editor or
 a credentials verifier — never the member — verifies or rejects. A declaration of interest is
 declared, then only ended (from today, with a reason). Every question of who may do what goes to
-`governance.workflow.policies`, every change to `governance.workflow.credentials` / `governance.workflow.conflicts`.
+`governance.workflow.policies`, every change to `governance.workflow.services.credentials` /
+`governance.workflow.services.conflicts`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from governance.admin import PolicyAdmin
-from governance.workflow import conflicts, credentials, policies
+from governance.workflow import policies
 from governance.workflow.exceptions import GovernanceError
+from governance.workflow.services import conflicts, credentials
 
 from .forms import (
     BoardMemberForm,

@@ -263,7 +263,7 @@ def visible_conflicts(user: Any) -> QuerySet:
 
 def may_declare_conflict(user: Any, conflict: Any = None) -> bool:
     """Declare (conflict None) or end a declaration: the member it belongs to, or the managing
-    editor. Nobody edits one (`governance.workflow.conflicts`)."""
+    editor. Nobody edits one (`governance.workflow.services.conflicts`)."""
     if is_managing_editor(user):
         return True
     own = board_member(user)

@@ -16,7 +16,7 @@ from articles.models import Article, PublishedSnapshot, ReviewReason
 from governance.background import staleness
 from governance.models import ChangeEvent
 from governance.workflow import audit, rules
-from governance.workflow.services import _authorize, _emit, _lock, _run
+from governance.workflow.services.transitions import _authorize, _emit, _lock, _run
 
 
 def article_request_re_review(*, article: Article, actor: Any, reason: str = "") -> Article:

@@ -170,7 +170,7 @@ def _concurrent_save_creates(monkeypatch, **reference_overrides):
         made.append(Reference.objects.create(**fields))
         return prepared
 
-    monkeypatch.setattr(services, "_prepare", prepare_then_other_save)
+    monkeypatch.setattr(services.articles, "_prepare", prepare_then_other_save)  # as the edit calls it
     return made, article_content
 
 

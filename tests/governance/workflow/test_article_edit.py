@@ -244,7 +244,7 @@ def test_it_still_sees_no_change_in_a_revision_hashed_before_references_were_cov
         make_article, drive, writer, monkeypatch):
     narrow = services.reference_hash_entry
     with monkeypatch.context() as before_2026_12:  # revisions hashed then covered fewer reference fields
-        before_2026_12.setattr(services, "reference_hash_entry",
+        before_2026_12.setattr(services.content, "reference_hash_entry",
                                lambda k, n, f, names=None: narrow(k, n, f, names=services.LEGACY_HASH_FIELDS))
         article = drive(make_article(), "approved")
     revision = article.current_revision

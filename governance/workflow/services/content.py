@@ -1,0 +1,354 @@
+"""A revision's content: validating it, resolving its references (one shared row per DOI, PMID or
+identical unidentified reference), the content hash signatures bind to, the stored-content check,
+and writing the revision with its frozen citations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from articles import content
+from articles.models import (
+    BIBLIOGRAPHIC_FIELDS,
+    Article,
+    Audience,
+    AudienceVariant,
+    Citation,
+    Origin,
+    Reference,
+    Revision,
+    normalize_doi,
+)
+from governance.workflow import audit
+from governance.workflow.exceptions import (
+    ContentInvalid,
+)
+
+REFERENCE_FIELDS = BIBLIOGRAPHIC_FIELDS  # one list: what a citation copies is what the hash covers
+
+
+# --- content ------------------------------------------------------------------------------------
+
+@dataclass
+class VariantInput:
+    audience: str
+    body_markdown: str
+    summary: str = ""
+
+
+@dataclass
+class ArticleContent:
+    """The content of one revision, as submitted by an editor (all validated by `_prepare`)."""
+
+    title: str
+    summary: str
+    body_markdown: str
+    origin: str = Origin.HUMAN
+    references: list[dict[str, Any]] = field(default_factory=list)
+    variants: list[VariantInput] = field(default_factory=list)
+
+
+@dataclass
+class _Prepared:
+    content: ArticleContent
+    references: list[tuple[str, Reference | None, dict[str, Any]]]  # (key, existing, fields)
+    numbers: dict[str, int]
+    hash: str
+    legacy_hash: str = ""  # the same content under the narrower hash of revisions before 2026-12
+
+
+def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+    prefix = f"references[{index}]"
+    fields = {name: raw.get(name) for name in REFERENCE_FIELDS}
+    fields["kind"] = fields["kind"] or Reference.Kind.RESEARCH
+    fields["authors"] = [str(a).strip() for a in (fields["authors"] or []) if str(a).strip()]
+    for name in ("title", "container", "pmcid", "url"):
+        fields[name] = (fields[name] or "").strip() if isinstance(fields[name], str) or fields[name] is None else fields[name]
+    fields["doi"] = normalize_doi(fields["doi"] or "") or None
+    fields["pmid"] = (str(fields["pmid"]).strip() if fields["pmid"] not in (None, "") else None)
+    fields["pmcid"] = (fields["pmcid"] or "").upper()
+    reference = Reference(**fields)
+    try:
+        reference.full_clean(validate_unique=False, validate_constraints=False)  # an existing one is reused
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(f"{prefix}.{name}", []).extend(messages)
+    if fields["kind"] not in Reference.Kind.values:
+        errors.setdefault(f"{prefix}.kind", []).append(f"Unknown kind '{fields['kind']}'.")
+    return fields
+
+
+def _same_unidentified_reference(fields: dict[str, Any]) -> Reference | None:
+    """A reference with neither DOI nor PMID (a guideline, a web page) is the same reference when
+    every field matches; without this every edit of an article would copy its guidelines."""
+    candidates = Reference.objects.filter(
+        doi__isnull=True, pmid__isnull=True,
+        **{name: fields[name] for name in ("kind", "title", "container", "year", "pmcid", "url")},
+    ).order_by("pk")
+    return next((ref for ref in candidates if ref.authors == fields["authors"]), None)
+
+
+def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
+    """Validate content and resolve its references; raise ContentInvalid with field errors."""
+    errors: dict[str, list[str]] = {}
+    if not data.title.strip():
+        errors["title"] = ["A title is required."]
+    if not data.body_markdown.strip():
+        errors["body_markdown"] = ["The body is empty."]
+    limit = settings.IMPRIMATUR_MAX_BODY_CHARS
+    if len(data.body_markdown) > limit:
+        errors["body_markdown"] = [f"The body is {len(data.body_markdown):,} characters; the limit is {limit:,}."]
+    if data.origin not in Origin.values:
+        errors["origin"] = [f"Unknown origin '{data.origin}'; use one of {', '.join(Origin.values)}."]
+    seen_audiences: set[str] = set()
+    for i, variant in enumerate(data.variants):
+        if variant.audience not in Audience.values:
+            errors[f"variants[{i}].audience"] = [
+                f"Unknown audience '{variant.audience}'; use one of {', '.join(Audience.values)}."
+            ]
+        elif variant.audience in seen_audiences:
+            errors[f"variants[{i}].audience"] = [f"Audience '{variant.audience}' is given twice."]
+        seen_audiences.add(variant.audience)
+        if not variant.body_markdown.strip():
+            errors[f"variants[{i}].body_markdown"] = ["The variant's body is empty."]
+        elif len(variant.body_markdown) > limit:
+            errors[f"variants[{i}].body_markdown"] = [f"The body is longer than {limit:,} characters."]
+
+    resolved: list[tuple[str, Reference | None, dict[str, Any]]] = []
+    keys: list[str] = []
+    most = settings.IMPRIMATUR_MAX_REFERENCES_PER_REVISION
+    if len(data.references) > most:
+        # Each reference costs look-ups below: refused before any of them is made.
+        raise ContentInvalid({**errors, "references": [
+            f"The revision lists {len(data.references):,} references; the limit is {most:,}."]})
+    for i, raw in enumerate(data.references):
+        fields = _clean_reference(i, raw, errors)
+        key = str(raw.get("key") or "").strip() or (fields["doi"] or (f"pmid:{fields['pmid']}" if fields["pmid"] else ""))
+        key = content.canonical_key(key)  # as the body's markers are read: {braces} dropped, DOI keys lower-case
+        if not key:
+            errors.setdefault(f"references[{i}].key", []).append("Give a key, a DOI or a PMID.")
+            continue
+        if key in keys:
+            errors.setdefault(f"references[{i}].key", []).append(f"Key '{key}' is used twice.")
+            continue
+        existing = None
+        if fields["doi"]:
+            existing = Reference.objects.filter(doi__iexact=fields["doi"]).first()  # DOIs ignore case
+        if existing is None and fields["pmid"]:
+            existing = Reference.objects.filter(pmid=fields["pmid"]).first()
+        if existing is None and not fields["doi"] and not fields["pmid"]:
+            existing = _same_unidentified_reference(fields)
+        if existing is not None:
+            fields = _effective_fields(i, existing, raw, fields, article, errors)
+        keys.append(key)
+        resolved.append((key, existing, fields))
+    identities = [ref.pk if ref else (f.get("doi"), f.get("pmid"), f.get("title")) for _, ref, f in resolved]
+    if len(set(identities)) != len(identities):
+        errors.setdefault("references", []).append("The same reference is listed twice under different keys.")
+
+    check = content.check_citations([data.body_markdown, *(v.body_markdown for v in data.variants)], keys)
+    for key in check.unresolved:
+        errors.setdefault("body_markdown", []).append(f"Cited key '{key}' matches no reference; add it or fix the marker.")
+    for key in check.uncited:
+        errors.setdefault("references", []).append(f"Reference '{key}' is never cited in the body.")
+    if errors:
+        raise ContentInvalid(errors)
+
+    digest = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f) for k, _, f in resolved])
+    legacy = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f, names=LEGACY_HASH_FIELDS)
+                                  for k, _, f in resolved])
+    return _Prepared(data, resolved, check.numbers, digest, legacy)
+
+
+# Every reference field a reader is shown is part of the signed text. Revisions hashed before
+# 2026-12 covered only these (`LEGACY_HASH_FIELDS`); their stored hashes are kept as signed.
+LEGACY_HASH_FIELDS = ("doi", "pmid", "title", "year")
+
+
+def reference_hash_entry(key: str, number: int, fields: dict[str, Any],
+                         *, names: tuple[str, ...] = REFERENCE_FIELDS) -> dict[str, Any]:
+    """One cited reference as the revision hash covers it: its key, its number and every
+    bibliographic field shown to readers (cleaned as `_clean_reference` cleans them)."""
+    entry: dict[str, Any] = {"key": key, "number": number}
+    for name in names:
+        value = fields.get(name)
+        if name == "authors":
+            value = list(value or [])
+        elif name in ("container", "pmcid", "url", "title", "kind"):
+            value = value or ""
+        elif name in ("doi", "pmid"):
+            value = value or None
+        entry[name] = value
+    return entry
+
+
+def revision_hash(data: ArticleContent, references: list[dict[str, Any]]) -> str:
+    """The content hash signatures bind to (bench/seed.py computes its clones' hashes with it)."""
+    return content.content_hash({
+        "title": data.title.strip(),
+        "summary": data.summary.strip(),
+        "body_markdown": data.body_markdown,
+        "origin": data.origin,
+        "variants": sorted(
+            ({"audience": v.audience, "summary": v.summary.strip(), "body_markdown": v.body_markdown}
+             for v in data.variants), key=lambda v: v["audience"]),
+        "references": sorted(references, key=lambda r: r["number"]),
+    })
+
+
+def stored_content_check(revision: Revision, citations: list[Citation], variants: list[Any]) -> str:
+    """Whether what `revision` stores (its text, audience versions and citations' frozen copies)
+    still hashes to its content hash, which the reviewers' signatures bind to: `verified`;
+    `verified_legacy` under the narrower reference hash of revisions written before 2026-12;
+    `mismatch` otherwise (e.g. a citation whose copy was filled in from a shared row corrected
+    before copies were kept)."""
+    content = ArticleContent(revision.title, revision.summary, revision.body_markdown, revision.origin, [],
+                             [VariantInput(v.audience, v.body_markdown, v.summary) for v in variants])
+    ordered = sorted(citations, key=lambda c: c.number)
+    if revision_hash(content, [reference_hash_entry(c.key, c.number, c.cited) for c in ordered]) == revision.content_hash:
+        return "verified"
+    legacy = [reference_hash_entry(c.key, c.number, c.cited, names=LEGACY_HASH_FIELDS) for c in ordered]
+    return "verified_legacy" if revision_hash(content, legacy) == revision.content_hash else "mismatch"
+
+
+def content_of(article: Article) -> ArticleContent:
+    """The working revision's content, as an ArticleContent an edit can start from. Its references
+    carry the shared rows' details as they are now (a correction made since through another
+    revision is picked up by the next revision), not the working revision's frozen copies."""
+    revision = article.current_revision
+    if revision is None:
+        return ArticleContent(title=article.title, summary="", body_markdown="", origin=article.origin)
+    references = [
+        {"key": c.key, **Citation.details_of(c.reference)}
+        for c in revision.citations.select_related("reference").order_by("number")
+    ]
+    variants = [VariantInput(v.audience, v.body_markdown, v.summary) for v in revision.variants.all()]
+    return ArticleContent(revision.title, revision.summary, revision.body_markdown, revision.origin,
+                          references, variants)
+
+
+def _write_revision(*, article: Article, prepared: _Prepared, actor: Any, change_note: str,
+                    is_major_change: bool):
+    data = prepared.content
+    number = (article.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    revision = article.revisions.create(
+        number=number,
+        title=data.title.strip(),
+        summary=data.summary.strip(),
+        body_markdown=data.body_markdown,
+        body_html=content.render(data.body_markdown, prepared.numbers),
+        origin=data.origin,
+        change_note=change_note.strip(),
+        is_major_change=is_major_change,
+        content_hash=prepared.hash,
+        created_by=actor,
+    )
+    for variant in data.variants:
+        AudienceVariant.objects.create(
+            revision=revision, audience=variant.audience, summary=variant.summary.strip(),
+            body_markdown=variant.body_markdown, body_html=content.render(variant.body_markdown, prepared.numbers),
+        )
+    for key, existing, fields in prepared.references:
+        reference = existing
+        if reference is None:
+            reference = _create_reference(fields, actor=actor, article=article)
+        else:
+            _update_reference(reference, fields, actor=actor, article=article)
+        # The details as this revision cites them, frozen: a later correction of the shared row
+        # (through another revision) leaves this revision's text, hash and signatures as they were.
+        Citation.objects.create(revision=revision, reference=reference, key=key, number=prepared.numbers[key],
+                                cited=Citation.details_of(reference))
+    article.current_revision = revision
+    article.title = revision.title
+    article.origin = revision.origin
+    article.save()
+    audit.record(action="revision.create", obj=revision, actor=actor, article=article,
+                 data={"number": number, "content_hash": revision.content_hash,
+                       "change_note": revision.change_note, "major": is_major_change})
+    return revision
+
+
+def _create_reference(fields: dict[str, Any], *, actor: Any, article: Article) -> Reference:
+    """A new reference, or the one another save citing the same DOI or PMID created since
+    `_prepare` looked (its lookup runs before the transaction): reused, not a 500."""
+    try:
+        with transaction.atomic():
+            reference = Reference.objects.create(**fields)
+    except IntegrityError:
+        reference = (fields["doi"] and Reference.objects.filter(doi__iexact=fields["doi"]).first()) or (
+            fields["pmid"] and Reference.objects.filter(pmid=fields["pmid"]).first())
+        if not reference:
+            raise
+        changes = _reference_changes(reference, fields)
+        if changes:
+            raise ContentInvalid({"references": [
+                f"'{reference.title}' was just added by someone else with other details ({', '.join(changes)}); "
+                "reload and check the reference."]}) from None
+        return reference
+    audit.record(action="reference.create", obj=reference, actor=actor, article=article)
+    return reference
+
+
+def _reference_changes(reference: Reference, fields: dict[str, Any]) -> dict[str, list[Any]]:
+    """The bibliographic fields an edit gives differently from the shared Reference row."""
+    mine = reference_hash_entry("", 0, Citation.details_of(reference))
+    given = reference_hash_entry("", 0, fields)
+    return {n: [mine[n], given[n]] for n in REFERENCE_FIELDS if mine[n] != given[n]}
+
+
+def _effective_fields(index: int, reference: Reference, raw: dict[str, Any], fields: dict[str, Any],
+                      article: Article | None, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """The fields an existing (shared) reference is cited with. Differences are corrections of the
+    row, applied by `_write_revision`, unless another article's submitted, signed or published
+    revision cites it (its reviewers read those details): then fields left blank take the row's
+    values and a field given differently is refused."""
+    if not _reference_changes(reference, fields):
+        return fields
+    others = reference.reviewed_citations()
+    if article is not None:
+        others = others.exclude(revision__article=article)
+    if not others.exists():
+        return fields
+    blank = {n for n in REFERENCE_FIELDS if fields[n] in (None, "", []) or (n == "kind" and not raw.get("kind"))}
+    merged = {n: getattr(reference, n) if n in blank else fields[n] for n in REFERENCE_FIELDS}
+    changes = _reference_changes(reference, merged)
+    if changes:
+        errors.setdefault(f"references[{index}]", []).append(
+            f"'{reference.title}' is cited by another article's reviewed text, so its "
+            f"{', '.join(changes)} cannot be changed here; ask the managing editor for a corrected reference.")
+    return merged
+
+
+def _update_reference(reference: Reference, fields: dict[str, Any], *, actor: Any, article: Article) -> None:
+    """An edit that corrects a cited reference (authors, kind, journal...) corrects the shared row,
+    audited; `_effective_fields` already refused it if another article's reviewed text cites it
+    (the new revision of this article voids the approvals of its own)."""
+    changes = _reference_changes(reference, fields)
+    if not changes:
+        return
+    for name in changes:
+        setattr(reference, name, fields[name])
+    reference.save(update_fields=list(changes))
+    audit.record(action="reference.update", obj=reference, actor=actor, article=article,
+                 data={"changed": changes})
+
+
+def _unchanged(article: Article, prepared: _Prepared) -> bool:
+    """True if `prepared` is the working revision's content. A revision hashed before every
+    reference field was covered matches on its legacy hash plus the very same reference rows
+    with the very same fields."""
+    revision = article.current_revision
+    if revision is None:
+        return False
+    if revision.content_hash == prepared.hash:
+        return True
+    if revision.content_hash != prepared.legacy_hash:
+        return False
+    if any(existing is None or _reference_changes(existing, fields) for _, existing, fields in prepared.references):
+        return False
+    cited = set(revision.citations.values_list("key", "reference_id"))
+    return cited == {(key, existing.pk) for key, existing, _ in prepared.references}
