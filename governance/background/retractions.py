@@ -28,9 +28,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from articles.models import Article, Citation, Reference, normalize_doi
-from governance.background import bulk, notifications, staleness
+from governance.background import bulk, notifications
 from governance.models import Notification, RetractionImport
 from governance.workflow import audit, snapshots
+from governance.workflow.services import bulk as bulk_forms
 from reviewers.models import ReviewAssignment
 
 Status = Reference.RetractionStatus
@@ -161,7 +162,7 @@ def describe_reference(reference: Reference) -> str:
     return f"\"{reference.title}\"" + (f" ({ident})" if ident else "")
 
 
-def flag_articles_citing_retracted(*, newly_retracted: Iterable[int] = ()) -> staleness.FlagResult:
+def flag_articles_citing_retracted(*, newly_retracted: Iterable[int] = ()) -> bulk_forms.FlagResult:
     """Move every published article whose live text cites a retracted reference to review_due,
     the reason naming the reference(s). Idempotent: flagged articles are no longer published.
 
@@ -176,14 +177,14 @@ def flag_articles_citing_retracted(*, newly_retracted: Iterable[int] = ()) -> st
     live_revision = {pk: rev for pk, rev in Article.objects.filter(
         state="published", live_snapshot__revision_id__in=list(retracted_by_revision)).values_list(
         "pk", "live_snapshot__revision_id")} if retracted_by_revision else {}
-    result = staleness.FlagResult()
+    result = bulk_forms.FlagResult()
     if live_revision:
         def reason_for(article: Article) -> str:
             return _reason(retracted_by_revision.get(live_revision.get(article.pk), []))
 
         pk = connection.ops.quote_name(Article._meta.pk.column)
         where, params = bulk.any_of_sql(pk, live_revision)
-        result = staleness.flag_review_due(where, params, reason_for=reason_for)
+        result = bulk_forms.flag_review_due(where, params, reason_for=reason_for)
     newly_retracted = list(newly_retracted)
     if newly_retracted:
         result.reviewers_told = _tell_review_due(newly_retracted, skip=set(live_revision))

@@ -75,6 +75,16 @@ def may_transition(user: Any, name: str, article: Article) -> bool:
     return False
 
 
+def managing_editors() -> QuerySet:
+    """Everyone who acts as managing editor (the group, or a superuser), active only: whom the
+    escalations and the board's changes are told to."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    return (User.objects.filter(Q(groups__name=MANAGING_EDITORS) | Q(is_superuser=True), is_active=True)
+            .distinct().order_by("pk"))
+
+
 def may_create_article(user: Any) -> bool:
     return is_writer(user)
 

@@ -3,7 +3,7 @@ published → review_due, a reason required), before its review date comes: new 
 reader's report, a doubt about a source. The live text stays served; its snapshot's public
 `review_reason` becomes `editor_request`, so the API and the page say `under_review` until a
 newly approved text is published. The approvers of the live text are asked again as when the
-review date passes (`staleness.request_re_reviews`). The request's own reason is internal: it
+review date passes (`services.bulk.request_re_reviews`). The request's own reason is internal: it
 goes to the audit trail and to the board members asked, never to readers."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 from django.db import transaction
 
 from articles.models import Article, PublishedSnapshot, ReviewReason
-from governance.background import staleness
 from governance.models import ChangeEvent
 from governance.workflow import audit, rules
+from governance.workflow.services import bulk
 from governance.workflow.services.transitions import _authorize, _emit, _lock, _run
 
 
@@ -41,6 +41,6 @@ def article_request_re_review(*, article: Article, actor: Any, reason: str = "")
                      data={"revision": snapshot.revision.content_hash,
                            "review_reason": {"from": previous_reason, "to": ReviewReason.EDITOR_REQUEST.value}})
         _emit(locked, ChangeEvent.Type.REVIEW_DUE, snapshot.revision.content_hash)
-        staleness.request_re_reviews([staleness.flagged(locked, snapshot)],
+        bulk.request_re_reviews([bulk.flagged(locked, snapshot)],
                                      {locked.pk: f"the managing editor asked for it ({reason})"})
     return locked

@@ -14,7 +14,7 @@ from articles.models import (
     ArticleState,
 )
 from governance.models import AuditEvent, ChangeEvent
-from governance.workflow import audit, policies, rules, selectors, snapshots
+from governance.workflow import audit, outbox, policies, rules, selectors, snapshots
 from governance.workflow.exceptions import (
     NotPermitted,
     TransitionRefused,
@@ -181,11 +181,7 @@ def article_request_changes(*, article: Article, actor: Any, reason: str = "") -
 def _emit(article: Article, type: str, revision_hash: str) -> None:
     """Public consequences of a change: the changes feed (and the webhook outbox)."""
     audit.record_change(type=type, article=article, revision_hash=revision_hash)
-    from governance.background import (
-        webhooks,  # the outbox lives beside the feed; imported here to keep startup light
-    )
-
-    webhooks.enqueue(article=article, type=type, revision_hash=revision_hash)
+    outbox.enqueue(article=article, type=type, revision_hash=revision_hash)
 
 
 def _publish_locked(locked: Article, *, actor: Any, reason: str = "") -> Article:
