@@ -144,7 +144,7 @@ def inbox(user: Any) -> QuerySet[Notification]:
 
 def notification_dismiss(*, notification: Notification, actor: Any) -> bool:
     """The recipient dismisses a notification (only their own); True if it was open."""
-    if getattr(actor, "pk", None) != notification.recipient_id:
+    if not policies.may_dismiss_notification(actor, notification):
         from governance.workflow.exceptions import NotPermitted
 
         raise NotPermitted("Only the recipient dismisses a notification.", rule="own_notification")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -279,8 +278,3 @@ def check_reference_integrity(*, url: str | None = None) -> dict[str, Any]:
         summary.update(downloaded=True, rows=record.rows, changed=record.changed, flagged=record.articles_flagged)
     summary["flagged_now"] = flag_articles_citing_retracted().flagged
     return summary
-
-
-def notices_from_text(text: str) -> list[Notice]:
-    """Parse CSV text (tests and the admin)."""
-    return list(read_notices(io.StringIO(text)))

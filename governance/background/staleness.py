@@ -1,18 +1,16 @@
 """Staleness: approved text must not silently go stale.
 
-`flag_stale_articles` moves every published article past its `next_review_due` to `review_due`
-in one set-based UPDATE … RETURNING (so two workers running it at once split the rows between
-them and neither flags an article twice), then writes the consequences set-based: the audit
-events (one chain lock, hashes chained in one pass), the changes feed and the webhook outbox,
-and a re-review request (assignment, audit event, notification) to each board member who
-approved the live text and may still review it. Only the columns needed are read (the UPDATE
-returns them; no model instance is built), rows are built as tuples and written with one COPY
-per table on PostgreSQL (`governance.background.bulk`; bulk_create on SQLite). The number of queries does
-not grow with the number of articles.
+`flag_stale_articles` (daily) selects every published article past its `next_review_due` and runs
+the set-based flag_review_due on them (`services.bulk.flag_review_due`: one UPDATE … RETURNING,
+so two workers running it at once split the rows between them and neither flags an article
+twice, then the consequences set-based: the audit events, the changes feed and the webhook
+outbox, and a re-review request — assignment, audit event, notification — to each board member
+who approved the live text and may still review it). The number of queries does not grow with
+the number of articles.
 
 A policy with `unpublish_grace_days` withdraws the live text that many days after the review fell
-due (`unpublish_past_grace`: set-based too, as `services.article_unpublish_overdue` does it for one
-article: audited, a tombstone in the feed, a `withdrawn` webhook).
+due (`unpublish_past_grace`, through the set-based withdraw, `services.bulk.withdraw`: audited, a
+tombstone in the feed, a `withdrawn` webhook). This module only chooses which articles and why.
 """
 
 from __future__ import annotations
@@ -24,7 +22,8 @@ from django.utils import timezone
 
 from articles.models import Article, ArticleState
 from governance.models import Notification, ReviewPolicy
-from governance.workflow.services.bulk import FlagResult, _withdraw_overdue, flag_review_due, policy_table
+from governance.workflow.services import bulk
+from governance.workflow.services.bulk import FlagResult, flag_review_due, policy_table
 from reviewers.models import ReviewAssignment
 
 STALE_REASON = "review interval elapsed"
@@ -63,12 +62,9 @@ def refresh_planner_statistics() -> None:
 
 
 def unpublish_past_grace(*, today: dt.date | None = None) -> list[str]:
-    """Withdraw the live text of review_due articles whose policy's grace period ran out, set-based
-    as `services.article_unpublish_overdue` does it one by one: the rows locked and read in one
-    query, one UPDATE per distinct reason (review date and grace), the open cycles closed and open
-    assignments cancelled in one statement each, the `article.withdraw` audit events, the feed's
-    tombstones and the `withdrawn` webhooks in bulk. Only an article some live article links to
-    as related costs more (its links are dropped, `snapshots.relink`). Returns the slugs."""
+    """Withdraw the live text of review_due articles whose policy's grace period ran out (the
+    set-based withdraw, `services.bulk.withdraw`, with the review date and the grace as reason).
+    Returns the slugs."""
     today = today or timezone.localdate()
     resolve = policy_table()
     graces = [p.unpublish_grace_days for p in ReviewPolicy.objects.filter(unpublish_grace_days__isnull=False)]
@@ -86,4 +82,4 @@ def unpublish_past_grace(*, today: dt.date | None = None) -> list[str]:
                        f"of {grace} days ran out")
     if not reasons:
         return []
-    return _withdraw_overdue(reasons)
+    return bulk.withdraw(reasons, states=[ArticleState.REVIEW_DUE])

@@ -205,6 +205,29 @@ def may_edit_board_member(user: Any, member: Any) -> bool:
     return is_managing_editor(user) or (own is not None and member is not None and member.pk == own.pk)
 
 
+# --- notifications ------------------------------------------------------------------------------
+
+def visible_notifications(user: Any) -> QuerySet:
+    """The notifications `user` may read: their own; everyone's for the managing editor."""
+    from governance.models import Notification
+
+    if may_administer(user):
+        return Notification.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user)
+
+
+def may_read_notification(user: Any, notification: Any) -> bool:
+    return getattr(user, "pk", None) == notification.recipient_id or may_administer(user)
+
+
+def may_dismiss_notification(user: Any, notification: Any) -> bool:
+    """Only the recipient dismisses a notification (the managing editor reads others', never
+    dismisses them: it would hide them from their recipient)."""
+    return getattr(user, "pk", None) is not None and user.pk == notification.recipient_id
+
+
 # --- credentials: proposed by the member, verified by someone else ------------------------------
 
 VERIFY_CREDENTIALS = "reviewers.verify_credentials"

@@ -161,7 +161,7 @@ def _concurrent_save_creates(monkeypatch, **reference_overrides):
     from governance.workflow import services
     from tests.conftest import article_content
 
-    original = services._prepare
+    original = services.content._prepare
     made = []
 
     def prepare_then_other_save(data, article=None):

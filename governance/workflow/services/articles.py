@@ -21,7 +21,7 @@ from governance.workflow.exceptions import (
     TransitionRefused,
 )
 from governance.workflow.services.content import ArticleContent, _prepare, _unchanged, _write_revision
-from governance.workflow.services.transitions import _lock, _revise
+from governance.workflow.services.transitions import lock, run_locked
 
 
 def _unique_slug(title: str, wanted: str | None) -> str:
@@ -98,7 +98,7 @@ def article_edit(
         raise NotPermitted("You may not edit this article.", rule="may_edit")
     prepared = _prepare(content, article)
     with transaction.atomic():
-        locked = _lock(article)
+        locked = lock(article)
         if locked.state == ArticleState.ARCHIVED:
             raise TransitionRefused("Archived articles cannot be edited.", rule="archived_is_final")
         if base_revision_id is not None and base_revision_id != locked.current_revision_id:
@@ -113,10 +113,25 @@ def article_edit(
                 if locked.state in (ArticleState.APPROVED, ArticleState.SCHEDULED)
                 else "Content edited: back to draft"
             )
-            _revise(locked, actor=actor, reason=reason)
+            run_locked("revise", article=locked, actor=actor, reason=reason)
         _write_revision(article=locked, prepared=prepared, actor=actor, change_note=change_note,
                         is_major_change=is_major_change)
     return locked
+
+
+def article_edit_with_related(*, article: Article, actor: Any, content: ArticleContent, related: list[Article],
+                              change_note: str = "", is_major_change: bool = False,
+                              base_revision_id: int | None = None) -> tuple[Article, bool]:
+    """The editor's save: the text (`article_edit`: a new revision if it changed) and the related
+    articles (`article_set_related`, if they changed) in one transaction, so that a refused link
+    leaves the text unsaved too. Returns the article and whether its related articles changed."""
+    relinks = {a.pk for a in related} != set(article.related.values_list("pk", flat=True))
+    with transaction.atomic():
+        edited = article_edit(article=article, actor=actor, content=content, change_note=change_note,
+                              is_major_change=is_major_change, base_revision_id=base_revision_id)
+        if relinks:
+            edited = article_set_related(article=edited, actor=actor, related=related)
+    return edited, relinks
 
 
 def article_set_related(*, article: Article, actor: Any, related: list[Article], reason: str = "") -> Article:
@@ -145,7 +160,7 @@ def article_set_related(*, article: Article, actor: Any, related: list[Article],
         involved = {article.pk, *wanted, *article.related.values_list("pk", flat=True)}
         list(Article.objects.select_for_update(of=("self",)).filter(pk__in=involved).order_by("pk")
              .values_list("pk", flat=True))
-        locked = _lock(article)
+        locked = lock(article)
         before = dict(locked.related.values_list("pk", "slug"))
         _refuse_not_live(set(wanted) - set(before))
         if set(wanted) == set(before):

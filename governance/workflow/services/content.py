@@ -58,7 +58,6 @@ class _Prepared:
     references: list[tuple[str, Reference | None, dict[str, Any]]]  # (key, existing, fields)
     numbers: dict[str, int]
     hash: str
-    legacy_hash: str = ""  # the same content under the narrower hash of revisions before 2026-12
 
 
 def _clean_reference(index: int, raw: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
@@ -159,22 +158,15 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
         raise ContentInvalid(errors)
 
     digest = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f) for k, _, f in resolved])
-    legacy = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f, names=LEGACY_HASH_FIELDS)
-                                  for k, _, f in resolved])
-    return _Prepared(data, resolved, check.numbers, digest, legacy)
+    return _Prepared(data, resolved, check.numbers, digest)
 
 
-# Every reference field a reader is shown is part of the signed text. Revisions hashed before
-# 2026-12 covered only these (`LEGACY_HASH_FIELDS`); their stored hashes are kept as signed.
-LEGACY_HASH_FIELDS = ("doi", "pmid", "title", "year")
-
-
-def reference_hash_entry(key: str, number: int, fields: dict[str, Any],
-                         *, names: tuple[str, ...] = REFERENCE_FIELDS) -> dict[str, Any]:
+def reference_hash_entry(key: str, number: int, fields: dict[str, Any]) -> dict[str, Any]:
     """One cited reference as the revision hash covers it: its key, its number and every
-    bibliographic field shown to readers (cleaned as `_clean_reference` cleans them)."""
+    bibliographic field shown to readers (cleaned as `_clean_reference` cleans them): every
+    reference field a reader is shown is part of the signed text."""
     entry: dict[str, Any] = {"key": key, "number": number}
-    for name in names:
+    for name in REFERENCE_FIELDS:
         value = fields.get(name)
         if name == "authors":
             value = list(value or [])
@@ -203,16 +195,13 @@ def revision_hash(data: ArticleContent, references: list[dict[str, Any]]) -> str
 def stored_content_check(revision: Revision, citations: list[Citation], variants: list[Any]) -> str:
     """Whether what `revision` stores (its text, audience versions and citations' frozen copies)
     still hashes to its content hash, which the reviewers' signatures bind to: `verified`;
-    `verified_legacy` under the narrower reference hash of revisions written before 2026-12;
     `mismatch` otherwise (e.g. a citation whose copy was filled in from a shared row corrected
     before copies were kept)."""
     content = ArticleContent(revision.title, revision.summary, revision.body_markdown, revision.origin, [],
                              [VariantInput(v.audience, v.body_markdown, v.summary) for v in variants])
     ordered = sorted(citations, key=lambda c: c.number)
-    if revision_hash(content, [reference_hash_entry(c.key, c.number, c.cited) for c in ordered]) == revision.content_hash:
-        return "verified"
-    legacy = [reference_hash_entry(c.key, c.number, c.cited, names=LEGACY_HASH_FIELDS) for c in ordered]
-    return "verified_legacy" if revision_hash(content, legacy) == revision.content_hash else "mismatch"
+    entries = [reference_hash_entry(c.key, c.number, c.cited) for c in ordered]
+    return "verified" if revision_hash(content, entries) == revision.content_hash else "mismatch"
 
 
 def content_of(article: Article) -> ArticleContent:
@@ -338,17 +327,6 @@ def _update_reference(reference: Reference, fields: dict[str, Any], *, actor: An
 
 
 def _unchanged(article: Article, prepared: _Prepared) -> bool:
-    """True if `prepared` is the working revision's content. A revision hashed before every
-    reference field was covered matches on its legacy hash plus the very same reference rows
-    with the very same fields."""
+    """True if `prepared` is the working revision's content."""
     revision = article.current_revision
-    if revision is None:
-        return False
-    if revision.content_hash == prepared.hash:
-        return True
-    if revision.content_hash != prepared.legacy_hash:
-        return False
-    if any(existing is None or _reference_changes(existing, fields) for _, existing, fields in prepared.references):
-        return False
-    cited = set(revision.citations.values_list("key", "reference_id"))
-    return cited == {(key, existing.pk) for key, existing, _ in prepared.references}
+    return revision is not None and revision.content_hash == prepared.hash

@@ -19,7 +19,7 @@ from governance.workflow.exceptions import (
     NotPermitted,
     ReviewRefused,
 )
-from governance.workflow.services.transitions import _close_cycle, _lock, _run
+from governance.workflow.services.transitions import lock, run_locked
 from reviewers.models import BoardMember, Review, ReviewAssignment, ReviewCycle
 
 # --- assignments and signed decisions -----------------------------------------------------------
@@ -37,7 +37,7 @@ def assignment_create(*, article: Article, actor: Any, reviewer: BoardMember,
     if due_at is not None and due_at < now:
         raise ContentInvalid({"due_at": ["The due date is in the past."]})
     with transaction.atomic():
-        locked = _lock(article)
+        locked = lock(article)
         if locked.state not in ASSIGNABLE_STATES:
             raise AssignmentRefused(
                 f"Reviewers are assigned to submitted articles or articles under review, not to "
@@ -84,76 +84,79 @@ def review_record(*, assignment: ReviewAssignment, actor: Any, decision: str, pa
     `signatures.signature_reauthenticate`: a wrong password signs nothing and is audited
     (`signature.failed`, with `path` — admin or api — and `client_address`), and too many of
     them lock signing (`SigningLocked`). The decision that completes the quorum approves the
-    article; a request for changes sends it back to its author.
+    article; a request for changes sends it back to its author (both through the transition
+    runner, in the same transaction as the signature).
     """
     if not policies.may_review(actor, assignment):
         raise NotPermitted("Only the assigned reviewer can sign this review.", rule="assigned_reviewer")
     signatures.signature_reauthenticate(actor=actor, assignment=assignment, password=password, path=path,
                                         client_address=client_address)
-    if decision in ("approve", "approved"):
-        decision = Review.Decision.APPROVED
-    elif decision in ("request_changes", "changes_requested"):
-        decision = Review.Decision.CHANGES_REQUESTED
-    else:
-        raise ContentInvalid({"decision": [f"Unknown decision '{decision}'; use approve or request_changes."]})
-    if decision == Review.Decision.CHANGES_REQUESTED and not comments.strip():
-        raise ContentInvalid({"comments": ["Say what needs to change."]})
-
+    decision = _decision(decision, comments)
     with transaction.atomic():
         # The article row lock serializes decisions: two reviewers signing at once are each
         # counted exactly once, and only one of them completes the quorum.
         locked = Article.objects.select_for_update(of=("self",)).select_related("topic", "current_revision").get(
             pk=assignment.article_id)
         assignment = ReviewAssignment.objects.select_for_update(of=("self",)).select_related("reviewer").get(pk=assignment.pk)
-        if assignment.status != ReviewAssignment.Status.OPEN:
-            raise ReviewRefused("This assignment is no longer open.", rule="assignment_open")
-        if locked.state != ArticleState.IN_REVIEW:
-            raise ReviewRefused(f"The article is '{locked.get_state_display()}', not under review.",
-                                rule="article_in_review")
-        cycle = selectors.open_cycle(locked)
-        if cycle is None or cycle.revision_id != locked.current_revision_id:
-            raise ReviewRefused("No open review of the current revision.", rule="current_revision")
-        member = assignment.reviewer
-        refusal = rules.reviewer_refusal(member, locked)
-        if refusal is not None:
-            raise ReviewRefused(refusal.message, rule=refusal.rule)
-        revision = locked.current_revision
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                review = Review.objects.create(
-                    cycle=cycle, assignment=assignment, article=locked, revision=revision, reviewer=member,
-                    decision=decision, comments=comments.strip(),
-                    signed_name=member.printed_name, signed_credentials=member.credentials,
-                    signed_specialties=[s.name for s in member.specialties.all()],
-                    signed_username=actor.get_username(), signed_at=now,
-                    meaning=Review.MEANINGS[decision], revision_hash=revision.content_hash,
-                )
-        except IntegrityError as exc:
-            raise ReviewRefused("You have already signed a decision in this review.", rule="one_decision") from exc
-        assignment.status = ReviewAssignment.Status.COMPLETED
-        assignment.completed_at = now
-        assignment.save(update_fields=["status", "completed_at"])
-        audit.record(action="review.sign", obj=review, actor=actor, article=locked,
-                     data={"decision": decision, "meaning": review.meaning, "signed_name": review.signed_name,
-                           "credentials": review.signed_credentials, "revision_hash": review.revision_hash},
-                     reason=comments.strip())
-
+        cycle = _open_review_of(locked, assignment)
+        review = _sign(locked, cycle, assignment, actor=actor, decision=decision, comments=comments.strip())
         if decision == Review.Decision.CHANGES_REQUESTED:
-            _close_cycle(locked, ReviewCycle.Outcome.CHANGES_REQUESTED)
-            old = _run(locked, "request_changes", actor)
-            audit.record(action="article.request_changes", obj=locked, actor=actor, article=locked,
-                         from_state=old, to_state=locked.state, reason=comments.strip())
+            run_locked("request_changes", article=locked, actor=actor, reason=comments.strip())
         elif rules.transition_allowed(locked, "approve"):
-            policy = selectors.policy_for(locked)
-            old = _run(locked, "approve", None)
-            locked.last_reviewed_at = now
-            locked.next_review_due = timezone.localdate(now) + dt.timedelta(days=policy.review_interval_days)
-            locked.save()
-            ReviewCycle.objects.filter(pk=cycle.pk).update(closed_at=now, outcome=ReviewCycle.Outcome.APPROVED)
-            approvers = [r.signed_username for r in selectors.approvals_in_cycle(cycle)]
-            audit.record(action="article.approve", obj=locked, article=locked, from_state=old,
-                         to_state=locked.state, reason="quorum reached",
-                         data={"approvers": approvers, "revision": revision.content_hash,
-                               "next_review_due": locked.next_review_due.isoformat()})
+            run_locked("approve", article=locked, actor=None, reason="quorum reached", cycle=cycle,
+                       at=review.signed_at)
+    return review
+
+
+def _decision(decision: str, comments: str) -> str:
+    if decision in ("approve", "approved"):
+        return Review.Decision.APPROVED
+    if decision in ("request_changes", "changes_requested"):
+        if not comments.strip():
+            raise ContentInvalid({"comments": ["Say what needs to change."]})
+        return Review.Decision.CHANGES_REQUESTED
+    raise ContentInvalid({"decision": [f"Unknown decision '{decision}'; use approve or request_changes."]})
+
+
+def _open_review_of(locked: Article, assignment: ReviewAssignment) -> ReviewCycle:
+    """The open review cycle of the current revision that `assignment`'s reviewer may decide in
+    (both rows locked by the caller), or ReviewRefused naming the rule."""
+    if assignment.status != ReviewAssignment.Status.OPEN:
+        raise ReviewRefused("This assignment is no longer open.", rule="assignment_open")
+    if locked.state != ArticleState.IN_REVIEW:
+        raise ReviewRefused(f"The article is '{locked.get_state_display()}', not under review.",
+                            rule="article_in_review")
+    cycle = selectors.open_cycle(locked)
+    if cycle is None or cycle.revision_id != locked.current_revision_id:
+        raise ReviewRefused("No open review of the current revision.", rule="current_revision")
+    refusal = rules.reviewer_refusal(assignment.reviewer, locked)
+    if refusal is not None:
+        raise ReviewRefused(refusal.message, rule=refusal.rule)
+    return cycle
+
+
+def _sign(locked: Article, cycle: ReviewCycle, assignment: ReviewAssignment, *, actor: Any, decision: str,
+          comments: str) -> Review:
+    """The signed Review (name, credentials, meaning and revision hash as of now), the assignment
+    completed, and the `review.sign` audit event."""
+    member, revision, now = assignment.reviewer, locked.current_revision, timezone.now()
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                cycle=cycle, assignment=assignment, article=locked, revision=revision, reviewer=member,
+                decision=decision, comments=comments,
+                signed_name=member.printed_name, signed_credentials=member.credentials,
+                signed_specialties=[s.name for s in member.specialties.all()],
+                signed_username=actor.get_username(), signed_at=now,
+                meaning=Review.MEANINGS[decision], revision_hash=revision.content_hash,
+            )
+    except IntegrityError as exc:
+        raise ReviewRefused("You have already signed a decision in this review.", rule="one_decision") from exc
+    assignment.status = ReviewAssignment.Status.COMPLETED
+    assignment.completed_at = now
+    assignment.save(update_fields=["status", "completed_at"])
+    audit.record(action="review.sign", obj=review, actor=actor, article=locked,
+                 data={"decision": decision, "meaning": review.meaning, "signed_name": review.signed_name,
+                       "credentials": review.signed_credentials, "revision_hash": review.revision_hash},
+                 reason=comments)
     return review
