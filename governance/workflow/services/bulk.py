@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import Case, DateField, Value, When
 from django.utils import timezone
 
 from articles.models import Article, PublishedSnapshot, RiskTier
@@ -328,3 +329,18 @@ def _unlink_withdrawn(articles: list[tuple[int, str]]) -> None:
     for pk, slug in articles:
         if pk in linked:
             snapshots.relink(Article(pk=pk, slug=slug), None)
+
+
+def review_dates_set(to_date: dict[int, dt.date], *, live_snapshot: dict[int, int],
+                     events: Iterable[audit.PendingEvent], actor: Any) -> int:
+    """Move the review dates of many live articles (id: new `next_review_due`) in one UPDATE, in
+    the caller's transaction (whose lock it relies on), their live snapshots serving the new
+    dates at once (`snapshots.refresh_review_dates`), and append their audit `events` by `actor`.
+    No state changes and no changes-feed event or webhook (the approved text did not change).
+    Returns the number of articles updated."""
+    updated = Article.objects.filter(rows.any_of("pk", to_date)).update(
+        next_review_due=Case(*[When(pk=pk, then=Value(day)) for pk, day in to_date.items()],
+                             output_field=DateField()))
+    snapshots.refresh_review_dates({live_snapshot[pk]: day for pk, day in to_date.items() if pk in live_snapshot})
+    audit.record_many(events, actor=actor)
+    return updated

@@ -93,6 +93,23 @@ def _same_unidentified_reference(fields: dict[str, Any]) -> Reference | None:
 
 def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
     """Validate content and resolve its references; raise ContentInvalid with field errors."""
+    errors = _text_errors(data)
+    resolved = _resolve_references(data.references, article, errors)
+    keys = [key for key, _, _ in resolved]
+    check = content.check_citations([data.body_markdown, *(v.body_markdown for v in data.variants)], keys)
+    for key in check.unresolved:
+        errors.setdefault("body_markdown", []).append(f"Cited key '{key}' matches no reference; add it or fix the marker.")
+    for key in check.uncited:
+        errors.setdefault("references", []).append(f"Reference '{key}' is never cited in the body.")
+    if errors:
+        raise ContentInvalid(errors)
+
+    digest = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f) for k, _, f in resolved])
+    return _Prepared(data, resolved, check.numbers, digest)
+
+
+def _text_errors(data: ArticleContent) -> dict[str, list[str]]:
+    """Field errors of the title, body, origin and audience versions."""
     errors: dict[str, list[str]] = {}
     if not data.title.strip():
         errors["title"] = ["A title is required."]
@@ -116,15 +133,22 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
             errors[f"variants[{i}].body_markdown"] = ["The variant's body is empty."]
         elif len(variant.body_markdown) > limit:
             errors[f"variants[{i}].body_markdown"] = [f"The body is longer than {limit:,} characters."]
+    return errors
 
-    resolved: list[tuple[str, Reference | None, dict[str, Any]]] = []
-    keys: list[str] = []
+
+def _resolve_references(references: list[dict[str, Any]], article: Article | None,
+                        errors: dict[str, list[str]]) -> list[tuple[str, Reference | None, dict[str, Any]]]:
+    """Each given reference as (key, the shared row it is, if any, its fields), its field errors
+    added to `errors`: one shared row per DOI (ignoring case), PMID or identical unidentified
+    reference."""
     most = settings.IMPRIMATUR_MAX_REFERENCES_PER_REVISION
-    if len(data.references) > most:
+    if len(references) > most:
         # Each reference costs look-ups below: refused before any of them is made.
         raise ContentInvalid({**errors, "references": [
-            f"The revision lists {len(data.references):,} references; the limit is {most:,}."]})
-    for i, raw in enumerate(data.references):
+            f"The revision lists {len(references):,} references; the limit is {most:,}."]})
+    resolved: list[tuple[str, Reference | None, dict[str, Any]]] = []
+    keys: list[str] = []
+    for i, raw in enumerate(references):
         fields = _clean_reference(i, raw, errors)
         key = str(raw.get("key") or "").strip() or (fields["doi"] or (f"pmid:{fields['pmid']}" if fields["pmid"] else ""))
         key = content.canonical_key(key)  # as the body's markers are read: {braces} dropped, DOI keys lower-case
@@ -148,17 +172,7 @@ def _prepare(data: ArticleContent, article: Article | None = None) -> _Prepared:
     identities = [ref.pk if ref else (f.get("doi"), f.get("pmid"), f.get("title")) for _, ref, f in resolved]
     if len(set(identities)) != len(identities):
         errors.setdefault("references", []).append("The same reference is listed twice under different keys.")
-
-    check = content.check_citations([data.body_markdown, *(v.body_markdown for v in data.variants)], keys)
-    for key in check.unresolved:
-        errors.setdefault("body_markdown", []).append(f"Cited key '{key}' matches no reference; add it or fix the marker.")
-    for key in check.uncited:
-        errors.setdefault("references", []).append(f"Reference '{key}' is never cited in the body.")
-    if errors:
-        raise ContentInvalid(errors)
-
-    digest = revision_hash(data, [reference_hash_entry(k, check.numbers[k], f) for k, _, f in resolved])
-    return _Prepared(data, resolved, check.numbers, digest)
+    return resolved
 
 
 def reference_hash_entry(key: str, number: int, fields: dict[str, Any]) -> dict[str, Any]:
