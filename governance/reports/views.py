@@ -1,7 +1,7 @@
 """The managing editor's reports (/editor/reports/) and the audit dossier downloads of the editor UI.
 
 Views stay thin: numbers come from `governance.reports.tables`, the dossier from `governance.reports.dossier`,
-the one write (spreading review dates) from `governance.workflow.services_reports`; permission questions
+the one write (spreading review dates) from `governance.reports.spread`; permission questions
 go to `governance.workflow.policies`.
 """
 
@@ -24,9 +24,9 @@ from django.views.decorators.http import require_http_methods
 from articles.models import RiskTier
 from governance.reports import dossier, exports
 from governance.reports import tables as reports
+from governance.reports.spread import review_dates_spread
 from governance.workflow import policies
 from governance.workflow.exceptions import GovernanceError
-from governance.workflow.services_reports import review_dates_spread
 
 EDITOR_BASE_CANDIDATES = ["articles/editor/base_editor.html"]
 LIST_LIMIT = 1000

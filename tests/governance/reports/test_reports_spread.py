@@ -21,8 +21,8 @@ from openpyxl import load_workbook
 from articles.models import Article
 from governance.models import AuditEvent, EditorialPolicy
 from governance.reports import tables as reports
+from governance.reports.spread import review_dates_spread
 from governance.workflow.exceptions import ContentInvalid, NotPermitted
-from governance.workflow.services_reports import review_dates_spread
 from tests.governance.reports.test_reports import NOW, TODAY, editorial_policy, live_article
 
 pytestmark = pytest.mark.django_db

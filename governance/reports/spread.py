@@ -1,4 +1,5 @@
-"""Writes behind the managing editor's reports: applying a confirmed review-date spread."""
+"""Applying a confirmed review-date spread: the plan recomputed from the locked rows (this report's), the
+moves written by the workflow's set-based form (`services.bulk.review_dates_set`)."""
 
 from __future__ import annotations
 
