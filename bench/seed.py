@@ -368,20 +368,11 @@ class _Rows:
 
 
 def _allocate_ids(model: Any, n: int) -> list[int]:
-    """Primary keys for `n` new rows, taken from the table's sequence (PostgreSQL) or after the
-    current maximum (SQLite, whose writers are serialized anyway)."""
-    from django.db import connection
-    from django.db.models import Max
+    """Primary keys for `n` new rows (the workflow's own allocator: the table's sequence on
+    PostgreSQL, after the current maximum on SQLite)."""
+    from governance.workflow import rows
 
-    if n == 0:
-        return []
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [model._meta.db_table, model._meta.pk.column, n])
-            return [row[0] for row in cursor.fetchall()]
-    start = (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-    return list(range(start, start + n))
+    return rows.allocate_ids(model, n)
 
 
 class _Audit:
