@@ -1,6 +1,6 @@
 """Forms of the editor UI. They check the shape of the input (a DOI looks like a DOI, a year is a
 year); the content rules (every citation resolves, every reference is cited) are the services'
-(`governance.workflow.services._prepare`), whose field errors `apply_content_errors` puts back on these forms."""
+(`governance.workflow.services.content._prepare`), whose field errors `apply_content_errors` puts back on these forms."""
 
 from __future__ import annotations
 

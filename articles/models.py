@@ -113,14 +113,6 @@ class Reference(models.Model):
     def retracted(self) -> bool:
         return self.retraction_status == self.RetractionStatus.RETRACTED
 
-    @property
-    def default_key(self) -> str:
-        if self.doi:
-            return self.doi
-        if self.pmid:
-            return f"pmid:{self.pmid}"
-        return f"ref{self.pk}"
-
     def reviewed_citations(self) -> models.QuerySet[Citation]:
         """Citations of this reference by revisions handed over for review: submitted (the working
         revision of an article past draft), reviewed (a review cycle or a signature) or published.

@@ -157,8 +157,10 @@ def drive(writer, chief, board):
         article = services.article_publish(article=article, actor=chief)
         if state == "published":
             return article
-        if state == "review_due":
-            return services.article_flag_review_due(article=article, reason="review interval elapsed")
+        if state == "review_due":  # as the review date's sweep flags it (its approvers asked to re-review)
+            services.bulk.flag_articles([article.pk], reason="review interval elapsed")
+            article.refresh_from_db()
+            return article
         raise ValueError(f"drive() cannot reach {state!r}; known: {order}")
 
     return to

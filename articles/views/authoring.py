@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
@@ -58,19 +57,11 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
                     messages.success(request, gettext("Draft “%(title)s” created (revision 1).") % {"title": article.title})
                 else:
                     before = article.current_revision_id
-                    related = list(data["related"])
-                    relinks = {a.pk for a in related} != set(article.related.values_list("pk", flat=True))
-                    # One transaction for both services: a refused link leaves the text unsaved too,
-                    # and the form comes back with everything typed.
-                    with transaction.atomic():
-                        edited = services.article_edit(
-                            article=article, actor=request.user, content=article_content,
-                            change_note=data["change_note"], is_major_change=data["is_major_change"],
-                            base_revision_id=data.get("base_revision"))
-                        if relinks:
-                            edited = services.article_set_related(article=edited, actor=request.user,
-                                                                  related=related)
-                    article = edited
+                    # A refused link leaves the text unsaved too, and the form comes back with everything typed.
+                    article, relinks = services.article_edit_with_related(
+                        article=article, actor=request.user, content=article_content, related=list(data["related"]),
+                        change_note=data["change_note"], is_major_change=data["is_major_change"],
+                        base_revision_id=data.get("base_revision"))
                     if article.current_revision_id != before:
                         messages.success(request, gettext("Saved as revision %(number)s.") % {
                             "number": article.current_revision.number})

@@ -109,10 +109,9 @@ class RevisionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     content_hash = serializers.CharField()
     content_hash_check = serializers.ChoiceField(
-        choices=["verified", "verified_legacy", "mismatch"],
+        choices=["verified", "mismatch"],
         help_text="The revision's stored text, audience versions and citations (as it cited them) re-hashed and "
-                  "compared with `content_hash`, which signatures bind to: `verified`; `verified_legacy` under the "
-                  "narrower reference hash of revisions written before 2026-12; `mismatch` otherwise.")
+                  "compared with `content_hash`, which signatures bind to: `verified`, or `mismatch`.")
     title = serializers.CharField()
     origin = serializers.CharField()
     change_note = serializers.CharField(allow_blank=True)
