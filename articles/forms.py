@@ -1,19 +1,20 @@
 """Forms of the editor UI. They check the shape of the input (a DOI looks like a DOI, a year is a
 year); the content rules (every citation resolves, every reference is cited) are the services'
-(`governance.workflow.services._prepare`), whose field errors `apply_content_errors` puts back on these forms."""
+(`governance.workflow.services.content._prepare`), whose field errors `apply_content_errors` puts back on these forms."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-import rispy
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.text import slugify
 
+from articles import bibliography, passages
+from articles.bibliography import TEXT_DETAILS, max_length
 from articles.models import (
     PMID_PATTERN,
     RESERVED_SLUGS,
@@ -43,15 +44,6 @@ def free_slug(base: str) -> str:
     return slug
 
 # RIS type tags → our reference kinds (PubMed exports JOUR; Zotero/EndNote use the rest).
-RIS_KINDS = {
-    "JOUR": Reference.Kind.RESEARCH, "JFULL": Reference.Kind.RESEARCH, "EJOUR": Reference.Kind.RESEARCH,
-    "BOOK": Reference.Kind.TEXTBOOK, "CHAP": Reference.Kind.TEXTBOOK, "EBOOK": Reference.Kind.TEXTBOOK,
-    "RPRT": Reference.Kind.GUIDELINE, "STAND": Reference.Kind.GUIDELINE, "GOVDOC": Reference.Kind.REGULATORY,
-    "LEGAL": Reference.Kind.REGULATORY, "STAT": Reference.Kind.REGULATORY, "ELEC": Reference.Kind.WEBSITE,
-    "WEB": Reference.Kind.WEBSITE, "CASE": Reference.Kind.CASE_REPORT,
-}
-
-
 class MarkdownField(forms.CharField):
     """A Markdown text as typed: not stripped (a body's trailing newline is part of its content,
     so an article re-saved unchanged matches its revision and makes no new one), with the CRLF
@@ -92,8 +84,9 @@ class ArticleForm(forms.Form):
     is_major_change = forms.TypedChoiceField(
         label="Kind of change", choices=[("false", "Minor (wording, typos)"), ("true", "Major (medical content)")],
         coerce=lambda value: value == "true", initial="false", widget=forms.RadioSelect)
-    ris_file = forms.FileField(label="Import references from a RIS file", required=False,
-                               help_text="Exported from PubMed, Zotero or EndNote (.ris).")
+    ris_file = forms.FileField(label="Import references from a file", required=False,
+                               help_text="RIS (.ris), BibTeX (.bib), CSL-JSON (.json, from Zotero or Mendeley) or "
+                                         "PubMed's MEDLINE (.nbib): exported from PubMed, Zotero, Mendeley or EndNote.")
 
     def __init__(self, *args: Any, creating: bool = True, article: Article | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -179,6 +172,20 @@ class ReferenceForm(forms.Form):
     pmid = forms.CharField(label="PMID", max_length=12, required=False)
     pmcid = forms.CharField(label="PMCID", max_length=16, required=False)
     url = forms.URLField(label="URL", max_length=1000, required=False, assume_scheme="https")
+    volume = forms.CharField(max_length=max_length("volume"), required=False)
+    issue = forms.CharField(max_length=max_length("issue"), required=False)
+    pages = forms.CharField(label="Pages or article number", max_length=max_length("pages"), required=False)
+    edition = forms.CharField(max_length=max_length("edition"), required=False)
+    publisher = forms.CharField(max_length=max_length("publisher"), required=False)
+    place = forms.CharField(label="Place of publication", max_length=max_length("place"), required=False)
+    issuing_body = forms.CharField(label="Issuing body", max_length=max_length("issuing_body"), required=False,
+                                   help_text="The organisation that issued a guideline.")
+    version = forms.CharField(max_length=max_length("version"), required=False)
+    accessed = forms.DateField(label="Accessed on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    passages = forms.CharField(
+        label="Supporting passages", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The source's words that support the claim, one per line, with where they are: "
+                  "p. 12 | the quoted words. Reviewers see them beside the claim.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -229,6 +236,8 @@ class ReferenceForm(forms.Form):
             "container": data.get("container") or "", "year": data.get("year"),
             "doi": data.get("doi") or None, "pmid": data.get("pmid") or None, "pmcid": data.get("pmcid") or "",
             "url": data.get("url") or "",
+            **{name: data.get(name) or "" for name in TEXT_DETAILS}, "accessed": data.get("accessed"),
+            "passages": passages.parse_lines(data.get("passages") or ""),
         }
 
     def library_match(self) -> Reference | None:
@@ -250,11 +259,10 @@ class BaseReferenceFormSet(forms.BaseFormSet):
             ref = form.as_reference()
             if ref is None:
                 continue
-            for name, value in (("key", ref["key"]), ("doi", ref["doi"]), ("pmid", ref["pmid"])):
-                if not value:
-                    continue
+            keys = {("key", ref["key"])} if ref["key"] else set()
+            for name, value in sorted(keys | bibliography.duplicate_keys(ref)):
                 if (name, value) in seen:
-                    what = "key" if name == "key" else name.upper()
+                    what = {"key": "key", "title": "title, year and first author"}.get(name, name.upper())
                     form.add_error(name, f"Reference {seen[(name, value)]} already has this {what}: remove one of the two.")
                 else:
                     seen[(name, value)] = number
@@ -276,58 +284,8 @@ ReferenceFormSet = forms.formset_factory(ReferenceForm, formset=BaseReferenceFor
 
 def reference_initial(references: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**ref, "authors": _authors_text(ref.get("authors") or []), "doi": ref.get("doi") or "",
-             "pmid": ref.get("pmid") or ""} for ref in references]
-
-
-def parse_ris(upload: Any) -> list[dict[str, Any]]:
-    """References from a RIS export, as initial data for reference forms. Raises ValidationError
-    with a readable message when the file is not RIS."""
-    raw = upload.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    try:
-        entries = rispy.loads(text)
-    except Exception as exc:  # rispy raises bare IOError/ValueError subclasses on malformed input
-        raise ValidationError(f"This file is not a RIS export we can read ({exc}).") from exc
-    if not entries:
-        raise ValidationError("The RIS file holds no references (each should start with a TY tag).")
-    refs = []
-    for entry in entries:
-        doi = normalize_doi(entry.get("doi") or "")
-        pmid = ""
-        for candidate in (entry.get("accession_number"), entry.get("id")):
-            if candidate and re.fullmatch(PMID_PATTERN, str(candidate).strip()):
-                pmid = str(candidate).strip()
-                break
-        year = None
-        for value in (entry.get("year"), entry.get("publication_year"), entry.get("date")):
-            match = re.search(r"(1[6-9]|20)\d\d", str(value or ""))
-            if match:
-                year = int(match.group(0))
-                break
-        authors = [a.replace(",", "").strip() for a in (entry.get("authors") or entry.get("first_authors") or [])]
-        refs.append({
-            "key": "", "kind": RIS_KINDS.get(entry.get("type_of_reference", ""), Reference.Kind.OTHER),
-            "title": entry.get("title") or entry.get("primary_title") or "",
-            "authors": "\n".join(_short_name(a) for a in authors),
-            "container": entry.get("journal_name") or entry.get("secondary_title") or entry.get("publisher") or "",
-            "year": year, "doi": doi, "pmid": pmid, "pmcid": "",
-            "url": (entry.get("urls") or [""])[0] if not doi else "",
-        })
-    return refs
-
-
-def _short_name(author: str) -> str:
-    """'Smith John A' or 'Smith J A' → 'Smith JA' (AMA style), an organisation unchanged."""
-    parts = author.split()
-    if len(parts) < 2 or not all(p[:1].isupper() for p in parts):
-        return author
-    family, given = parts[0], parts[1:]
-    if len(given) > 3:
-        return author
-    return f"{family} {''.join(g[0] for g in given)}"
+             "pmid": ref.get("pmid") or "", "passages": passages.as_lines(ref.get("passages") or [])}
+            for ref in references]
 
 
 def content_from_forms(form: ArticleForm, formset: BaseReferenceFormSet) -> tuple[ArticleContent, list[int]]:

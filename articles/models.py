@@ -80,6 +80,20 @@ class Reference(models.Model):
     pmid = models.CharField("PMID", max_length=12, null=True, blank=True, unique=True, validators=[validate_pmid])
     pmcid = models.CharField("PMCID", max_length=16, blank=True, validators=[validate_pmcid])
     url = models.URLField(max_length=1000, blank=True)
+    # The details the AMA style needs beyond the core (see DETAIL_FIELDS): a journal article's
+    # volume, issue and pages (or article number), a book's edition, publisher and place, a
+    # guideline's issuing body, a web page's version and the date it was read.
+    volume = models.CharField(max_length=40, blank=True)
+    issue = models.CharField(max_length=40, blank=True)
+    pages = models.CharField("pages or article number", max_length=60, blank=True,
+                             help_text="1100-1110, or an article number such as e2034577.")
+    edition = models.CharField(max_length=40, blank=True, help_text="As AMA writes it: 2nd, 3rd, rev.")
+    publisher = models.CharField(max_length=500, blank=True)
+    place = models.CharField("place of publication", max_length=200, blank=True)
+    issuing_body = models.CharField("issuing body", max_length=500, blank=True,
+                                    help_text="The organisation that issued a guideline or report.")
+    version = models.CharField(max_length=60, blank=True, help_text="A guideline's or web page's version or update.")
+    accessed = models.DateField("accessed on", null=True, blank=True, help_text="When a web page was read.")
     retraction_status = models.CharField(
         max_length=24, choices=RetractionStatus.choices, default=RetractionStatus.NONE, db_index=True
     )
@@ -100,14 +114,6 @@ class Reference(models.Model):
     @property
     def retracted(self) -> bool:
         return self.retraction_status == self.RetractionStatus.RETRACTED
-
-    @property
-    def default_key(self) -> str:
-        if self.doi:
-            return self.doi
-        if self.pmid:
-            return f"pmid:{self.pmid}"
-        return f"ref{self.pk}"
 
     def reviewed_citations(self) -> models.QuerySet[Citation]:
         """Citations of this reference by revisions handed over for review: submitted (the working
@@ -421,7 +427,13 @@ class AudienceVariant(RevisionPart):
         return f"{self.revision} [{self.audience}]"
 
 
-BIBLIOGRAPHIC_FIELDS = ("kind", "title", "authors", "container", "year", "doi", "pmid", "pmcid", "url")
+# The one list of a reference's bibliographic fields: what the editor form, the editorial API,
+# the admin, the importers and exporters carry, what a citation freezes and the revision hash
+# covers. DETAIL_FIELDS came later (2027-01): a revision or citation written before them has none,
+# and they enter the hash only when filled, so earlier revisions keep their signed hashes.
+CORE_FIELDS = ("kind", "title", "authors", "container", "year", "doi", "pmid", "pmcid", "url")
+DETAIL_FIELDS = ("volume", "issue", "pages", "edition", "publisher", "place", "issuing_body", "version", "accessed")
+BIBLIOGRAPHIC_FIELDS = CORE_FIELDS + DETAIL_FIELDS
 
 
 class CitedReference:
@@ -437,6 +449,10 @@ class CitedReference:
             raise AttributeError(name)
         if name in BIBLIOGRAPHIC_FIELDS and name in self._cited:
             return self._cited[name]
+        if name in DETAIL_FIELDS and self._cited:
+            # Frozen before the detail fields existed: the revision cited none of them (the shared
+            # row may have been completed since, which this revision's reviewers never read).
+            return None if name == "accessed" else ""
         return getattr(self._reference, name)
 
     def get_kind_display(self) -> str:
@@ -461,6 +477,11 @@ class Citation(RevisionPart):
         help_text="The reference's bibliographic fields (kind, title, authors, container, year, DOI, PMID, PMCID, "
                   "URL) as this revision cited them, frozen when the revision was written.")
 
+    passages = models.JSONField(
+        default=list, blank=True,
+        help_text='The passages of the source that support the text\'s claims: [{"locator": "p. 12", "quote": "…"}]. '
+                  "Part of the revision and its hash (when any).")
+
     class Meta:
         ordering = ["revision", "number"]
         constraints = [
@@ -481,6 +502,8 @@ class Citation(RevisionPart):
         """What `cited` holds for `reference` as it is now (JSON: authors a list)."""
         fields = {name: getattr(reference, name) for name in BIBLIOGRAPHIC_FIELDS}
         fields["authors"] = list(fields["authors"] or [])
+        if fields["accessed"] is not None:
+            fields["accessed"] = fields["accessed"].isoformat()
         return fields
 
 

@@ -87,7 +87,7 @@ class ProfileFacts:
 
 def board_profile_facts(member: BoardMember) -> ProfileFacts:
     """When someone other than the member last verified their credentials (licence, post-nominals,
-    specialties: governance.workflow.credentials), in the site's time zone. No query."""
+    specialties: governance.workflow.services.credentials), in the site's time zone. No query."""
     at = member.credentials_verified_at
     return ProfileFacts(timezone.localdate(at) if at is not None else None)
 

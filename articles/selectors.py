@@ -200,7 +200,6 @@ def dashboard(user: Any, *, today: dt.date | None = None) -> Dashboard:
 
 TRANSITION_ORDER = ("submit", "start_review", "request_changes", "publish", "schedule", "request_re_review", "revise",
                     "withdraw", "archive")
-REASON_REQUIRED = {"withdraw", "request_re_review"}
 REASON_SUGGESTED = {"request_changes", "revise", "archive"}
 
 
@@ -216,16 +215,13 @@ class TransitionOption:
 
     @property
     def ready(self) -> bool:
-        return all(item.ok for item in self.checklist if item.rule not in _CONTEXT_RULE_NAMES)
-
-
-_CONTEXT_RULE_NAMES = {"publish_at_in_future", "reason_required", "reason_required_to_void",
-                       "reason_required_to_archive_live"}
+        """Every rule about the article is met (what the form asks for aside)."""
+        return all(item.ok for item in self.checklist if not rules.is_context_rule(item.rule))
 
 
 def transition_options(user: Any, article: Article) -> list[TransitionOption]:
     """The transitions `user` may run from the article's state (the policy decides), each with the
-    checklist of its rules, met or not."""
+    checklist of its rules, met or not, and what it asks for (`rules.checklist_before`)."""
     field_ = Article._meta.get_field("state")
     by_name = {}
     for transition in field_.get_all_transitions(Article):
@@ -241,22 +237,14 @@ def transition_options(user: Any, article: Article) -> list[TransitionOption]:
         transition = by_name.get(name)
         if transition is None or not policies.may_transition(user, name, article):
             continue
-        if name == "withdraw" and article.live_snapshot_id is None:
+        if name == "withdraw" and not rules.has_live_text(article, {}).ok:
             continue  # nothing is live: withdrawing cannot apply (archive retires a never-published article)
-        checklist = [item for item in rules.checklist(article, name) if item.rule not in _CONTEXT_RULE_NAMES]
-        needs_reason = name in REASON_REQUIRED or (
-            name == "revise" and article.state in (ArticleState.APPROVED, ArticleState.SCHEDULED)) or (
-            name == "archive" and article.live_snapshot_id is not None)  # it takes the live text down
-        if needs_reason:
-            checklist.append(rules.RuleResult("reason_required", False, "This step needs a reason.",
-                                              "Say why in the reason field; it is kept in the audit trail."))
-        if name == "schedule":
-            checklist.append(rules.RuleResult("publish_at_in_future", False, "Needs a publication time.",
-                                              "Pick a date and time in the future."))
+        asked = rules.asks(article, name)
         options.append(TransitionOption(
             name=name, label=transition.custom.get("label", name.replace("_", " ").capitalize()),
-            target=ArticleState(transition.target).label, checklist=checklist, needs_reason=needs_reason,
-            suggests_reason=name in REASON_SUGGESTED, needs_publish_at=name == "schedule",
+            target=ArticleState(transition.target).label, checklist=rules.checklist_before(article, name),
+            needs_reason="reason" in asked, suggests_reason=name in REASON_SUGGESTED,
+            needs_publish_at="publish_at" in asked,
         ))
     return options
 

@@ -5,11 +5,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from articles import public_views
+from articles import public_views, reference_exports, reference_fill
 from articles.feeds import ReviewedArticlesFeed
 from articles.figures import views as figure_views
 from articles.sitemaps import SITEMAPS
 from articles.views import article_page, authoring, editor, policy
+from articles.views.editor import editor_required
 
 app_name = "articles"
 
@@ -21,10 +22,16 @@ urlpatterns = [
     path("editor/articles/new/", authoring.article_create, name="create"),
     path("editor/preview/", authoring.preview, name="preview"),
     path("editor/references/check/", authoring.reference_check, name="reference_check"),
+    path("editor/references/fill/<int:index>/", editor_required(reference_fill.reference_fill),
+         name="reference_fill"),
     path("editor/articles/<slug:slug>/", editor.article_detail, name="detail"),
     path("editor/articles/<slug:slug>/edit/", authoring.article_edit, name="edit"),
     path("editor/articles/<slug:slug>/figures/", figure_views.editor_figures, name="figures"),
     path("editor/articles/<slug:slug>/revisions/", editor.revisions, name="revisions"),
+    path("editor/articles/<slug:slug>/references.ris", editor_required(reference_exports.references_ris),
+         name="references_ris"),
+    path("editor/articles/<slug:slug>/references.json",
+         editor_required(reference_exports.references_csl_json), name="references_csl_json"),
     path("editor/articles/<slug:slug>/preview/", editor.article_preview, name="working_preview"),
     path("editor/articles/<slug:slug>/transitions/<str:name>/", editor.article_transition, name="transition"),
     path("editor/articles/<slug:slug>/assignments/", editor.article_assign, name="assign"),

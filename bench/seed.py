@@ -256,7 +256,7 @@ def ensure_cast() -> Cast:
         if created:
             member.specialties.add(specialty)
         if member.credentials_verified_at is None:  # verified by someone else, as every member is
-            from governance.workflow import credentials
+            from governance.workflow.services import credentials
 
             credentials.credentials_record(actor=chief, member=member, note="Bench board member (fictional).")
         board.append(BoardMember.objects.select_related("user").get(pk=member.pk))
@@ -408,9 +408,8 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
 
     from articles import content, search
     from articles.models import Article, ArticleState, Citation, PublishedSnapshot, Revision, rendered_snapshot
-    from governance.background import bulk
     from governance.models import AuditChainHead, AuditEvent, ChangeEvent
-    from governance.workflow import audit, snapshots
+    from governance.workflow import audit, rows, snapshots
     from reviewers.models import Review, ReviewAssignment, ReviewCycle
 
     S = ArticleState
@@ -429,7 +428,7 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
         today = timezone.localdate(now)
         n = len(indices)
         per = [len(templates[i % len(templates)].reviewers) for i in indices]
-        ids = {m: iter(bulk.allocate_ids(m, k)) for m, k in (
+        ids = {m: iter(rows.allocate_ids(m, k)) for m, k in (
             (Article, n), (Revision, n), (ReviewCycle, n), (PublishedSnapshot, n),
             (ReviewAssignment, sum(per)), (Review, sum(per)))}
         for i in indices:

@@ -142,15 +142,15 @@ def reset_flags() -> int:
     from django.db import connection
 
     from articles.models import Article, ArticleState
-    from governance.background import bulk
+    from governance.workflow import rows
     from reviewers.models import ReviewAssignment
 
     flagged = list(bench_articles().filter(state=ArticleState.REVIEW_DUE).values_list("pk", flat=True))
     if not flagged:
         return 0
-    ReviewAssignment.objects.filter(bulk.any_of("article_id", flagged), status=ReviewAssignment.Status.OPEN).update(
+    ReviewAssignment.objects.filter(rows.any_of("article_id", flagged), status=ReviewAssignment.Status.OPEN).update(
         status=ReviewAssignment.Status.CANCELLED)
-    reset = Article.objects.filter(bulk.any_of("pk", flagged)).update(state=ArticleState.PUBLISHED)
+    reset = Article.objects.filter(rows.any_of("pk", flagged)).update(state=ArticleState.PUBLISHED)
     with connection.cursor() as cursor:
         for model in (Article, ReviewAssignment):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

@@ -354,6 +354,17 @@ IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("IMPRIMATUR_WEBHOOK_MAX_
 # Retraction watch: where `check_reference_integrity` downloads the Retraction Watch CSV from
 # (empty: no download; the task only re-applies what `import_retractions` loaded).
 IMPRIMATUR_RETRACTIONS_URL = os.environ.get("IMPRIMATUR_RETRACTIONS_URL", "")
+# Filling a reference from its DOI (Crossref's REST API) or PMID (NCBI E-utilities): the base URLs
+# (tests point them at a server on 127.0.0.1), the contact address sent in the User-Agent (Crossref's
+# "polite pool" and NCBI's `email`), NCBI's API key when there is one, the seconds one request may
+# take, and how long an answer (a not-found too) is kept in the cache.
+IMPRIMATUR_CROSSREF_URL = os.environ.get("IMPRIMATUR_CROSSREF_URL", "https://api.crossref.org").rstrip("/")
+IMPRIMATUR_PUBMED_URL = os.environ.get(
+    "IMPRIMATUR_PUBMED_URL", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils").rstrip("/")
+IMPRIMATUR_LOOKUP_CONTACT = os.environ.get("IMPRIMATUR_LOOKUP_CONTACT", "imprimatur@localhost")
+IMPRIMATUR_NCBI_API_KEY = os.environ.get("IMPRIMATUR_NCBI_API_KEY", "")
+IMPRIMATUR_LOOKUP_TIMEOUT = env_int("IMPRIMATUR_LOOKUP_TIMEOUT", 5)
+IMPRIMATUR_LOOKUP_CACHE_SECONDS = env_int("IMPRIMATUR_LOOKUP_CACHE_SECONDS", 86400)
 # Bounds on the work one save can cause (each refused as a field error): characters in a body (and
 # in each audience version's), references listed in one revision (each is looked up and hashed).
 IMPRIMATUR_MAX_BODY_CHARS = env_int("IMPRIMATUR_MAX_BODY_CHARS", 200_000)

@@ -23,6 +23,12 @@ class GovernanceConfig(AppConfig):
 
         workflow_gate.install(allowed=rules.transition_allowed, may=policies.may_transition)
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="governance.sync_schedules")
+        # The workflow writes the outbox rows; the background wakes a worker after their commit.
+        from governance.background import notifications, webhooks
+        from governance.workflow import outbox
+
+        outbox.after_commit(outbox.WEBHOOKS, webhooks._kick_delivery)
+        outbox.after_commit(outbox.EMAILS, notifications._kick_emails)
         # The admin's parts register their models on import.
         from governance.admin import (  # noqa: F401
             access,  # signing lockouts, API keys, editorial tokens

@@ -78,7 +78,7 @@ class ConflictEndForm(forms.ModelForm):
         fields: tuple[str, ...] = ()
 
     def clean(self) -> dict[str, Any]:
-        from governance.workflow.conflicts import end_errors
+        from governance.workflow.services.conflicts import end_errors
 
         cleaned = super().clean()
         if cleaned.get("end_on") or (cleaned.get("end_reason") or "").strip():
@@ -134,7 +134,7 @@ class CredentialProposalForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        from governance.workflow.credentials import proposal_errors
+        from governance.workflow.services.credentials import proposal_errors
 
         cleaned = super().clean()
         member = cleaned.get("member") or self.acting_member

@@ -45,7 +45,7 @@ class BoardMember(models.Model):
     joined_on = models.DateField(default=dt.date.today)
     # Who last verified the eligibility facts above (signature name, post-nominals, licence,
     # specialties) and when: they change only through a verification by someone else
-    # (governance.workflow.credentials), so a member never verified is eligible for nothing.
+    # (governance.workflow.services.credentials), so a member never verified is eligible for nothing.
     credentials_verified_at = models.DateTimeField(null=True, blank=True)
     credentials_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                                 on_delete=models.PROTECT, related_name="+")
@@ -190,7 +190,7 @@ class ConflictOfInterest(models.Model):
     ends_on = models.DateField(null=True, blank=True, help_text="Leave empty while the interest continues.")
     declared_at = models.DateTimeField(auto_now_add=True)
     # A declaration is not edited once made: it is ended (from today on, never back-dated) with a
-    # reason, by whom and when (governance.workflow.conflicts.conflict_end); to correct one, end it and
+    # reason, by whom and when (governance.workflow.services.conflicts.conflict_end); to correct one, end it and
     # declare again, so the record stays what it was during each review.
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

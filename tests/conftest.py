@@ -16,6 +16,7 @@ from governance.workflow import services
 from governance.workflow.services import ArticleContent
 from tests import factories
 from tests.factories import PASSWORD
+from tests.lookup_services import lookup_services  # noqa: F401 (a fixture: Crossref and NCBI on 127.0.0.1)
 
 BODY = (
     "## What it is\n\nHeart failure means the heart cannot pump as well as the body needs "
@@ -49,6 +50,14 @@ def _fast_passwords(settings):
     # Pages render {% static %} without a collectstatic manifest (the suite never runs collectstatic).
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_lookups(settings):
+    # No test asks the real Crossref or NCBI: a closed loopback port unless `lookup_services`
+    # points them at its server.
+    settings.IMPRIMATUR_CROSSREF_URL = "http://127.0.0.1:9/crossref"
+    settings.IMPRIMATUR_PUBMED_URL = "http://127.0.0.1:9/eutils"
 
 
 @pytest.fixture
@@ -148,8 +157,10 @@ def drive(writer, chief, board):
         article = services.article_publish(article=article, actor=chief)
         if state == "published":
             return article
-        if state == "review_due":
-            return services.article_flag_review_due(article=article, reason="review interval elapsed")
+        if state == "review_due":  # as the review date's sweep flags it (its approvers asked to re-review)
+            services.bulk.flag_articles([article.pk], reason="review interval elapsed")
+            article.refresh_from_db()
+            return article
         raise ValueError(f"drive() cannot reach {state!r}; known: {order}")
 
     return to

@@ -65,7 +65,7 @@ class BoardMemberFactory(factory.django.DjangoModelFactory):
     licence_number = factory.Sequence(lambda n: f"LIC{n:06d}")
     licence_jurisdiction = "GMC (UK)"
     licence_expires_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=365))
-    # Verified by someone else (as governance.workflow.credentials would): pass credentials_verified_at=None
+    # Verified by someone else (as governance.workflow.services.credentials would): pass credentials_verified_at=None
     # and credentials_verified_by=None for a member nobody verified yet.
     credentials_verified_at = factory.LazyFunction(timezone.now)
     credentials_verified_by = factory.LazyFunction(lambda: User.objects.get_or_create(

@@ -15,6 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from articles import bibliography
 from articles.figures import FigureInput
 from articles.figures.processing import figure_documents
 from articles.models import Article, RiskTier, Topic, iso
@@ -72,6 +73,7 @@ def article_document(article: Article) -> dict[str, Any]:
                 "key": c.key, "number": c.number, "kind": ref.kind, "title": ref.title,
                 "authors": list(ref.authors or []), "container": ref.container, "year": ref.year,
                 "doi": ref.doi, "pmid": ref.pmid, "pmcid": ref.pmcid, "url": ref.url, "retracted": ref.retracted,
+                **bibliography.detail_document(ref), "passages": list(c.passages or []),
             })
         variants = [{"audience": v.audience, "summary": v.summary, "body_markdown": v.body_markdown}
                     for v in revision.variants.all()]

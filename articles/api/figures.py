@@ -1,6 +1,6 @@
 """The editorial API's figures: upload an image into an article (multipart `file`), then show it
 from a revision with PATCH `figures[]` and `![](figure:<slug>)` in the body (see the README's
-"Figures in articles"). Thin: the checks and the audit live in governance.workflow.figures."""
+"Figures in articles"). Thin: the checks and the audit live in governance.workflow.services.figures."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from articles.figures.models import FigureImage
 from articles.figures.processing import figure_url
-from governance.workflow import figures as figure_services
+from governance.workflow.services import figures as figure_services
 
 from .editorial import ERRORS, INVALID, NOT_FOUND, SLUG, EditorialView, _visible_article
 

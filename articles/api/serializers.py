@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from articles.api.reference_fields import ReferenceDetailsInput, ReferenceDetailsOutput
 from articles.models import Article, Audience, Origin, Reference, ReviewReason, ReviewStatus, RiskTier
 from reviewers.models import ReviewAssignment
 
@@ -85,7 +86,7 @@ class ArticlePageSerializer(serializers.Serializer):
     results = ArticleListItemSerializer(many=True)
 
 
-class PublicReferenceSerializer(serializers.Serializer):
+class PublicReferenceSerializer(ReferenceDetailsOutput):
     number = serializers.IntegerField(help_text="The number used in the body, in order of first citation.")
     kind = serializers.ChoiceField(Reference.Kind.values)
     title = serializers.CharField()
@@ -249,7 +250,13 @@ class ChangesQuerySerializer(serializers.Serializer):
 
 # --- editorial input ----------------------------------------------------------------------------
 
-class ReferenceInputSerializer(serializers.Serializer):
+class PassageSerializer(serializers.Serializer):
+    locator = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                                    help_text="Where in the source: p. 12, table 2, section 4.1.")
+    quote = serializers.CharField(max_length=2000, help_text="The source's words that support the claim.")
+
+
+class ReferenceInputSerializer(ReferenceDetailsInput):
     key = serializers.CharField(required=False, allow_blank=True, max_length=255)
     kind = serializers.ChoiceField(Reference.Kind.values, required=False)
     title = serializers.CharField(max_length=1000)
@@ -260,6 +267,8 @@ class ReferenceInputSerializer(serializers.Serializer):
     pmid = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=12)
     pmcid = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=16)
     url = serializers.URLField(required=False, allow_blank=True, allow_null=True, max_length=1000)
+    passages = PassageSerializer(many=True, required=False, max_length=20,
+                                 help_text="Supporting passages of this source (part of the revision).")
 
 
 class VariantInputSerializer(serializers.Serializer):
@@ -331,7 +340,7 @@ class ReviewInputSerializer(serializers.Serializer):
 
 # --- editorial output ---------------------------------------------------------------------------
 
-class EditorialReferenceSerializer(serializers.Serializer):
+class EditorialReferenceSerializer(ReferenceDetailsOutput):
     key = serializers.CharField()
     number = serializers.IntegerField()
     kind = serializers.CharField()
@@ -344,6 +353,7 @@ class EditorialReferenceSerializer(serializers.Serializer):
     pmcid = serializers.CharField(allow_blank=True)
     url = serializers.CharField(allow_blank=True)
     retracted = serializers.BooleanField()
+    passages = PassageSerializer(many=True)
 
 
 class EditorialVariantSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import assignments, editorial, figures, public
+from . import assignments, editorial, figures, public, references
 
 app_name = "api"
 urlpatterns = [
@@ -23,4 +23,5 @@ urlpatterns = [
     path("editorial/articles/<slug:slug>/audit/", editorial.AuditView.as_view(), name="editorial-audit"),
     path("editorial/assignments/", assignments.AssignmentListView.as_view(), name="editorial-assignment-list"),
     path("editorial/assignments/<int:id>/review/", editorial.ReviewCreateView.as_view(), name="editorial-review"),
+    path("editorial/references/lookup/", references.ReferenceLookupView.as_view(), name="editorial-reference-lookup"),
 ]

@@ -22,9 +22,9 @@ from articles.figures.models import FigureImage
 from articles.figures.processing import figure_documents
 from articles.models import Article
 from articles.views.editor import editor_required
-from governance.workflow import figures as figure_services
 from governance.workflow import policies
 from governance.workflow.exceptions import ContentInvalid, GovernanceError
+from governance.workflow.services import figures as figure_services
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 

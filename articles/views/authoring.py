@@ -7,20 +7,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from articles import content
+from articles import bibliography, content, importers, reference_fill
 from articles.citations import format_ama
 from articles.forms import (
     ArticleForm,
     ReferenceFormSet,
     apply_content_errors,
     content_from_forms,
-    parse_ris,
     reference_initial,
 )
 from articles.models import (
@@ -43,7 +41,7 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
         form = ArticleForm(request.POST, request.FILES, creating=creating, article=article)
         formset = ReferenceFormSet(request.POST, prefix="refs")
         action = request.POST.get("action", "save")
-        if action in ("add_reference", "import_ris"):
+        if action in ("add_reference", "import_ris") or action.startswith("fill-"):
             return _rebuild_with_references(request, form, formset, article=article, action=action)
         if form.is_valid() and formset.is_valid():
             article_content, indices = content_from_forms(form, formset)
@@ -59,19 +57,11 @@ def _article_form_page(request: HttpRequest, *, article: Article | None) -> Http
                     messages.success(request, gettext("Draft “%(title)s” created (revision 1).") % {"title": article.title})
                 else:
                     before = article.current_revision_id
-                    related = list(data["related"])
-                    relinks = {a.pk for a in related} != set(article.related.values_list("pk", flat=True))
-                    # One transaction for both services: a refused link leaves the text unsaved too,
-                    # and the form comes back with everything typed.
-                    with transaction.atomic():
-                        edited = services.article_edit(
-                            article=article, actor=request.user, content=article_content,
-                            change_note=data["change_note"], is_major_change=data["is_major_change"],
-                            base_revision_id=data.get("base_revision"))
-                        if relinks:
-                            edited = services.article_set_related(article=edited, actor=request.user,
-                                                                  related=related)
-                    article = edited
+                    # A refused link leaves the text unsaved too, and the form comes back with everything typed.
+                    article, relinks = services.article_edit_with_related(
+                        article=article, actor=request.user, content=article_content, related=list(data["related"]),
+                        change_note=data["change_note"], is_major_change=data["is_major_change"],
+                        base_revision_id=data.get("base_revision"))
                     if article.current_revision_id != before:
                         messages.success(request, gettext("Saved as revision %(number)s.") % {
                             "number": article.current_revision.number})
@@ -116,8 +106,18 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
                              action: str) -> HttpResponse:
     """'Add a reference' and 'Import RIS' re-render the form with more reference rows, keeping
     everything typed so far; nothing is saved."""
-    rows = [{name: f.data.get(f.add_prefix(name), "") for name in f.fields if name != "DELETE"}
-            for f in formset.forms if not f.data.get(f.add_prefix("DELETE"))]
+    fill = int(action.removeprefix("fill-")) if action.removeprefix("fill-").isdigit() else None
+    rows = []
+    for index, f in enumerate(formset.forms):
+        if f.data.get(f.add_prefix("DELETE")):
+            continue
+        row = {name: f.data.get(f.add_prefix(name), "") for name in f.fields if name != "DELETE"}
+        if index == fill:  # "Fill from DOI/PMID" without JavaScript: the row comes back filled, unsaved
+            filled = reference_fill.fill_row(row)
+            row = filled.row
+            {"ok": messages.success, "info": messages.warning}.get(filled.level, messages.error)(
+                request, gettext("Reference %(number)s: %(note)s") % {"number": index + 1, "note": filled.note})
+        rows.append(row)
     rows = [row for row in rows if any(str(row.get(n) or "").strip() for n in ("key", "title", "doi", "pmid", "url"))]
     if action == "import_ris":
         # Through the form's own validation (clean_ris_file holds the size limit), not request.FILES.
@@ -129,7 +129,7 @@ def _rebuild_with_references(request: HttpRequest, form: ArticleForm, formset, *
             messages.error(request, gettext("Choose a .ris file to import first."))
         else:
             try:
-                imported = parse_ris(upload)
+                imported = importers.parse_references(upload)
             except ValidationError as exc:
                 messages.error(request, exc.messages[0])
             else:
@@ -154,22 +154,15 @@ def _posted(request: HttpRequest, field: Any, name: str) -> Any:
 
 
 def _identity(ref: dict[str, Any]) -> set[tuple[str, str]]:
-    """What makes two references the same: DOI, PMID; failing both, title and year."""
-    keys = set()
-    if ref.get("doi"):
-        keys.add(("doi", normalize_doi(str(ref["doi"]))))
-    if str(ref.get("pmid") or "").strip():
-        keys.add(("pmid", str(ref["pmid"]).strip()))
-    if not keys and str(ref.get("title") or "").strip():
-        keys.add(("title", f"{str(ref['title']).strip().casefold()}|{ref.get('year') or ''}"))
-    return keys
+    """What makes two references the same (`bibliography.duplicate_keys`)."""
+    return bibliography.duplicate_keys(ref)
 
 
 def _import_rows(request: HttpRequest, rows: list[dict[str, Any]], imported: list[dict[str, Any]],
                  filename: str) -> None:
     """Append the imported references to `rows`, skipping those already listed on the form and
     those the RIS file itself repeats; say how many of each were skipped."""
-    known = {key for row in rows for key in _identity(row) if key[0] != "title"}
+    known = {key for row in rows for key in _identity(row)}
     in_file: set[tuple[str, str]] = set()
     fresh, listed, repeated = [], 0, 0
     for ref in imported:
@@ -231,12 +224,14 @@ def preview(request: HttpRequest) -> HttpResponse:
     check = content.check_citations(bodies, [r["key"] for r in references if r["key"]])
     by_key = {r["key"]: r for r in references}
     cited = sorted((k for k in check.numbers), key=check.numbers.get)
-    listed = [dict(by_key[k], number=check.numbers[k]) for k in cited]
+    locators = content.cited_locators(bodies)
+    listed = [dict(by_key[k], number=check.numbers[k], locators=locators.get(k, [])) for k in cited]
     for ref, formatted in zip(listed, format_ama(listed), strict=True):
         ref["formatted"] = formatted
         ref["kind_label"] = Reference.Kind(ref["kind"]).label if ref["kind"] in Reference.Kind.values else ref["kind"]
     return render(request, "articles/editor/_preview.html", {
-        "title": request.POST.get("title", ""), "body_html": content.render(body, check.numbers),
+        "title": request.POST.get("title", ""),
+        "body_html": content.render(body, check.numbers, passages={r["key"]: r.get("passages") or [] for r in references}),
         "references": listed, "check": check, "audience": audience,
     })
 

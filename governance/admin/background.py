@@ -33,8 +33,7 @@ class NotificationAdmin(admin.ModelAdmin):
     actions = ("dismiss",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
-        queryset = super().get_queryset(request)
-        return queryset if policies.may_administer(request.user) else queryset.filter(recipient=request.user)
+        return super().get_queryset(request) & policies.visible_notifications(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
@@ -42,7 +41,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if not self.has_module_permission(request):
             return False
-        return obj is None or obj.recipient_id == request.user.pk or policies.may_administer(request.user)
+        return obj is None or policies.may_read_notification(request.user, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -63,7 +62,7 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.action(description="Dismiss the selected notifications")
     def dismiss(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         dismissed = sum(notifications.notification_dismiss(notification=n, actor=request.user)
-                        for n in queryset.filter(recipient=request.user))
+                        for n in queryset if policies.may_dismiss_notification(request.user, n))
         self.message_user(request, f"{dismissed} notification(s) dismissed.", messages.SUCCESS)
 
 

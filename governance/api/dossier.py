@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from articles.api.editorial_auth import EDITORIAL_AUTHENTICATION
+from articles.api.reference_fields import ReferenceDetailsOutput
 from articles.api.serializers import AuditEventSerializer
 from governance.reports import dossier
 from governance.workflow import policies
@@ -72,7 +73,7 @@ class DossierArticleSerializer(serializers.Serializer):
     withdrawn_reason = serializers.CharField(allow_blank=True)
 
 
-class CitedReferenceSerializer(serializers.Serializer):
+class CitedReferenceSerializer(ReferenceDetailsOutput):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     title = serializers.CharField()
@@ -109,10 +110,9 @@ class RevisionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     content_hash = serializers.CharField()
     content_hash_check = serializers.ChoiceField(
-        choices=["verified", "verified_legacy", "mismatch"],
+        choices=["verified", "mismatch"],
         help_text="The revision's stored text, audience versions and citations (as it cited them) re-hashed and "
-                  "compared with `content_hash`, which signatures bind to: `verified`; `verified_legacy` under the "
-                  "narrower reference hash of revisions written before 2026-12; `mismatch` otherwise.")
+                  "compared with `content_hash`, which signatures bind to: `verified`, or `mismatch`.")
     title = serializers.CharField()
     origin = serializers.CharField()
     change_note = serializers.CharField(allow_blank=True)

@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
-from governance.background.bulk import any_of, any_of_sql
+from governance.workflow.rows import any_of, any_of_sql
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """Notifications: an in-app row for each person told something, and its email copy.
 
-The row is written in the transaction of the change that caused it; the email goes after commit
+The row is written in the transaction of the change that caused it (by the workflow:
+`governance.workflow.outbox.notify`); the email goes after commit
 (`send_pending_emails`, queued on commit and run by the periodic sweep). Each email is claimed
 with a conditional UPDATE before sending (its lease is the claim token) and marked sent after only
 if the claim is still held, with no send started when the lease is about to run out, so two
@@ -11,23 +12,26 @@ server is talked to.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 
-from governance.background import bulk, claims
+from governance.background import claims
 from governance.models import Notification
-from governance.workflow import policies
+from governance.workflow import policies, rows
 from governance.workflow.exceptions import NotPermitted
+from governance.workflow.outbox import (  # noqa: F401  (written by the workflow: re-exported for the jobs)
+    NOTIFY_FIELDS,
+    admin_change_url,
+    editor_article_url,
+    notify,
+    notify_many,
+    notify_rows,
+    review_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,81 +39,7 @@ EMAIL_LEASE = dt.timedelta(minutes=5)
 MAX_EMAIL_ATTEMPTS = 10
 
 
-def managing_editors() -> QuerySet:
-    """Everyone who acts as managing editor (the group, or a superuser), active only."""
-    User = get_user_model()
-    return (User.objects.filter(Q(groups__name=policies.MANAGING_EDITORS) | Q(is_superuser=True), is_active=True)
-            .distinct().order_by("pk"))
-
-
-# --- links: every notification opens the exact item it is about, for its recipient --------------
-
-@functools.cache
-def _review_path() -> tuple[str, str]:
-    # reverse() costs ~90 µs: the background jobs write a link per row (100,000 re-review
-    # requests in one sweep), so the path is reversed once and the id put in its place.
-    head, _, tail = reverse("admin:reviewers_reviewassignment_change", args=[987654321]).partition("987654321")
-    return head, tail
-
-
-def review_url(assignment_id: int) -> str:
-    """A board member's review of one assignment (the admin's review page, where they sign)."""
-    head, tail = _review_path()
-    return f"{settings.SITE_URL}{head}{assignment_id}{tail}"
-
-
-def admin_change_url(obj: Any) -> str:
-    """An object's own page in the admin (a credential change to verify, a board profile)."""
-    meta = obj._meta
-    return settings.SITE_URL + reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
-
-
-def editor_article_url(slug: str) -> str:
-    """One article in the editor UI (its state, reviewers, next steps): the managing editor's link."""
-    return settings.SITE_URL + reverse("articles:detail", kwargs={"slug": slug})
-
-
-def notify(*, recipients: Iterable[Any], kind: str, subject: str, body: str, url: str = "", article: Any = None,
-           assignment: Any = None) -> list[Notification]:
-    """Write one notification per recipient (inside the caller's transaction) and send the
-    emails after commit. `url` is the exact item it is about (see `review_url`,
-    `editor_article_url`); the body should end with it, for the email."""
-    return notify_many([
-        Notification(recipient=user, kind=kind, subject=subject[:300], body=body, url=url, article=article,
-                     assignment=assignment)
-        for user in recipients
-    ])
-
-
-def notify_many(notifications: list[Notification]) -> list[Notification]:
-    """Bulk form of `notify`: one INSERT, one email task queued after commit."""
-    if not notifications:
-        return []
-    now = timezone.now()
-    for notification in notifications:
-        notification.created_at = notification.created_at or now
-    created = Notification.objects.bulk_create(notifications, batch_size=1000)
-    transaction.on_commit(_kick_emails)
-    return created
-
-
-NOTIFY_FIELDS = ("recipient_id", "kind", "subject", "body", "url", "article_id", "assignment_id")
-
-
-def notify_rows(rows: Iterable[tuple[int, str, str, str, str, int | None, int | None]]) -> int:
-    """`notify_many` for the background jobs' volumes: rows of (recipient_id, kind, subject, body,
-    url, article_id, assignment_id) written in one statement (COPY on PostgreSQL) with no model
-    instance built; the same rows, and the same single email task queued after commit (the
-    emails then go exactly as for `notify`: claimed in batches by `send_pending_emails`).
-    Returns the number of notifications written."""
-    now = timezone.now()
-    written = bulk.insert_rows(
-        Notification, (*NOTIFY_FIELDS, "created_at", "email_attempts", "email_error"),
-        ((recipient_id, str(kind), subject[:300], body, url, article_id, assignment_id, now, 0, "")
-         for recipient_id, kind, subject, body, url, article_id, assignment_id in rows))
-    if written:
-        transaction.on_commit(_kick_emails)
-    return written
+managing_editors = policies.managing_editors  # who they are is the policy's; kept for the jobs
 
 
 def _kick_emails() -> None:
@@ -150,7 +80,7 @@ def send_emails(notification_ids: list[int]) -> int:
     """Claim these notifications' emails, send them over one connection, mark the ones that
     went (`claims.send_claimed`: at most once, a failed one released with its error for the next
     run). Returns how many went."""
-    batch = list(Notification.objects.filter(bulk.any_of("pk", notification_ids)).select_related("recipient")
+    batch = list(Notification.objects.filter(rows.any_of("pk", notification_ids)).select_related("recipient")
                  .order_by("pk"))
     return len(claims.send_claimed(Notification, batch, key=lambda notification: notification.pk,
                                    columns=EMAIL_COLUMNS, lease=EMAIL_LEASE, send=_send_email))
@@ -169,7 +99,7 @@ def inbox(user: Any) -> QuerySet[Notification]:
 
 def notification_dismiss(*, notification: Notification, actor: Any) -> bool:
     """The recipient dismisses a notification (only their own); True if it was open."""
-    if getattr(actor, "pk", None) != notification.recipient_id:
+    if not policies.may_dismiss_notification(actor, notification):
         raise NotPermitted("Only the recipient dismisses a notification.", rule="own_notification")
     return bool(Notification.objects.filter(pk=notification.pk, dismissed_at__isnull=True)
                 .update(dismissed_at=timezone.now()))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,9 +27,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from articles.models import Article, Citation, Reference, normalize_doi
-from governance.background import bulk, notifications, staleness
+from governance.background import notifications
 from governance.models import Notification, RetractionImport
-from governance.workflow import audit, snapshots
+from governance.workflow import audit, rows, snapshots
+from governance.workflow.services import bulk as bulk_forms
 from reviewers.models import ReviewAssignment
 
 Status = Reference.RetractionStatus
@@ -161,7 +161,7 @@ def describe_reference(reference: Reference) -> str:
     return f"\"{reference.title}\"" + (f" ({ident})" if ident else "")
 
 
-def flag_articles_citing_retracted(*, newly_retracted: Iterable[int] = ()) -> staleness.FlagResult:
+def flag_articles_citing_retracted(*, newly_retracted: Iterable[int] = ()) -> bulk_forms.FlagResult:
     """Move every published article whose live text cites a retracted reference to review_due,
     the reason naming the reference(s). Idempotent: flagged articles are no longer published.
 
@@ -176,14 +176,14 @@ def flag_articles_citing_retracted(*, newly_retracted: Iterable[int] = ()) -> st
     live_revision = {pk: rev for pk, rev in Article.objects.filter(
         state="published", live_snapshot__revision_id__in=list(retracted_by_revision)).values_list(
         "pk", "live_snapshot__revision_id")} if retracted_by_revision else {}
-    result = staleness.FlagResult()
+    result = bulk_forms.FlagResult()
     if live_revision:
         def reason_for(article: Article) -> str:
             return _reason(retracted_by_revision.get(live_revision.get(article.pk), []))
 
         pk = connection.ops.quote_name(Article._meta.pk.column)
-        where, params = bulk.any_of_sql(pk, live_revision)
-        result = staleness.flag_review_due(where, params, reason_for=reason_for)
+        where, params = rows.any_of_sql(pk, live_revision)
+        result = bulk_forms.flag_review_due(where, params, reason_for=reason_for)
     newly_retracted = list(newly_retracted)
     if newly_retracted:
         result.reviewers_told = _tell_review_due(newly_retracted, skip=set(live_revision))
@@ -206,7 +206,7 @@ def _tell_review_due(reference_ids: list[int], *, skip: set[int]) -> int:
     `reference_ids`: an audit event with the reason, and a notification to each reviewer with an
     open assignment on it. A constant number of queries; returns the notifications written."""
     by_revision = _described_by_revision(
-        Citation.objects.filter(bulk.any_of("reference_id", reference_ids),
+        Citation.objects.filter(rows.any_of("reference_id", reference_ids),
                                 revision__snapshots__article__state="review_due")
         .values_list("revision_id", "reference__title", "reference__doi", "reference__pmid").distinct())
     if not by_revision:
@@ -224,7 +224,7 @@ def _tell_review_due(reference_ids: list[int], *, skip: set[int]) -> int:
         # A list, not a lazy queryset: the rows are read before COPY starts (a query issued from
         # inside the COPY's row generator would wait on the same connection for ever).
         reviewers = list(ReviewAssignment.objects.filter(
-            bulk.any_of("article_id", by_pk), status=ReviewAssignment.Status.OPEN, reviewer__is_active=True,
+            rows.any_of("article_id", by_pk), status=ReviewAssignment.Status.OPEN, reviewer__is_active=True,
             reviewer__user__is_active=True).values_list("article_id", "pk", "reviewer__user_id",
                                                         "reviewer__printed_name").order_by("pk"))
         return notifications.notify_rows(_retraction_notes(reviewers, by_pk))
@@ -278,8 +278,3 @@ def check_reference_integrity(*, url: str | None = None) -> dict[str, Any]:
         summary.update(downloaded=True, rows=record.rows, changed=record.changed, flagged=record.articles_flagged)
     summary["flagged_now"] = flag_articles_citing_retracted().flagged
     return summary
-
-
-def notices_from_text(text: str) -> list[Notice]:
-    """Parse CSV text (tests and the admin)."""
-    return list(read_notices(io.StringIO(text)))

@@ -1,265 +1,32 @@
 """Staleness: approved text must not silently go stale.
 
-`flag_stale_articles` moves every published article past its `next_review_due` to `review_due`
-in one set-based UPDATE … RETURNING (so two workers running it at once split the rows between
-them and neither flags an article twice), then writes the consequences set-based: the audit
-events (one chain lock, hashes chained in one pass), the changes feed and the webhook outbox,
-and a re-review request (assignment, audit event, notification) to each board member who
-approved the live text and may still review it. Only the columns needed are read (the UPDATE
-returns them; no model instance is built), rows are built as tuples and written with one COPY
-per table on PostgreSQL (`governance.background.bulk`; bulk_create on SQLite). The number of queries does
-not grow with the number of articles.
+`flag_stale_articles` (daily) selects every published article past its `next_review_due` and runs
+the set-based flag_review_due on them (`services.bulk.flag_review_due`: one UPDATE … RETURNING,
+so two workers running it at once split the rows between them and neither flags an article
+twice, then the consequences set-based: the audit events, the changes feed and the webhook
+outbox, and a re-review request — assignment, audit event, notification — to each board member
+who approved the live text and may still review it). The number of queries does not grow with
+the number of articles.
 
 A policy with `unpublish_grace_days` withdraws the live text that many days after the review fell
-due (`unpublish_past_grace`: set-based too, as `services.article_unpublish_overdue` does it for one
-article: audited, a tombstone in the feed, a `withdrawn` webhook).
+due (`unpublish_past_grace`, through the set-based withdraw, `services.bulk.withdraw`: audited, a
+tombstone in the feed, a `withdrawn` webhook). This module only chooses which articles and why.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from articles.models import Article, ArticleState, PublishedSnapshot, Revision, RiskTier
-from governance.background import bulk, notifications, webhooks
-from governance.models import ChangeEvent, Notification, ReviewPolicy
-from governance.workflow import audit, snapshots
-from reviewers.models import BoardMember, ConflictOfInterest, Review, ReviewAssignment, ReviewCycle
+from articles.models import Article, ArticleState
+from governance.models import Notification, ReviewPolicy
+from governance.workflow.services import bulk
+from governance.workflow.services.bulk import FlagResult, flag_review_due, policy_table
+from reviewers.models import ReviewAssignment
 
 STALE_REASON = "review interval elapsed"
-
-
-@dataclass
-class FlagResult:
-    flagged: list[str] = field(default_factory=list)  # slugs
-    re_review_requests: int = 0
-    unpublished: list[str] = field(default_factory=list)
-    reviewers_told: int = 0  # retraction watch: reviewers told of an article already in review_due
-
-
-# --- policies, resolved in memory (one query for all of them) -----------------------------------
-
-@dataclass(frozen=True)
-class _Policy:
-    assignment_due_days: int = 14
-    unpublish_grace_days: int | None = None
-
-
-def policy_table() -> Callable[[int, str], _Policy]:
-    """Resolve ReviewPolicy like selectors.policy_for, for many articles, with one query."""
-    rows = list(ReviewPolicy.objects.all())
-    by_key = {(p.topic_id, p.risk_tier): p for p in rows}
-
-    def resolve(topic_id: int, risk_tier: str) -> _Policy:
-        policy = by_key.get((topic_id, risk_tier)) or by_key.get((None, risk_tier))
-        if policy is None:
-            return _Policy()
-        return _Policy(policy.assignment_due_days, policy.unpublish_grace_days)
-
-    return resolve
-
-
-# --- the set-based flag -------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class Flagged:
-    """What the consequences of a flag need to know of an article (no model instance is built)."""
-
-    pk: int
-    slug: str
-    title: str
-    topic_id: int
-    risk_tier: str
-    created_by_id: int
-    live_snapshot_id: int | None
-    revision_id: int | None = None
-    content_hash: str = ""
-    published_by_id: int | None = None
-
-    def __str__(self) -> str:  # as str(Article)
-        return self.title
-
-
-_RETURNED = ("id", "slug", "title", "topic_id", "risk_tier", "created_by_id", "live_snapshot_id")
-
-
-def _update_returning(where: str, params: list[Any]) -> list[Flagged]:
-    """UPDATE the articles matching `where` (which must require state = 'published') to
-    review_due, returning what the consequences need of each, in primary-key order. PostgreSQL
-    re-checks the WHERE clause of a row another transaction changed meanwhile, so a concurrent
-    run skips what this one flagged."""
-    q = connection.ops.quote_name
-    table = q(Article._meta.db_table)
-    state = q(Article._meta.get_field("state").column)
-    updated_at = q(Article._meta.get_field("updated_at").column)
-    returned = ", ".join(q(Article._meta.get_field(name).column) for name in _RETURNED)
-    sql = f"UPDATE {table} SET {state} = %s, {updated_at} = %s WHERE {where} RETURNING {returned}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ArticleState.REVIEW_DUE, timezone.now(), *params])
-        return sorted((Flagged(*row) for row in cursor.fetchall()), key=lambda a: a.pk)
-
-
-def flag_review_due(ids_sql: str, params: list[Any], *, reason_for: Callable[[Flagged], str]) -> FlagResult:
-    """Flag the published articles selected by `ids_sql` and write every consequence in bulk,
-    set-based (rows built as tuples, written with COPY on PostgreSQL: see governance.background.bulk).
-    Runs in one transaction; the article rows stay locked until it commits. `reason_for` is
-    given each article as a `Flagged` (pk, slug, title, topic_id, …)."""
-    result = FlagResult()
-    with transaction.atomic():
-        state = connection.ops.quote_name(Article._meta.get_field("state").column)
-        articles = _update_returning(f"{state} = %s AND ({ids_sql})", [ArticleState.PUBLISHED, *params])
-        if not articles:
-            return result
-        live = {pk: rest for pk, *rest in PublishedSnapshot.objects.filter(
-            bulk.any_of("pk", [a.live_snapshot_id for a in articles if a.live_snapshot_id])).values_list(
-            "pk", "revision_id", "revision__content_hash", "published_by_id").order_by()}
-        for article in articles:
-            if article.live_snapshot_id in live:
-                article.revision_id, article.content_hash, article.published_by_id = live[article.live_snapshot_id]
-        reasons = {a.pk: reason_for(a) for a in articles}
-        requests = _re_review_requests(articles)
-        # Generators: each row is built while COPY sends the previous ones.
-        audit.record_many(itertools.chain(_flag_events(articles, reasons), _request_events(requests, reasons)))
-        changes = [(ChangeEvent.Type.REVIEW_DUE, a, a.content_hash if a.live_snapshot_id else "") for a in articles]
-        audit.record_changes(changes)
-        webhooks.enqueue_many(changes)
-        notifications.notify_rows(_request_notes(requests, reasons))
-        result.flagged = [a.slug for a in articles]
-        result.re_review_requests = len(requests)
-    return result
-
-
-def request_re_reviews(articles: list[Flagged], reasons: dict[int, str]) -> int:
-    """Ask the approvers of each article's live text who may still review it to review it again,
-    as the flag does (the assignments in one statement, their `assignment.create` audit events,
-    a notification each), with `reasons[article.pk]`; in the caller's transaction. Returns how
-    many were asked."""
-    requests = _re_review_requests(articles)
-    audit.record_many(_request_events(requests, reasons))
-    notifications.notify_rows(_request_notes(requests, reasons))
-    return len(requests)
-
-
-def flagged(article: Article, snapshot: PublishedSnapshot) -> Flagged:
-    """What the re-review requests need of an article with a live snapshot."""
-    return Flagged(article.pk, article.slug, article.title, article.topic_id, article.risk_tier,
-                   article.created_by_id, snapshot.pk, snapshot.revision_id, snapshot.revision.content_hash,
-                   snapshot.published_by_id)
-
-
-def _flag_events(articles: list[Flagged], reasons: dict[int, str]) -> Iterator[audit.PendingEvent]:
-    label = Article._meta.label_lower
-    for a in articles:
-        # PendingEvent(action, object_type, object_id, object_repr, article_id, article_slug, from_state,
-        # to_state, reason, data)
-        yield audit.PendingEvent("article.flag_review_due", label, str(a.pk), a.title, a.pk, a.slug,
-                                 ArticleState.PUBLISHED.value, ArticleState.REVIEW_DUE.value, reasons[a.pk])
-
-
-# (assignment pk, article, board member id, (user id, printed name, username), due at)
-Request = tuple[int, Flagged, int, tuple[int, str, str], dt.datetime]
-
-
-def _re_review_requests(articles: list[Flagged]) -> list[Request]:
-    """New open assignments for the approvers of each article's live text who may still review
-    it (active, credentials verified, licence valid, no active conflict of interest on the topic,
-    not an author: rules.reviewer_refusal in bulk),
-    written in one statement. A constant number of queries, each reading only the columns it
-    needs."""
-    today = timezone.localdate()
-    now = timezone.now()
-    by_revision = {a.revision_id: a for a in articles if a.live_snapshot_id and a.revision_id}
-    approvals = list(Review.objects.filter(bulk.any_of("revision_id", by_revision),
-                                           decision=Review.Decision.APPROVED, voided_at__isnull=True)
-                     .values_list("revision_id", "reviewer_id"))
-    if not approvals:
-        return []
-    username = f"user__{get_user_model().USERNAME_FIELD}"
-    members = {pk: rest for pk, *rest in BoardMember.objects.filter(pk__in={m for _, m in approvals}).values_list(
-        "pk", "user_id", "is_active", "licence_expires_on", "printed_name", username, "credentials_verified_at")
-        .order_by()}
-    conflicts = set(ConflictOfInterest.objects.filter(member_id__in=list(members),
-                                                      topic_id__in={a.topic_id for a in articles})
-                    .filter(ConflictOfInterest.active_q(today)).values_list("member_id", "topic_id"))
-    article_ids = [a.pk for a in articles]
-    authors: dict[int, set[int]] = {a.pk: {a.created_by_id} for a in articles}
-    # Only whether an approver wrote a revision matters: read just those (article, author) pairs.
-    for article_id, user_id in Revision.objects.filter(
-            bulk.any_of("article_id", article_ids), created_by_id__in={m[0] for m in members.values()}).values_list(
-            "article_id", "created_by_id").order_by():
-        authors[article_id].add(user_id)
-    already_open = set(ReviewAssignment.objects.filter(bulk.any_of("article_id", article_ids),
-                                                       status=ReviewAssignment.Status.OPEN)
-                       .values_list("article_id", "reviewer_id").order_by())
-    resolve = policy_table()
-    fallback_editor = notifications.managing_editors().values_list("pk", flat=True).first()
-
-    picked: list[tuple[Flagged, int, int, dt.datetime]] = []  # (article, member id, assigned by, due at)
-    due_at: dict[tuple[int, str], dt.datetime] = {}
-    for revision_id, member_id in approvals:
-        article = by_revision[revision_id]
-        user_id, is_active, licence_expires_on, _, _, verified_at = members[member_id]
-        if (not is_active or verified_at is None or licence_expires_on < today
-                or (member_id, article.topic_id) in conflicts
-                or user_id in authors[article.pk] or (article.pk, member_id) in already_open):
-            continue
-        already_open.add((article.pk, member_id))
-        key = (article.topic_id, article.risk_tier or RiskTier.STANDARD)
-        if key not in due_at:
-            due_at[key] = now + dt.timedelta(days=resolve(*key).assignment_due_days)
-        # The system asks on behalf of whoever published the live text (else a managing editor).
-        assigned_by = article.published_by_id or fallback_editor or article.created_by_id
-        picked.append((article, member_id, assigned_by, due_at[key]))
-    if not picked:
-        return []
-    ids = bulk.allocate_ids(ReviewAssignment, len(picked))
-    bulk.insert_rows(ReviewAssignment, ("id", "article_id", "reviewer_id", "assigned_by_id", "assigned_at", "due_at",
-                                        "status", "completed_at"),
-                     ((pk, article.pk, member_id, assigned_by, now, due, ReviewAssignment.Status.OPEN.value, None)
-                      for pk, (article, member_id, assigned_by, due) in zip(ids, picked, strict=True)))
-    who = {pk: (user_id, printed_name, user_name) for pk, (user_id, _, _, printed_name, user_name, _) in members.items()}
-    return [(pk, article, member_id, who[member_id], due)
-            for pk, (article, member_id, _, due) in zip(ids, picked, strict=True)]
-
-
-def _request_events(requests: list[Request], reasons: dict[int, str]) -> Iterator[audit.PendingEvent]:
-    """The `assignment.create` audit event of each re-review request (as services.assignment_create
-    writes it, with `system` in its data)."""
-    label = ReviewAssignment._meta.label_lower
-    dates: dict[dt.datetime, tuple[str, str]] = {}
-    data: dict[tuple[int, dt.datetime], bulk.JSONText] = {}  # one text per (reviewer, due date)
-    re_review = {reason: f"re-review requested: {reason}" for reason in set(reasons.values())}
-    for pk, article, member_id, (_, printed_name, user_name), due in requests:
-        if due not in dates:
-            dates[due] = (due.isoformat(), f"{due:%Y-%m-%d}")
-        due_iso, due_day = dates[due]
-        if (member_id, due) not in data:
-            data[member_id, due] = bulk.JSONText(json.dumps({"reviewer": user_name, "due_at": due_iso, "system": True}))
-        yield audit.PendingEvent("assignment.create", label, str(pk), f"{printed_name} → {article.slug} (due {due_day})",
-                                 article.pk, article.slug, "", "", re_review[reasons[article.pk]], data[member_id, due])
-
-
-def _request_notes(requests: list[Request], reasons: dict[int, str]) -> Iterator[tuple[Any, ...]]:
-    """The notification (rows for notifications.notify_rows) of each re-review request."""
-    kind = Notification.Kind.REVIEW_REQUESTED.value
-    dates: dict[dt.datetime, str] = {}
-    for pk, article, _, (user_id, printed_name, _), due in requests:
-        if due not in dates:
-            local = timezone.localdate(due)
-            dates[due] = f"{local.day} {local:%B %Y}"
-        url = notifications.review_url(pk)  # the new assignment's review page
-        yield (user_id, kind, f"Re-review requested: {article.title}",
-               f"Dear {printed_name},\n\nYou approved the live text of \"{article.title}\". It needs "
-               f"re-review: {reasons[article.pk]}.\n\nPlease review it by {dates[due]}. If the text is still "
-               f"accurate you can re-approve it unchanged.\n\n{url}\n", url, article.pk, pk)
 
 
 # --- the jobs -----------------------------------------------------------------------------------
@@ -295,12 +62,9 @@ def refresh_planner_statistics() -> None:
 
 
 def unpublish_past_grace(*, today: dt.date | None = None) -> list[str]:
-    """Withdraw the live text of review_due articles whose policy's grace period ran out, set-based
-    as `services.article_unpublish_overdue` does it one by one: the rows locked and read in one
-    query, one UPDATE per distinct reason (review date and grace), the open cycles closed and open
-    assignments cancelled in one statement each, the `article.withdraw` audit events, the feed's
-    tombstones and the `withdrawn` webhooks in bulk. Only an article some live article links to
-    as related costs more (its links are dropped, `snapshots.relink`). Returns the slugs."""
+    """Withdraw the live text of review_due articles whose policy's grace period ran out (the
+    set-based withdraw, `services.bulk.withdraw`, with the review date and the grace as reason).
+    Returns the slugs."""
     today = today or timezone.localdate()
     resolve = policy_table()
     graces = [p.unpublish_grace_days for p in ReviewPolicy.objects.filter(unpublish_grace_days__isnull=False)]
@@ -318,46 +82,4 @@ def unpublish_past_grace(*, today: dt.date | None = None) -> list[str]:
                        f"of {grace} days ran out")
     if not reasons:
         return []
-    return _withdraw_overdue(reasons)
-
-
-def _withdraw_overdue(reasons: dict[int, str]) -> list[str]:
-    now = timezone.now()
-    with transaction.atomic():
-        # Locked, and re-read under the lock: an article another worker (or an editor) changed
-        # meanwhile is no longer review_due with a live text, and is left alone.
-        locked = list(Article.objects.select_for_update(of=("self",)).filter(
-            bulk.any_of("pk", reasons), state=ArticleState.REVIEW_DUE, live_snapshot__isnull=False)
-            .values_list("pk", "slug", "title", "live_snapshot_id").order_by("pk"))
-        if not locked:
-            return []
-        ids = [pk for pk, *_ in locked]
-        hashes = dict(PublishedSnapshot.objects.filter(bulk.any_of("pk", [snap for *_, snap in locked]))
-                      .values_list("pk", "revision__content_hash").order_by())
-        by_reason: dict[str, list[int]] = {}
-        for pk in ids:
-            by_reason.setdefault(reasons[pk], []).append(pk)
-        for reason, pks in by_reason.items():
-            Article.objects.filter(bulk.any_of("pk", pks)).update(
-                state=ArticleState.WITHDRAWN, withdrawn_reason=reason, withdrawn_at=now, live_snapshot=None,
-                updated_at=now)
-        ReviewCycle.objects.filter(bulk.any_of("article_id", ids), closed_at__isnull=True).update(
-            closed_at=now, outcome=ReviewCycle.Outcome.WITHDRAWN)
-        ReviewAssignment.objects.filter(bulk.any_of("article_id", ids), status=ReviewAssignment.Status.OPEN).update(
-            status=ReviewAssignment.Status.CANCELLED)
-        label = Article._meta.label_lower
-        audit.record_many(audit.PendingEvent("article.withdraw", label, str(pk), title[:300], pk, slug,
-                                             ArticleState.REVIEW_DUE.value, ArticleState.WITHDRAWN.value, reasons[pk])
-                          for pk, slug, title, _ in locked)
-        Related = Article.related.through
-        linked = set(Related.objects.filter(bulk.any_of("from_article_id", ids),
-                                            to_article__live_snapshot__isnull=False)
-                     .values_list("from_article_id", flat=True).distinct())
-        for pk, slug, _, _ in locked:
-            if pk in linked:
-                snapshots.relink(Article(pk=pk, slug=slug), None)  # live articles stop linking it
-        changes = [(ChangeEvent.Type.WITHDRAWN, Article(pk=pk, slug=slug), hashes.get(snap, ""))
-                   for pk, slug, _, snap in locked]
-        audit.record_changes(changes)
-        webhooks.enqueue_many(changes)
-    return [slug for _, slug, _, _ in locked]
+    return bulk.withdraw(reasons, states=[ArticleState.REVIEW_DUE])

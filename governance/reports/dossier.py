@@ -25,6 +25,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from articles import bibliography
 from articles.models import Article, AudienceVariant, Citation, PublishedSnapshot, Reference, Revision, iso
 from governance.models import AuditEvent
 from governance.workflow import audit, policies, services
@@ -120,7 +121,7 @@ def _citation_docs(citations: list[Citation], approvals_by_revision: dict[int, l
             "reference": {
                 "id": ref.pk, "kind": cited.kind, "title": cited.title, "authors": list(cited.authors or []),
                 "container": cited.container, "year": cited.year, "doi": cited.doi, "pmid": cited.pmid,
-                "pmcid": cited.pmcid or None, "url": cited.url or None,
+                "pmcid": cited.pmcid or None, "url": cited.url or None, **bibliography.detail_document(cited),
             },
             "retraction_status": ref.retraction_status,
             "retraction_notice": ref.retraction_notice,

@@ -1,6 +1,6 @@
 """The review-date load (reviews of live articles falling due per week over the next 26 weeks) and
 the proposal to spread it under the board's weekly capacity (applied by
-`governance.workflow.services_reports.review_dates_spread`)."""
+`governance.reports.spread.review_dates_spread`)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Views stay thin: numbers come from the report modules beside this one (currency, board_activity, evidence,
 conflicts_register, review_dates), the dossier from `governance.reports.dossier`,
-the one write (spreading review dates) from `governance.workflow.services_reports`; permission questions
+the one write (spreading review dates) from `governance.reports.spread`; permission questions
 go to `governance.workflow.policies`.
 """
 
@@ -31,9 +31,9 @@ from governance.reports.currency import BUCKETS, content_currency, currency_arti
 from governance.reports.evidence import evidence as evidence_report
 from governance.reports.evidence import evidence_tables
 from governance.reports.review_dates import load_tables, plan_tables, review_load, spread_plan
+from governance.reports.spread import review_dates_spread
 from governance.workflow import policies
 from governance.workflow.exceptions import GovernanceError
-from governance.workflow.services_reports import review_dates_spread
 
 EDITOR_BASE_CANDIDATES = ["articles/editor/base_editor.html"]
 LIST_LIMIT = 1000

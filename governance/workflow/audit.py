@@ -19,8 +19,8 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from governance.background import bulk
 from governance.models import AuditChainHead, AuditEvent, ChangeEvent
+from governance.workflow.rows import JSONText, insert_rows
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -100,7 +100,7 @@ class PendingEvent:
     from_state: str = ""
     to_state: str = ""
     reason: str = ""
-    data: dict[str, Any] | None = None  # or a bulk.JSONText (the JSON text of such a dict)
+    data: dict[str, Any] | None = None  # or a JSONText (the JSON text of such a dict)
 
 
 def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
@@ -121,7 +121,7 @@ def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
         actor_username = actor_user.get_username() if actor_user else "system"
         now = timezone.now()
         prev_hash, seq = head.last_hash, head.last_seq
-        sha256, value, encode_data, json_text = hashlib.sha256, _value, _encode_data, bulk.JSONText
+        sha256, value, encode_data, json_text = hashlib.sha256, _value, _encode_data, JSONText
         texts: dict[str, str] = {}  # the JSON text of strings that repeat (action, states, reason…)
         canonical_data: dict[str, str] = {}
 
@@ -162,7 +162,7 @@ def record_many(events: Iterable[PendingEvent], *, actor: Any = None) -> int:
                        json_text(data_text), prev_hash, event_hash_)
                 prev_hash = event_hash_
 
-        written = bulk.insert_rows(AuditEvent, _ROW_FIELDS, rows())
+        written = insert_rows(AuditEvent, _ROW_FIELDS, rows())
         AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=prev_hash)
         return written
 
@@ -222,7 +222,7 @@ def record_changes(changes: Iterable[tuple[str, Any, str]]) -> int:
         lock_chain()
         now = timezone.now()
         entry = ChangeEvent.public_entry
-        return bulk.insert_rows(ChangeEvent, ("type", "article_id", "slug", "revision", "at", "entry_json"), [
+        return insert_rows(ChangeEvent, ("type", "article_id", "slug", "revision", "at", "entry_json"), [
             (str(type), article.pk, article.slug, revision_hash, now,
              entry(type=type, slug=article.slug, at=now, revision=revision_hash))
             for type, article, revision_hash in changes])

@@ -75,6 +75,16 @@ def may_transition(user: Any, name: str, article: Article) -> bool:
     return False
 
 
+def managing_editors() -> QuerySet:
+    """Everyone who acts as managing editor (the group, or a superuser), active only: whom the
+    escalations and the board's changes are told to."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    return (User.objects.filter(Q(groups__name=MANAGING_EDITORS) | Q(is_superuser=True), is_active=True)
+            .distinct().order_by("pk"))
+
+
 def may_create_article(user: Any) -> bool:
     return is_writer(user)
 
@@ -195,6 +205,29 @@ def may_edit_board_member(user: Any, member: Any) -> bool:
     return is_managing_editor(user) or (own is not None and member is not None and member.pk == own.pk)
 
 
+# --- notifications ------------------------------------------------------------------------------
+
+def visible_notifications(user: Any) -> QuerySet:
+    """The notifications `user` may read: their own; everyone's for the managing editor."""
+    from governance.models import Notification
+
+    if may_administer(user):
+        return Notification.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user)
+
+
+def may_read_notification(user: Any, notification: Any) -> bool:
+    return getattr(user, "pk", None) == notification.recipient_id or may_administer(user)
+
+
+def may_dismiss_notification(user: Any, notification: Any) -> bool:
+    """Only the recipient dismisses a notification (the managing editor reads others', never
+    dismisses them: it would hide them from their recipient)."""
+    return getattr(user, "pk", None) is not None and user.pk == notification.recipient_id
+
+
 # --- credentials: proposed by the member, verified by someone else ------------------------------
 
 VERIFY_CREDENTIALS = "reviewers.verify_credentials"
@@ -263,7 +296,7 @@ def visible_conflicts(user: Any) -> QuerySet:
 
 def may_declare_conflict(user: Any, conflict: Any = None) -> bool:
     """Declare (conflict None) or end a declaration: the member it belongs to, or the managing
-    editor. Nobody edits one (`governance.workflow.conflicts`)."""
+    editor. Nobody edits one (`governance.workflow.services.conflicts`)."""
     if is_managing_editor(user):
         return True
     own = board_member(user)

@@ -9,7 +9,7 @@ no context; services check them all through `check`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +19,10 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from articles import content
-from articles.models import Article, ArticleState, Reference
-from governance.workflow import selectors
+from articles.models import Article, ArticleState, Reference, Revision
+from governance.workflow import rows, selectors
 from governance.workflow.exceptions import TransitionRefused
-from reviewers.models import BoardMember, ReviewCycle
+from reviewers.models import BoardMember, ConflictOfInterest, ReviewCycle
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,45 @@ def checklist(article: Article, name: str, **ctx: Any) -> list[RuleResult]:
     return [rule(article, ctx) for rule in TRANSITION_RULES[name]]
 
 
+# What each context rule asks of whoever runs the transition: shown before it is run, as an unmet
+# item of its checklist, when the rule is not met without it.
+_ASKS = {
+    "reason_required": "reason",
+    "reason_required_to_void": "reason",
+    "reason_required_to_archive_live": "reason",
+    "publish_at_in_future": "publish_at",
+}
+_ASKED = {
+    "reason": RuleResult("reason_required", False, "This step needs a reason.",
+                         "Say why in the reason field; it is kept in the audit trail."),
+    "publish_at": RuleResult("publish_at_in_future", False, "Needs a publication time.",
+                             "Pick a date and time in the future."),
+}
+
+
+def asks(article: Article, name: str) -> list[str]:
+    """What running `name` on `article` now needs from the person running it ("reason",
+    "publish_at"): the context rules of `name` that are not met without it. A revision of a
+    draft needs no reason, of an approved text it does (`reason_required_to_void`)."""
+    wanted = []
+    for rule in TRANSITION_RULES[name]:
+        if rule.__name__ in _CONTEXT_RULES and not rule(article, {}).ok and _ASKS[rule.__name__] not in wanted:
+            wanted.append(_ASKS[rule.__name__])
+    return wanted
+
+
+def checklist_before(article: Article, name: str) -> list[RuleResult]:
+    """The checklist shown before `name` is run: each of its rules that needs no context, met or
+    not, then what it asks for (a reason, a publication time) as unmet items."""
+    return ([rule(article, {}) for rule in TRANSITION_RULES[name] if rule.__name__ not in _CONTEXT_RULES]
+            + [_ASKED[wanted] for wanted in asks(article, name)])
+
+
+def is_context_rule(rule: str) -> bool:
+    """Is `rule` met only by what the request gives (a reason, a time), not by the article?"""
+    return rule in _CONTEXT_RULES
+
+
 def transition_allowed(article: Article, name: str) -> bool:
     """The FSM condition: every rule of `name` that needs no request context holds."""
     return all(rule(article, {}).ok for rule in TRANSITION_RULES[name] if rule.__name__ not in _CONTEXT_RULES)
@@ -275,6 +314,49 @@ def reviewer_refusal(member: BoardMember, article: Article, *, authors: set[int]
         return RuleResult("licence_valid", False,
                           f"{member.printed_name}'s licence expired on {member.licence_expires_on:%d %b %Y}.")
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewerFacts:
+    """What a board member's eligibility is judged on (`eligible_reviewers`), read by the caller
+    with the other columns it needs."""
+
+    user_id: int
+    is_active: bool
+    credentials_verified_at: dt.datetime | None
+    licence_expires_on: dt.date
+
+
+def eligible_reviewers(candidates: Iterable[tuple[int, int, int, int]], facts: Mapping[int, ReviewerFacts], *,
+                       on: dt.date | None = None) -> set[tuple[int, int]]:
+    """`reviewer_refusal` for many at once. Of the candidates (article id, its topic id, its
+    creator's user id, board member id), the (article id, member id) pairs where the member may
+    be assigned to and approve the article: active, credentials verified, licence valid on `on`,
+    no active conflict of interest on its topic, not one of its authors (its creator or the
+    writer of one of its revisions). Two queries (conflicts, revision writers) however many."""
+    on = on or timezone.localdate()
+    candidates = [c for c in candidates if _may_review_at_all(facts[c[3]], on)]
+    if not candidates:
+        return set()
+    members = {member_id for *_, member_id in candidates}
+    conflicts = set(ConflictOfInterest.objects.filter(member_id__in=list(members),
+                                                      topic_id__in={topic for _, topic, _, _ in candidates})
+                    .filter(ConflictOfInterest.active_q(on)).values_list("member_id", "topic_id"))
+    authors: dict[int, set[int]] = {}
+    for article_id, _, created_by, _ in candidates:
+        authors.setdefault(article_id, set()).add(created_by)
+    # Only whether a candidate wrote a revision matters: read just those (article, writer) pairs.
+    for article_id, user_id in Revision.objects.filter(
+            rows.any_of("article_id", list(authors)), created_by_id__in={facts[m].user_id for m in members}
+    ).values_list("article_id", "created_by_id").order_by():
+        authors[article_id].add(user_id)
+    return {(article_id, member_id) for article_id, topic_id, _, member_id in candidates
+            if (member_id, topic_id) not in conflicts and facts[member_id].user_id not in authors[article_id]}
+
+
+def _may_review_at_all(member: ReviewerFacts, on: dt.date) -> bool:
+    """The rules of `reviewer_refusal` that are about the member alone."""
+    return member.is_active and member.credentials_verified_at is not None and member.licence_expires_on >= on
 
 
 # --- configuration: what may be deleted or changed in place -------------------------------------

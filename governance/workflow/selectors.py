@@ -103,20 +103,6 @@ def editorial_policy_versions() -> list[EditorialPolicy]:
     return list(EditorialPolicy.objects.filter(effective_at__lte=timezone.now()).order_by("-effective_at"))
 
 
-def reviews_of_live_revision(article: Article) -> QuerySet[Review]:
-    """The signed approvals of the revision the article's live snapshot serves."""
-    snapshot = article.live_snapshot
-    if snapshot is None:
-        return Review.objects.none()
-    return (
-        Review.objects.filter(revision_id=snapshot.revision_id, decision=Review.Decision.APPROVED,
-                              voided_at__isnull=True)
-        .select_related("reviewer")
-        .prefetch_related("reviewer__specialties")
-        .order_by("signed_at")
-    )
-
-
 def review_queue(member: BoardMember) -> QuerySet[ReviewAssignment]:
     """A board member's open assignments, overdue first, then by due date."""
     return (

@@ -29,7 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
-from articles import search
+from articles import bibliography, content, search
 from articles.citations import format_ama
 from articles.figures.processing import figure_documents
 from articles.models import (
@@ -57,6 +57,8 @@ def reference_documents(revision: Revision) -> list[dict[str, Any]]:
     # The bibliographic details as the revision cited them (its approved text); the retraction
     # status is the reference's own, as it is now.
     citations = [(c, c.as_cited) for c in revision.citations.select_related("reference").order_by("number")]
+    # Where each source is cited ([@key, p. 12]), across the main text and the audience versions.
+    locators = content.cited_locators([revision.body_markdown, *(v.body_markdown for v in revision.variants.all())])
     refs = [
         {
             "number": c.number,
@@ -70,6 +72,9 @@ def reference_documents(revision: Revision) -> list[dict[str, Any]]:
             "pmid": ref.pmid or None,
             "pmcid": ref.pmcid or None,
             "url": ref.url or None,
+            **bibliography.detail_document(ref),
+            "locators": locators.get(c.key, []),
+            "passages": list(c.passages or []),
             "retracted": ref.retracted,
             "retraction_status": ref.retraction_status,
         }

@@ -5,7 +5,8 @@ A member keeps their affiliation and bio; their eligibility facts (signature nam
 licence, specialties) are read-only to them: they *propose* a change, which the managing editor or
 a credentials verifier — never the member — verifies or rejects. A declaration of interest is
 declared, then only ended (from today, with a reason). Every question of who may do what goes to
-`governance.workflow.policies`, every change to `governance.workflow.credentials` / `governance.workflow.conflicts`.
+`governance.workflow.policies`, every change to `governance.workflow.services.credentials` /
+`governance.workflow.services.conflicts`.
 
 One module each: `conflicts` (declarations), `profiles` (board profiles), `credential_changes`
 (proposals and their verification); `common` what they share. Importing the package registers them.

@@ -12,8 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from governance.admin import PolicyAdmin
-from governance.workflow import conflicts, policies
+from governance.workflow import policies
 from governance.workflow.exceptions import GovernanceError
+from governance.workflow.services import conflicts
 from reviewers.admin_board.common import ServiceErrorsAsMessages, ask_reason
 from reviewers.forms import (
     ConflictDeclarationForm,

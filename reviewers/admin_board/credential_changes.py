@@ -11,7 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from governance.admin import PolicyAdmin
-from governance.workflow import credentials, policies
+from governance.workflow import policies
+from governance.workflow.services import credentials
 from reviewers.admin_board.common import ServiceErrorsAsMessages, pending_first
 from reviewers.forms import (
     CredentialDecisionForm,

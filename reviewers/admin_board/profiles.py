@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from governance.admin import PolicyAdmin
-from governance.workflow import credentials, policies
+from governance.workflow import policies
+from governance.workflow.services import credentials
 from reviewers.admin_board.common import ServiceErrorsAsMessages, ask_reason, pending_first
 from reviewers.forms import (
     BoardMemberForm,

@@ -3,7 +3,7 @@ import datetime as dt
 from django.utils import timezone
 
 from governance.models import EditorialPolicy
-from governance.workflow import credentials
+from governance.workflow.services import credentials
 from tests import factories
 
 

@@ -80,7 +80,8 @@ def test_it_replays_the_feed_to_exactly_the_published_set(site, make_article, dr
             elif action == "archive" and article.state != "archived":
                 services.article_archive(article=article, actor=chief, reason="Retired")
             elif action == "flag":
-                services.article_flag_review_due(article=article, reason="review interval elapsed")
+                services.bulk.flag_articles([article.pk], reason="review interval elapsed")
+                article.refresh_from_db()
 
         assert replay(site) == published_set()
         listed = {item["slug"]: item for item in site.get("/api/v1/articles/").json()["results"]}

@@ -154,6 +154,7 @@ EDITORIAL_ROUTES = [
     "GET /api/v1/editorial/articles/{slug}/audit/", "GET /api/v1/editorial/articles/{slug}/dossier/",
     "POST /api/v1/editorial/articles/{slug}/images/",
     "GET /api/v1/editorial/assignments/", "POST /api/v1/editorial/assignments/{id}/review/",
+    "GET /api/v1/editorial/references/lookup/",
 ]
 
 

@@ -209,7 +209,7 @@ def test_it_refuses_more_references_than_the_limit_before_looking_any_up(make_ar
     body = " ".join(f"Claim [@{key}]." for key in keys)
 
     with pytest.raises(ContentInvalid) as invalid, django_assert_max_num_queries(0):
-        services._prepare(article_content(body_markdown=body, references=refs(*keys)))
+        services.content._prepare(article_content(body_markdown=body, references=refs(*keys)))
 
     assert invalid.value.errors["references"] == ["The revision lists 4 references; the limit is 3."]
     assert make_article(body_markdown=" ".join(f"[@{k}]" for k in keys[:3]), references=refs(*keys[:3]))

@@ -140,7 +140,7 @@ def test_it_puts_a_refusal_on_the_page_and_rolls_back_the_text_edit(client, writ
     def refuse(**kwargs):
         raise TransitionRefused("Only published articles can be linked as related.", rule="related_must_be_live")
 
-    monkeypatch.setattr(services, "article_set_related", refuse)
+    monkeypatch.setattr(services.articles, "article_set_related", refuse)  # as the editor's save calls it
     response = client.post(f"/editor/articles/{a.slug}/edit/",
                            edit_data(client, a, title="Living well with heart failure", related=[str(b.pk)]))
 

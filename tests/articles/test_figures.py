@@ -11,8 +11,9 @@ from django.core.files.storage import default_storage
 from articles.figures import FigureInput
 from articles.figures.models import Figure, FigureImage
 from governance.models import AuditEvent
-from governance.workflow import figures, services
+from governance.workflow import services
 from governance.workflow.exceptions import ContentInvalid, NotPermitted
+from governance.workflow.services import figures
 from reviewers.models import Review
 from tests.articles.figure_helpers import SVG, image_bytes, upload, with_figure
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from articles.models import Topic
 from governance.models import AuditEvent, EditorialPolicy
-from governance.workflow import credentials, services
+from governance.workflow import services
+from governance.workflow.services import credentials
 from tests import factories
 from tests.conftest import BODY, article_content
 
@@ -172,7 +173,7 @@ def test_a_profile_shows_the_member_and_what_they_reviewed_with_the_last_signatu
     assert f'href="/articles/{article.slug}/"' in html and unreviewed.title not in html
     assert '<time datetime="2026-02-03">' in html  # the date of the member's last signature on it
     member.refresh_from_db()
-    verified = timezone.localdate(member.credentials_verified_at)  # by someone else (governance.workflow.credentials)
+    verified = timezone.localdate(member.credentials_verified_at)  # by someone else (governance.workflow.services.credentials)
     assert f'Credentials last verified</dt>\n    <dd><time datetime="{verified:%Y-%m-%d}">' in html
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
     person = json.loads(block)

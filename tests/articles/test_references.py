@@ -161,7 +161,7 @@ def _concurrent_save_creates(monkeypatch, **reference_overrides):
     from governance.workflow import services
     from tests.conftest import article_content
 
-    original = services._prepare
+    original = services.content._prepare
     made = []
 
     def prepare_then_other_save(data, article=None):
@@ -170,7 +170,7 @@ def _concurrent_save_creates(monkeypatch, **reference_overrides):
         made.append(Reference.objects.create(**fields))
         return prepared
 
-    monkeypatch.setattr(services, "_prepare", prepare_then_other_save)
+    monkeypatch.setattr(services.articles, "_prepare", prepare_then_other_save)  # as the edit calls it
     return made, article_content
 
 

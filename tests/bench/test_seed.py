@@ -64,7 +64,7 @@ def test_its_clones_carry_their_own_hash_document_and_etag(seeded):
     title, summary = seed.title_of(9)
     wanted = seed.content_of(3)
     wanted.title, wanted.summary = title, summary
-    assert clone.current_revision.content_hash == services._prepare(wanted).hash
+    assert clone.current_revision.content_hash == services.content._prepare(wanted).hash
     snapshot = clone.live_snapshot
     assert snapshot.document["slug"] == clone.slug
     assert snapshot.document["title"] == clone.title == title

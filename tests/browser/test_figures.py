@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from governance.workflow import figures
+from governance.workflow.services import figures
 from tests.articles.figure_helpers import chart_bytes, upload
 from tests.browser import axe
 

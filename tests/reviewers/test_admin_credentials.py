@@ -13,8 +13,9 @@ from django.urls import reverse, reverse_lazy
 
 from governance.models import AuditEvent, Notification
 from governance.reports import dossier
-from governance.workflow import audit, credentials
+from governance.workflow import audit
 from governance.workflow.exceptions import ContentInvalid, CredentialsRefused, NotPermitted
+from governance.workflow.services import credentials
 from reviewers.models import CredentialChange
 from tests import factories
 

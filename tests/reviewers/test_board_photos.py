@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from governance.models import AuditEvent
-from governance.workflow import credentials
 from governance.workflow.exceptions import ContentInvalid
+from governance.workflow.services import credentials
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,8 @@ import demo
 from articles.models import Article, Topic
 from governance.background import retractions
 from governance.models import EditorialPolicy, ReviewPolicy
-from governance.workflow import configuration, conflicts, credentials, services
-from governance.workflow.services import ArticleContent, VariantInput
+from governance.workflow import configuration, services
+from governance.workflow.services import ArticleContent, VariantInput, conflicts, credentials
 from reviewers.models import BoardMember, ConflictOfInterest, CredentialChange, ReviewAssignment, Specialty
 
 APPROVAL_COMMENTS = [

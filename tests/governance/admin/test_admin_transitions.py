@@ -32,7 +32,7 @@ def buttons(html: str) -> set[str]:
     ("in_review", {"request_changes", "revise", "archive"}),  # approve is the quorum's, never a button
     ("approved", {"publish", "schedule", "revise", "archive"}),
     ("published", {"request_re_review", "withdraw", "revise", "archive"}),  # flag_review_due is the system's
-    ("review_due", {"withdraw", "revise", "archive"}),  # no open assignments: no start_review
+    ("review_due", {"start_review", "withdraw", "revise", "archive"}),  # the flag asked the approvers again
 ])
 def test_it_shows_the_managing_editor_only_the_allowed_transitions(client, chief, make_article, drive, state,
                                                                    expected):

@@ -16,9 +16,9 @@ from django.db import connection
 from django.utils import timezone
 
 from articles.models import Article
-from governance.background import bulk, notifications, staleness, webhooks
+from governance.background import notifications, staleness, webhooks
 from governance.models import AuditEvent, ChangeEvent, Notification, WebhookDelivery, WebhookEndpoint
-from governance.workflow import audit
+from governance.workflow import audit, rows
 from reviewers.models import ReviewAssignment
 
 AWKWARD = ["plain", "", "quote \" and backslash \\", "line\nbreak\ttab\r", "Ünïcödé — “dashes”", "emoji 🫀",
@@ -61,7 +61,7 @@ def test_it_chains_record_many_exactly_as_record_would(make_article, chief):
     audit.record(action="article.note", obj=article, actor=chief, article=article, reason="after the bulk")
     assert audit.record_many(pending_events()[:3], actor=chief) == 3
     given_as_text = [audit.PendingEvent(action="assignment.create", object_type="reviewers.reviewassignment",
-                                        object_id=str(i), data=bulk.JSONText('{"system": true,  "due_at": "é", "n": 1}'))
+                                        object_id=str(i), data=rows.JSONText('{"system": true,  "due_at": "é", "n": 1}'))
                      for i in range(2)]
     assert audit.record_many(given_as_text) == 2
 
@@ -86,10 +86,10 @@ def test_it_counts_copy_as_a_statement_and_writes_json_once(db):
 
     now = timezone.now()
     with connection.execute_wrapper(spy):
-        written = bulk.insert_rows(WebhookDelivery, ("message_id", "endpoint_id", "event_type", "payload", "status",
+        written = rows.insert_rows(WebhookDelivery, ("message_id", "endpoint_id", "event_type", "payload", "status",
                                                      "attempts", "next_attempt_at", "created_at"), [
             ("msg_1", endpoint.pk, "article.updated", {"text": "tab\there"}, "pending", 0, now, now),
-            ("msg_2", endpoint.pk, "article.updated", bulk.JSONText('{"ready": "é"}'), "pending", 0, now, now)])
+            ("msg_2", endpoint.pk, "article.updated", rows.JSONText('{"ready": "é"}'), "pending", 0, now, now)])
 
     assert written == 2
     assert seen == (["COPY"] if connection.vendor == "postgresql" else ["INSERT"])
@@ -103,7 +103,7 @@ def test_the_query_log_sees_copy_like_any_statement(db):
     endpoint = WebhookEndpoint.objects.create(name="site", url="https://example.org/hook", secret="whsec_QUJDREVGR0g=")
     now = timezone.now()
     with CaptureQueriesContext(connection) as queries:
-        bulk.insert_rows(WebhookDelivery, ("message_id", "endpoint_id", "event_type", "payload", "status", "attempts",
+        rows.insert_rows(WebhookDelivery, ("message_id", "endpoint_id", "event_type", "payload", "status", "attempts",
                                            "next_attempt_at", "created_at"),
                          [(f"msg_{i}", endpoint.pk, "article.updated", {}, "pending", 0, now, now) for i in range(3)])
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
@@ -113,10 +113,10 @@ def test_the_query_log_sees_copy_like_any_statement(db):
 
 def test_it_allocates_distinct_ids_that_rows_can_be_written_with(make_article, drive, board, chief):
     article = drive(make_article(), "published")
-    ids = bulk.allocate_ids(ReviewAssignment, 2)
+    ids = rows.allocate_ids(ReviewAssignment, 2)
     assert len(set(ids)) == 2
     due = timezone.now() + dt.timedelta(days=3)
-    bulk.insert_rows(ReviewAssignment, ("id", "article_id", "reviewer_id", "assigned_by_id", "assigned_at", "due_at",
+    rows.insert_rows(ReviewAssignment, ("id", "article_id", "reviewer_id", "assigned_by_id", "assigned_at", "due_at",
                                         "status", "completed_at"),
                      [(pk, article.pk, member.pk, chief.pk, timezone.now(), due, "open", None)
                       for pk, member in zip(ids, board[:2], strict=True)])

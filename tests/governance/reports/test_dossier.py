@@ -365,7 +365,7 @@ def test_it_shows_each_reader_only_the_declarations_they_may_see(client, republi
 
 
 def test_it_shows_a_declaration_as_it_was_during_the_review(make_article, drive, board, topic, chief):
-    from governance.workflow import conflicts
+    from governance.workflow.services import conflicts
 
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=True):
         article = drive(make_article(), "in_review")

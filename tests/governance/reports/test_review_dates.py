@@ -22,8 +22,8 @@ from articles.models import Article
 from governance.models import AuditEvent, EditorialPolicy
 from governance.reports import evidence, review_dates
 from governance.reports.limits import ReportLimits, report_limits
+from governance.reports.spread import review_dates_spread
 from governance.workflow.exceptions import ContentInvalid, NotPermitted
-from governance.workflow.services_reports import review_dates_spread
 from tests.governance.reports.data import NOW, TODAY, editorial_policy, live_article
 
 pytestmark = pytest.mark.django_db

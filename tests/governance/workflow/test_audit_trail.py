@@ -83,7 +83,7 @@ def test_it_audits_schedule_flag_archive_and_void(make_article, drive, chief, wr
     article = services.article_schedule(article=article, actor=chief, publish_at=timezone.now() + dt.timedelta(days=1))
     article = services.article_edit(article=article, actor=writer, content=article_content(summary="Changed."))
     other = drive(make_article(), "published")
-    services.article_flag_review_due(article=other, reason="review interval elapsed")
+    services.bulk.flag_articles([other.pk], reason="review interval elapsed")
     services.article_archive(article=article, actor=chief, reason="Merged into another article")
 
     assert events(article)[-6:] == [

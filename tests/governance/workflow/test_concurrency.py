@@ -148,8 +148,8 @@ def test_it_never_forks_the_audit_chain_under_concurrent_appends(db):
 def test_it_decides_a_credential_change_once_when_two_verifiers_act_together(board, chief):
     from django.contrib.auth.models import Permission
 
-    from governance.workflow import credentials
     from governance.workflow.exceptions import CredentialsRefused
+    from governance.workflow.services import credentials
     from reviewers.models import BoardMember, CredentialChange
     from tests import factories
 

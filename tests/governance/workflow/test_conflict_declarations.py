@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from governance.background import notifications
 from governance.models import AuditEvent, Notification
-from governance.workflow import audit, conflicts, services
+from governance.workflow import audit, services
 from governance.workflow.exceptions import ConflictRefused, ContentInvalid, NotPermitted
+from governance.workflow.services import conflicts
 from reviewers.models import ConflictOfInterest
 from tests import factories
 

@@ -13,6 +13,7 @@ from articles.models import ArticleState, PublishedSnapshot
 from governance.models import AuditEvent, ChangeEvent
 from governance.workflow import services
 from governance.workflow.exceptions import TransitionRefused
+from reviewers.models import BoardMember
 from tests.factories import PASSWORD, ReviewPolicyFactory
 
 NOON = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
@@ -203,7 +204,8 @@ def test_it_re_approves_the_same_revision_on_re_review(make_article, drive, chie
     later = NOON + dt.timedelta(days=370)
 
     with time_machine.travel(later, tick=False):
-        assignments = [services.assignment_create(article=article, actor=chief, reviewer=m) for m in board[1:3]]
+        assignments = list(article.assignments.filter(status="open"))  # the approvers', asked by the flag
+        assert {a.reviewer_id for a in assignments} == {board[0].pk, board[1].pk}
         article = services.article_start_review(article=article, actor=chief)
         assert article.live_snapshot_id == first_snapshot.pk  # still served while under review
         approve_all(assignments)
@@ -224,8 +226,12 @@ def test_it_re_approves_the_same_revision_on_re_review(make_article, drive, chie
     assert list(ChangeEvent.objects.values_list("type", flat=True)) == ["published", "review_due", "updated"]
 
 
-def test_it_refuses_to_re_review_without_new_assignments(make_article, drive, chief):
-    article = drive(make_article(), "review_due")
+def test_it_refuses_to_re_review_without_eligible_assignments(make_article, drive, chief, board):
+    article = drive(make_article(), "published")
+    BoardMember.objects.filter(pk__in=[board[0].pk, board[1].pk]).update(is_active=False)  # its approvers left
+    services.bulk.flag_articles([article.pk], reason="review interval elapsed")
+    article.refresh_from_db()
+    assert article.state == ArticleState.REVIEW_DUE and not article.assignments.filter(status="open").exists()
 
     with pytest.raises(TransitionRefused) as refused:
         services.article_start_review(article=article, actor=chief)
@@ -236,7 +242,7 @@ def test_it_refuses_to_re_review_without_new_assignments(make_article, drive, ch
 def test_it_flags_only_published_articles_for_review(make_article, drive):
     article = drive(make_article(), "approved")
 
-    assert services.article_flag_review_due(article=article, reason="interval elapsed") is None
+    assert services.bulk.flag_articles([article.pk], reason="interval elapsed").flagged == []
     article.refresh_from_db()
     assert article.state == ArticleState.APPROVED
 

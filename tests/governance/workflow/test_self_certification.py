@@ -13,8 +13,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from governance.models import AuditEvent
-from governance.workflow import credentials, services
+from governance.workflow import services
 from governance.workflow.exceptions import ContentInvalid, NotPermitted
+from governance.workflow.services import credentials
 from reviewers.models import BoardMember, CredentialChange, Review, ReviewAssignment
 from tests import factories
 

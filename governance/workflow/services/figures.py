@@ -18,9 +18,8 @@ from articles.figures import FigureInput
 from articles.figures.models import FigureImage
 from articles.figures.processing import check_upload, store
 from articles.models import Article
-
-from . import audit, policies, services
-from .exceptions import ContentInvalid, NotPermitted
+from governance.workflow import audit, policies, services
+from governance.workflow.exceptions import ContentInvalid, NotPermitted
 
 
 def figure_image_upload(*, article: Article, actor: Any, upload: Any) -> tuple[FigureImage, bool]:

@@ -16,9 +16,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from governance.background import notifications
 from governance.models import Notification
-from governance.workflow import audit, policies
+from governance.workflow import audit, outbox, policies
 from governance.workflow.exceptions import ConflictRefused, ContentInvalid, NotPermitted
 from reviewers.models import ConflictOfInterest, ReviewAssignment
 
@@ -105,11 +104,11 @@ def _tell_managing_editors(conflict: ConflictOfInterest, blocked: list[ReviewAss
     linked to the assignment; the email goes after commit like every notification."""
     if not blocked:
         return
-    editors = [u for u in notifications.managing_editors() if u.pk != getattr(actor, "pk", None)]
+    editors = [u for u in policies.managing_editors() if u.pk != getattr(actor, "pk", None)]
     member = conflict.member
     for assignment in blocked:
-        link = notifications.review_url(assignment.pk)
-        notifications.notify(
+        link = outbox.review_url(assignment.pk)
+        outbox.notify(
             recipients=editors, kind=Notification.Kind.CONFLICT_ENDED, article=assignment.article,
             assignment=assignment, url=link,
             subject=f"Conflict of interest ended: {member.printed_name} on {conflict.topic.name}",

@@ -25,9 +25,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from governance.background import notifications
 from governance.models import Notification
-from governance.workflow import audit, policies, rules
+from governance.workflow import audit, outbox, policies, rules
 from governance.workflow.exceptions import ContentInvalid, CredentialsRefused, NotPermitted
 from reviewers.models import BoardMember, CredentialChange, Specialty
 
@@ -59,7 +58,7 @@ def verifiers(*, excluding: Any = None) -> list[Any]:
     """Everyone who may verify credentials (managing editors, holders of the permission), active."""
     holders = get_user_model().objects.with_perm(policies.VERIFY_CREDENTIALS, include_superusers=False,
                                                   backend="django.contrib.auth.backends.ModelBackend")
-    people = {u.pk: u for u in [*notifications.managing_editors(), *holders]}
+    people = {u.pk: u for u in [*policies.managing_editors(), *holders]}
     return [user for pk, user in sorted(people.items()) if excluding is None or pk != excluding.pk]
 
 
@@ -132,8 +131,8 @@ def credential_change_propose(*, actor: Any, member: BoardMember, note: str, cha
             after = sorted((set(current["specialties"]) | {s.slug for s in added}) - {s.slug for s in removed})
             data["proposed"]["specialties"] = [current["specialties"], after]
         audit.record(action="credentials.propose", obj=change, actor=actor, data=data, reason=change.note)
-        link = notifications.admin_change_url(change)
-        notifications.notify(
+        link = outbox.admin_change_url(change)
+        outbox.notify(
             recipients=verifiers(excluding=locked.user), kind=Notification.Kind.CREDENTIALS_PROPOSED, url=link,
             subject=f"Credential change to verify: {locked.printed_name}",
             body=(f"{_proposer(actor, locked)}: {change.summary()}.\n\nTheir note: {change.note}\n\n"
@@ -208,8 +207,8 @@ def _tell_member(change: CredentialChange, member: BoardMember, outcome: str, *,
     """The member learns of a decision on their credentials (the decider is never the member)."""
     decider = change.decided_by.get_full_name() or change.decided_by.get_username()
     what = "Your recorded credentials were" if direct else "Your credential change was"
-    link = notifications.admin_change_url(member)
-    notifications.notify(
+    link = outbox.admin_change_url(member)
+    outbox.notify(
         recipients=[member.user], kind=Notification.Kind.CREDENTIALS_DECIDED, subject=f"{what} {outcome}", url=link,
         body=(f"{change.summary() or 'Credentials as recorded'}: {outcome} by {decider} on "
               f"{timezone.localtime(change.decided_at):%d %b %Y}.\n\nNote: {change.decision_note}\n\n"

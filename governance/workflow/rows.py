@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, JSONField, Lookup, Max, Model, Q
+from django.db.models import F, JSONField, Lookup, Model, Q
 
 logger = logging.getLogger("django.db.backends")
 
@@ -68,6 +68,8 @@ def allocate_ids(model: type[Model], n: int) -> list[int]:
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                            [model._meta.db_table, model._meta.pk.column, n])
             return [row[0] for row in cursor.fetchall()]
+    from django.db.models import Max
+
     start = (model._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1
     return list(range(start, start + n))
 
