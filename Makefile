@@ -68,6 +68,7 @@ run: install runtime-deps $(STATIC_STAMP)
 # Tests serve static files through the finders (tests/conftest.py), so no collectstatic here.
 test: install system-deps
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -77,6 +78,7 @@ diagram: install system-deps
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

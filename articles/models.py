@@ -1,9 +1,10 @@
 """Articles and their content: Topic, Reference, Article, Revision, AudienceVariant, Citation and
 PublishedSnapshot.
 
-This module imports no other app of ours. Workflow rules live in `governance`; the FSM
-transitions below reach them through `_rules_met`/`_may` (imported when called), so the model
-keeps its state machine while the rules stay in one place.
+This module imports no other app of ours (a checked contract: `lint-imports`). Workflow rules
+and permissions live in `governance.workflow`; the FSM transitions below ask them through
+`workflow_gate`, which governance's AppConfig.ready installs, so the model keeps its state
+machine while the rules stay in one place.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -163,13 +165,31 @@ class Audience(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
 
 
+class WorkflowGate:
+    """Who answers the FSM's conditions and permissions: `allowed(article, transition)` (the
+    rules) and `may(user, transition, article)` (the policy), installed by governance's
+    AppConfig.ready. Asked before that, it raises instead of guessing."""
+
+    allowed: Callable[[Article, str], bool] | None = None
+    may: Callable[[Any, str, Article], bool] | None = None
+
+    def install(self, *, allowed: Callable[[Article, str], bool], may: Callable[[Any, str, Article], bool]) -> None:
+        self.allowed, self.may = allowed, may
+
+    def _installed(self) -> WorkflowGate:
+        if self.allowed is None or self.may is None:
+            raise ImproperlyConfigured("No workflow rules installed: add governance to INSTALLED_APPS.")
+        return self
+
+
+workflow_gate = WorkflowGate()
+
+
 def _rules_met(transition_name: str):
-    """An FSM condition that asks governance's rules (imported when called: no import cycle)."""
+    """An FSM condition that asks governance's rules (through `workflow_gate`)."""
 
     def condition(article: Article) -> bool:
-        from governance.workflow import rules
-
-        return rules.transition_allowed(article, transition_name)
+        return workflow_gate._installed().allowed(article, transition_name)
 
     condition.__name__ = f"rules_of_{transition_name}"
     return condition
@@ -179,9 +199,7 @@ def _may(action: str):
     """An FSM permission that asks governance's policy, the one place that says who may do what."""
 
     def permission(article: Article, user: Any) -> bool:
-        from governance.workflow import policies
-
-        return policies.may_transition(user, action, article)
+        return workflow_gate._installed().may(user, action, article)
 
     permission.__name__ = f"may_{action}"
     return permission
@@ -487,6 +505,11 @@ class Citation(RevisionPart):
         if fields["accessed"] is not None:
             fields["accessed"] = fields["accessed"].isoformat()
         return fields
+
+
+def iso(value: dt.date | dt.datetime | None) -> str | None:
+    """A date or a moment as the API writes it (ISO 8601); None stays null."""
+    return value.isoformat() if value is not None else None
 
 
 def api_json(data: Any) -> str:

@@ -16,6 +16,12 @@ class GovernanceConfig(AppConfig):
     verbose_name = "Governance"
 
     def ready(self) -> None:
+        # The article's state machine asks the workflow's rules and policy (articles.models
+        # imports no other app: the dependency points from governance to articles).
+        from articles.models import workflow_gate
+        from governance.workflow import policies, rules
+
+        workflow_gate.install(allowed=rules.transition_allowed, may=policies.may_transition)
         post_migrate.connect(_sync_schedules, sender=self, dispatch_uid="governance.sync_schedules")
         # The workflow writes the outbox rows; the background wakes a worker after their commit.
         from governance.background import notifications, webhooks

@@ -11,12 +11,13 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from articles.models import iso
 from governance.api import errors as api_errors
 from governance.workflow import policies
 from governance.workflow.exceptions import ContentInvalid
 
 from . import serializers as s
-from .editorial import ERRORS, INVALID, EditorialView, _iso
+from .editorial import ERRORS, INVALID, EditorialView
 from .public import ArticlePagination
 
 
@@ -48,5 +49,5 @@ class AssignmentListView(EditorialView):
         return Response({"next": paginator.get_next_link(), "previous": paginator.get_previous_link(), "results": [
             {"id": a.pk, "article": a.article.slug, "reviewer": a.reviewer.user.get_username(), "status": a.status,
              # Null until assignments are invitations with a reply date (a later change adds the field).
-             "respond_by": _iso(getattr(a, "respond_by", None)), "due_at": _iso(a.due_at)}
+             "respond_by": iso(getattr(a, "respond_by", None)), "due_at": iso(a.due_at)}
             for a in page]})

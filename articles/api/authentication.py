@@ -7,11 +7,11 @@ only a hash is stored). Whether a key may read is two questions, answered differ
   the answer (the SHA-256 of the key → the key's id; `IMPRIMATUR_API_KEY_CACHE_SECONDS`, at most
   `VERIFIED_KEYS_KEPT` keys) and verifies a key's hash once per that delay.
 - Is the key still usable (not revoked, not expired)? That is read from the database on every
-  request: by the hot requests in the same SQL statement as the stored response
-  (`key_usable_sql`, articles.api.public), by the others in one primary-key look-up
-  (`key_is_usable`) unless the request already read it. A revocation or an expiry made by any
-  process (the admin, a CLI, a raw UPDATE) is refused on the very next request in every process,
-  with nothing to invalidate.
+  request, in one place per request: by the public API's hot requests in the same SQL statement
+  as their rows (`key_usable_sql`, articles.api.statements), by any other response in one
+  primary-key look-up before it leaves (`confirm_key`, from PublicView.finalize_response). A
+  revocation or an expiry made by any process (the admin, a CLI, a raw UPDATE) is refused on the
+  very next request in every process, with nothing to invalidate.
 
 Rates are fixed-window counters in the cache (FixedWindowRateThrottle): shared by all the
 workers when it is Redis.
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
@@ -146,15 +147,35 @@ def key_usable_sql() -> tuple[str, str]:
     return sql, connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-# Set on a request (its HttpRequest) by the public API's fast path once the key's state was read
-# in the request's statement: the key id, and whether it was usable. DRF's authentication then
-# answers from it, without reading it again.
-KEY_STATE_ATTRIBUTE = "_imprimatur_api_key_state"
+# Set on a request by the authentication when the key's hash verified from this process's memory:
+# the key id whose state (revoked, expired) is still to be read, once, before any response leaves.
+KEY_TO_CONFIRM = "_imprimatur_api_key_to_confirm"
+REFUSED = "The API key is unknown, revoked or expired."
+
+
+def key_to_confirm(request: Any) -> str | None:
+    """The id of the request's key when its state is still to be read, else None."""
+    return getattr(request, KEY_TO_CONFIRM, None)
+
+
+def settle_key(request: Any, *, usable: bool) -> None:
+    """Record that the request's key state was read; refuse the request (401) if it is unusable."""
+    setattr(request, KEY_TO_CONFIRM, None)
+    if not usable:
+        raise exceptions.AuthenticationFailed(REFUSED, code="invalid_api_key")
+
+
+def confirm_key(request: Any) -> None:
+    """Read the key's state now, if no statement of the request has read it (one look-up)."""
+    key_id = key_to_confirm(request)
+    if key_id is not None:
+        settle_key(request, usable=key_is_usable(key_id))
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Api-Key <key>`. No key: not authenticated (401 unless anonymous reads are
-    allowed). A wrong, revoked or expired key: 401."""
+    allowed). A wrong key: 401 at once; a revoked or expired one: 401 once its state is read,
+    before any response leaves (`key_to_confirm`)."""
 
     parser = KeyParser()
 
@@ -163,17 +184,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None:
             return None
         identified = identify_key(key.strip())
-        usable = identified is not None
-        if identified is not None and not identified.state_read:
-            known = getattr(request._request, KEY_STATE_ATTRIBUTE, None)
-            usable = known[1] if known is not None and known[0] == identified.site.key_id \
-                else key_is_usable(identified.site.key_id)
-        if not usable:
-            raise exceptions.AuthenticationFailed("The API key is unknown, revoked or expired.", code="invalid_api_key")
-        site = identified.site
-        from django.contrib.auth.models import AnonymousUser
-
-        return AnonymousUser(), site
+        if identified is None:
+            raise exceptions.AuthenticationFailed(REFUSED, code="invalid_api_key")
+        setattr(request, KEY_TO_CONFIRM, None if identified.state_read else identified.site.key_id)
+        return AnonymousUser(), identified.site
 
     def authenticate_header(self, request: Any) -> str:
         return KEYWORD

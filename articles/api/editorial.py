@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from articles import bibliography
 from articles.figures import FigureInput
 from articles.figures.processing import figure_documents
-from articles.models import Article, RiskTier, Topic
+from articles.models import Article, RiskTier, Topic, iso
 from governance.api import errors as api_errors
 from governance.models import AuditEvent
 from governance.workflow import policies, services, signatures
@@ -62,10 +62,6 @@ def _variants(raw: list[dict[str, Any]]) -> list[services.VariantInput]:
     return [services.VariantInput(v["audience"], v["body_markdown"], v.get("summary", "")) for v in raw]
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def article_document(article: Article) -> dict[str, Any]:
     """The editorial view of an article: its working revision (any state)."""
     revision = article.current_revision
@@ -101,13 +97,13 @@ def article_document(article: Article) -> dict[str, Any]:
         "figures": figure_documents(revision) if revision is not None else [],
         "live_revision": live.revision.content_hash if live else None,
         "related": sorted(article.related.values_list("slug", flat=True)),
-        "last_reviewed_at": _iso(article.last_reviewed_at),
-        "next_review_due": _iso(article.next_review_due),
-        "publish_at": _iso(article.publish_at),
-        "withdrawn_at": _iso(article.withdrawn_at),
+        "last_reviewed_at": iso(article.last_reviewed_at),
+        "next_review_due": iso(article.next_review_due),
+        "publish_at": iso(article.publish_at),
+        "withdrawn_at": iso(article.withdrawn_at),
         "created_by": article.created_by.get_username(),
-        "created_at": _iso(article.created_at),
-        "updated_at": _iso(article.updated_at),
+        "created_at": iso(article.created_at),
+        "updated_at": iso(article.updated_at),
     }
 
 
@@ -150,7 +146,7 @@ class ArticleCollectionView(EditorialView):
         results = [
             {"slug": a.slug, "title": a.title, "state": a.state, "topic": a.topic.slug,
              "revision": a.current_revision.content_hash if a.current_revision else None,
-             "live": a.live_snapshot_id is not None, "updated_at": _iso(a.updated_at)}
+             "live": a.live_snapshot_id is not None, "updated_at": iso(a.updated_at)}
             for a in page
         ]
         return Response({"next": paginator.get_next_link(), "previous": paginator.get_previous_link(),
@@ -267,7 +263,7 @@ class TransitionView(EditorialView):
             "slug": article.slug, "state": article.state,
             "revision": article.current_revision.content_hash if article.current_revision_id else None,
             "live_revision": article.live_snapshot.revision.content_hash if article.live_snapshot_id else None,
-            "publish_at": _iso(article.publish_at),
+            "publish_at": iso(article.publish_at),
         })
 
 
@@ -288,7 +284,7 @@ class AssignmentCreateView(EditorialView):
         assignment = services.assignment_create(article=article, actor=request.user, reviewer=reviewer,
                                                 due_at=data.get("due_at"))
         return Response({"id": assignment.pk, "reviewer": reviewer.user.get_username(),
-                         "due_at": _iso(assignment.due_at), "status": assignment.status},
+                         "due_at": iso(assignment.due_at), "status": assignment.status},
                         status=status.HTTP_201_CREATED)
 
 
@@ -331,7 +327,7 @@ class ReviewCreateView(EditorialView):
             "id": review.pk, "assignment": review.assignment_id, "article": assignment.article.slug,
             "article_state": state, "decision": review.decision, "comments": review.comments,
             "signed_name": review.signed_name, "signed_credentials": review.signed_credentials,
-            "signed_at": _iso(review.signed_at), "meaning": review.meaning, "revision_hash": review.revision_hash,
+            "signed_at": iso(review.signed_at), "meaning": review.meaning, "revision_hash": review.revision_hash,
         }, status=status.HTTP_201_CREATED)
 
 
@@ -347,7 +343,7 @@ class AuditView(EditorialView):
         events = AuditEvent.objects.filter(article_id=article.pk).order_by("seq").values(
             "seq", "at", "actor_username", "action", "from_state", "to_state", "reason", "hash")
         return Response([
-            {"seq": e["seq"], "at": _iso(e["at"]), "actor": e["actor_username"], "action": e["action"],
+            {"seq": e["seq"], "at": iso(e["at"]), "actor": e["actor_username"], "action": e["action"],
              "from_state": e["from_state"], "to_state": e["to_state"], "reason": e["reason"], "hash": e["hash"]}
             for e in events
         ])

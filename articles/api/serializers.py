@@ -458,12 +458,23 @@ class ReviewSerializer(serializers.Serializer):
     revision_hash = serializers.CharField()
 
 
-class EditorialAuditEventSerializer(serializers.Serializer):
+# An audit event as the API shows it: whole in the dossier (governance.api.dossier), its summary
+# in the editorial API's audit list.
+class AuditEventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     at = serializers.DateTimeField()
     actor = serializers.CharField(allow_blank=True, help_text="Username; empty for the system.")
     action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.CharField()
+    object_repr = serializers.CharField(allow_blank=True)
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField(allow_blank=True)
     reason = serializers.CharField(allow_blank=True)
+    data = serializers.JSONField()
     hash = serializers.CharField()
+    prev_hash = serializers.CharField()
+
+
+class EditorialAuditEventSerializer(AuditEventSerializer):
+    object_type = object_id = object_repr = data = prev_hash = None

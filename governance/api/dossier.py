@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from articles.api.editorial_auth import EDITORIAL_AUTHENTICATION
 from articles.api.reference_fields import ReferenceDetailsOutput
+from articles.api.serializers import AuditEventSerializer
 from governance.reports import dossier
 from governance.workflow import policies
 
@@ -213,22 +214,6 @@ class SnapshotSerializer(serializers.Serializer):
     last_reviewed_at = serializers.DateTimeField(allow_null=True)
     next_review_due = serializers.DateField(allow_null=True)
     is_live = serializers.BooleanField()
-
-
-class AuditEventSerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
-    at = serializers.DateTimeField()
-    actor = serializers.CharField()
-    action = serializers.CharField()
-    object_type = serializers.CharField()
-    object_id = serializers.CharField()
-    object_repr = serializers.CharField(allow_blank=True)
-    from_state = serializers.CharField(allow_blank=True)
-    to_state = serializers.CharField(allow_blank=True)
-    reason = serializers.CharField(allow_blank=True)
-    data = serializers.JSONField()
-    hash = serializers.CharField()
-    prev_hash = serializers.CharField()
 
 
 class ChainCheckSerializer(serializers.Serializer):

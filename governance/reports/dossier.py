@@ -26,17 +26,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from articles import bibliography
-from articles.models import Article, AudienceVariant, Citation, PublishedSnapshot, Reference, Revision
+from articles.models import Article, AudienceVariant, Citation, PublishedSnapshot, Reference, Revision, iso
 from governance.models import AuditEvent
 from governance.workflow import audit, policies, services
 from reviewers.models import ConflictOfInterest, CredentialChange, Review, ReviewAssignment, ReviewCycle
 
 SCHEMA = "imprimatur.dossier/1"
 RETRACTION_STATUSES = {choice.value for choice in Reference.RetractionStatus}
-
-
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _user(user: Any) -> dict[str, Any] | None:
@@ -103,7 +99,7 @@ def _verifications(member_ids: set[int]) -> dict[int, list[tuple[dt.datetime, st
 def _verified_before(verifications: list[tuple[dt.datetime, str]], when: dt.datetime) -> tuple[str | None, str | None]:
     """The verification in force at `when` (the latest before it): (at, by), or (None, None)."""
     before = [v for v in verifications if v[0] <= when]
-    return (_iso(before[-1][0]), before[-1][1]) if before else (None, None)
+    return (iso(before[-1][0]), before[-1][1]) if before else (None, None)
 
 
 def _citation_docs(citations: list[Citation], approvals_by_revision: dict[int, list[ReviewCycle]],
@@ -116,7 +112,7 @@ def _citation_docs(citations: list[Citation], approvals_by_revision: dict[int, l
         at_approvals = []
         for cycle in approvals_by_revision.get(citation.revision_id, []):
             status, derived = status_at(ref, timeline.get(ref.pk, []), cycle.closed_at)
-            at_approvals.append({"review_cycle_id": cycle.pk, "approved_at": _iso(cycle.closed_at),
+            at_approvals.append({"review_cycle_id": cycle.pk, "approved_at": iso(cycle.closed_at),
                                  "status": status, "derived_from": derived})
         last_approval = max((c.closed_at for c in approvals_by_revision.get(citation.revision_id, [])), default=None)
         citations_by_revision[citation.revision_id].append({
@@ -129,7 +125,7 @@ def _citation_docs(citations: list[Citation], approvals_by_revision: dict[int, l
             },
             "retraction_status": ref.retraction_status,
             "retraction_notice": ref.retraction_notice,
-            "retraction_updated_at": _iso(ref.retraction_updated_at),
+            "retraction_updated_at": iso(ref.retraction_updated_at),
             "status_changed_since_last_approval": bool(
                 last_approval and ref.retraction_updated_at and ref.retraction_updated_at > last_approval),
             "status_at_approvals": at_approvals,
@@ -153,9 +149,9 @@ def _revision_docs(article: Article, revisions: list[Revision], citations_of: di
             "change_note": r.change_note,
             "is_major_change": r.is_major_change,
             "created_by": _user(r.created_by),
-            "created_at": _iso(r.created_at),
+            "created_at": iso(r.created_at),
             "is_current": r.pk == article.current_revision_id,
-            "approved_at": [_iso(c.closed_at) for c in approvals_by_revision.get(r.pk, [])],
+            "approved_at": [iso(c.closed_at) for c in approvals_by_revision.get(r.pk, [])],
             "citations": citations_by_revision.get(r.pk, []),
         }
         for r in revisions
@@ -173,10 +169,10 @@ def _signature_docs(reviews: list[Review], verifications: dict[int, list[tuple[d
              "revision_number": number_of.get(r.revision_id), "decision": r.decision, "comments": r.comments,
              "signed_name": r.signed_name, "signed_credentials": r.signed_credentials,
              "signed_specialties": list(r.signed_specialties or []), "signed_username": r.signed_username,
-             "signed_at": _iso(r.signed_at), "meaning": r.meaning, "revision_hash": r.revision_hash,
+             "signed_at": iso(r.signed_at), "meaning": r.meaning, "revision_hash": r.revision_hash,
              "revision_hash_matches": hash_of.get(r.revision_id) == r.revision_hash,
              "credentials_verified_at": verified_at, "credentials_verified_by": verified_by,
-             "voided_at": _iso(r.voided_at), "void_reason": r.void_reason})
+             "voided_at": iso(r.voided_at), "void_reason": r.void_reason})
     return signature_docs
 
 
@@ -203,8 +199,8 @@ def _conflict_docs(article: Article, assignments: list[ReviewAssignment], *, exp
                                        "credentials": d.member.credentials, "username": d.member.user.get_username()},
                 "topic": d.topic.slug, "nature": d.nature, "nature_label": d.get_nature_display(),
                 "blocks_assignment": d.blocks, "counterparty": d.counterparty, "description": d.description,
-                "starts_on": _iso(d.starts_on), "ends_on": _iso(d.ends_on), "declared_at": _iso(d.declared_at),
-                "ended_at": _iso(d.ended_at), "ended_by": d.ended_by.get_username() if d.ended_by else None,
+                "starts_on": iso(d.starts_on), "ends_on": iso(d.ends_on), "declared_at": iso(d.declared_at),
+                "ended_at": iso(d.ended_at), "ended_by": d.ended_by.get_username() if d.ended_by else None,
                 "end_reason": d.end_reason, "overlapping_assignment_ids": overlapping,
             })
     return conflicts_scope, coi_docs
@@ -213,13 +209,13 @@ def _conflict_docs(article: Article, assignments: list[ReviewAssignment], *, exp
 def _event_docs(events: list[AuditEvent]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(every audit event of the article, its state transitions)."""
     event_docs = [
-        {"seq": e.seq, "at": _iso(e.at), "actor": e.actor_username, "action": e.action, "object_type": e.object_type,
+        {"seq": e.seq, "at": iso(e.at), "actor": e.actor_username, "action": e.action, "object_type": e.object_type,
          "object_id": e.object_id, "object_repr": e.object_repr, "from_state": e.from_state, "to_state": e.to_state,
          "reason": e.reason, "data": e.data, "hash": e.hash, "prev_hash": e.prev_hash}
         for e in events
     ]
     transition_docs = [
-        {"seq": e.seq, "at": _iso(e.at), "actor": e.actor_username, "action": e.action,
+        {"seq": e.seq, "at": iso(e.at), "actor": e.actor_username, "action": e.action,
          "from_state": e.from_state, "to_state": e.to_state, "reason": e.reason}
         for e in events if e.to_state and e.object_type == Article._meta.label_lower
     ]
@@ -231,13 +227,13 @@ def _article_doc(article: Article, number_of: dict[int, int]) -> dict[str, Any]:
         "id": article.pk, "slug": article.slug, "title": article.title,
         "topic": {"slug": article.topic.slug, "name": article.topic.name},
         "risk_tier": article.risk_tier, "origin": article.origin, "state": article.state,
-        "created_by": _user(article.created_by), "created_at": _iso(article.created_at),
+        "created_by": _user(article.created_by), "created_at": iso(article.created_at),
         "current_revision_number": number_of.get(article.current_revision_id),
         "current_revision_hash": article.current_revision.content_hash if article.current_revision else None,
         "live_etag": article.live_snapshot.etag if article.live_snapshot else None,
-        "first_published_at": _iso(article.first_published_at),
-        "last_reviewed_at": _iso(article.last_reviewed_at), "next_review_due": _iso(article.next_review_due),
-        "withdrawn_at": _iso(article.withdrawn_at), "withdrawn_reason": article.withdrawn_reason,
+        "first_published_at": iso(article.first_published_at),
+        "last_reviewed_at": iso(article.last_reviewed_at), "next_review_due": iso(article.next_review_due),
+        "withdrawn_at": iso(article.withdrawn_at), "withdrawn_reason": article.withdrawn_reason,
     }
 
 
@@ -271,8 +267,8 @@ def _assignment_doc(a: ReviewAssignment) -> dict[str, Any]:
     return {"id": a.pk,
             "reviewer": {"member_id": a.reviewer_id, "printed_name": a.reviewer.printed_name,
                          "credentials": a.reviewer.credentials, "username": a.reviewer.user.get_username()},
-            "assigned_by": _user(a.assigned_by), "assigned_at": _iso(a.assigned_at), "due_at": _iso(a.due_at),
-            "status": a.status, "completed_at": _iso(a.completed_at)}
+            "assigned_by": _user(a.assigned_by), "assigned_at": iso(a.assigned_at), "due_at": iso(a.due_at),
+            "status": a.status, "completed_at": iso(a.completed_at)}
 
 
 def _snapshot_docs(article: Article, number_of: dict[int, int], hash_of: dict[int, str]) -> list[dict[str, Any]]:
@@ -280,8 +276,8 @@ def _snapshot_docs(article: Article, number_of: dict[int, int], hash_of: dict[in
                      .order_by("published_at", "pk"))
     return [
         {"id": s.pk, "revision_number": number_of.get(s.revision_id), "revision_hash": hash_of.get(s.revision_id),
-         "etag": s.etag, "published_at": _iso(s.published_at), "published_by": _user(s.published_by),
-         "last_reviewed_at": _iso(s.last_reviewed_at), "next_review_due": _iso(s.next_review_due),
+         "etag": s.etag, "published_at": iso(s.published_at), "published_by": _user(s.published_by),
+         "last_reviewed_at": iso(s.last_reviewed_at), "next_review_due": iso(s.next_review_due),
          "is_live": s.pk == article.live_snapshot_id}
         for s in snapshots
     ]
@@ -302,8 +298,8 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
     number_of = {r.pk: r.number for r in revisions}
 
     cycle_docs = [
-        {"id": c.pk, "revision_number": number_of.get(c.revision_id), "opened_at": _iso(c.opened_at),
-         "closed_at": _iso(c.closed_at), "outcome": c.outcome or "open", "approvals_required": c.approvals_required}
+        {"id": c.pk, "revision_number": number_of.get(c.revision_id), "opened_at": iso(c.opened_at),
+         "closed_at": iso(c.closed_at), "outcome": c.outcome or "open", "approvals_required": c.approvals_required}
         for c in cycles
     ]
 
@@ -328,7 +324,7 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
     check = audit.verify_article(article.pk)
     return {
         "schema": SCHEMA,
-        "exported_at": _iso(now),
+        "exported_at": iso(now),
         "exported_by": _user(exported_by) if getattr(exported_by, "is_authenticated", False) else None,
         "article": _article_doc(article, number_of),
         "revisions": revision_docs,

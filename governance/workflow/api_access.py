@@ -15,6 +15,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework_api_key.models import APIKey
 
+from articles.models import iso
 from governance.models import EditorialToken
 from governance.workflow import audit, policies
 from governance.workflow.exceptions import ContentInvalid, GovernanceError, NotPermitted
@@ -22,14 +23,10 @@ from governance.workflow.exceptions import ContentInvalid, GovernanceError, NotP
 API_KEY_NAME_MAX = APIKey._meta.get_field("name").max_length
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
 # --- editorial tokens ---------------------------------------------------------------------------
 
 def _token_data(token: AuthToken) -> dict[str, Any]:
-    return {"user": token.user.get_username(), "token_key": token.token_key, "expiry": _iso(token.expiry)}
+    return {"user": token.user.get_username(), "token_key": token.token_key, "expiry": iso(token.expiry)}
 
 
 def editorial_token_create(*, actor: Any, user: Any, expires_in: dt.timedelta) -> tuple[EditorialToken, str]:
@@ -61,7 +58,7 @@ def editorial_token_revoke(*, actor: Any, token: AuthToken) -> None:
             pk=token.pk).first()
         if token_row is None:
             raise GovernanceError("This token has already been revoked.", rule="token_exists")
-        data = {**_token_data(token_row), "created": _iso(token_row.created)}
+        data = {**_token_data(token_row), "created": iso(token_row.created)}
         audit.record(action="editorial_token.revoke", obj=token_row, actor=actor, object_id=token_row.token_key,
                      data=data)
         token_row.delete()
@@ -70,7 +67,7 @@ def editorial_token_revoke(*, actor: Any, token: AuthToken) -> None:
 # --- API keys of downstream sites ---------------------------------------------------------------
 
 def _key_data(api_key: APIKey) -> dict[str, Any]:
-    return {"prefix": api_key.prefix, "name": api_key.name, "expiry": _iso(api_key.expiry_date)}
+    return {"prefix": api_key.prefix, "name": api_key.name, "expiry": iso(api_key.expiry_date)}
 
 
 def api_key_create(*, actor: Any, name: str, expiry_date: dt.datetime | None = None) -> tuple[APIKey, str]:

@@ -32,7 +32,16 @@ from django.db.models import Q
 from articles import bibliography, content, search
 from articles.citations import format_ama
 from articles.figures.processing import figure_documents
-from articles.models import Article, Citation, PublishedSnapshot, Reference, ReviewReason, Revision, rendered_snapshot
+from articles.models import (
+    Article,
+    Citation,
+    PublishedSnapshot,
+    Reference,
+    ReviewReason,
+    Revision,
+    iso,
+    rendered_snapshot,
+)
 from reviewers.models import Review
 
 
@@ -42,10 +51,6 @@ def article_api_url(slug: str) -> str:
 
 def article_page_url(slug: str) -> str:
     return f"{settings.SITE_URL}/articles/{slug}/"
-
-
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def reference_documents(revision: Revision) -> list[dict[str, Any]]:
@@ -87,7 +92,7 @@ def reviewer_documents(approvals: list[Review]) -> list[dict[str, Any]]:
             "credentials": review.signed_credentials,
             "specialties": list(review.signed_specialties),
             "decision": "approved",
-            "signed_at": _iso(review.signed_at),
+            "signed_at": iso(review.signed_at),
         }
         for review in approvals
     ]
@@ -102,7 +107,7 @@ def change_history(article: Article, revision: Revision, published_at: dt.dateti
     first_published.setdefault(revision.pk, published_at)
     first = min(first_published, key=first_published.__getitem__)
     revisions = Revision.objects.filter(Q(pk__in=first_published, is_major_change=True) | Q(pk=first))
-    history = [{"at": _iso(first_published[r.pk]), "note": r.change_note or "Published"} for r in revisions]
+    history = [{"at": iso(first_published[r.pk]), "note": r.change_note or "Published"} for r in revisions]
     return sorted(history, key=lambda item: item["at"], reverse=True)
 
 
@@ -190,10 +195,10 @@ def build(
         "topic": article.topic.slug,
         "topic_name": article.topic.name,
         "audiences": sorted(variants),
-        "last_reviewed_at": _iso(article.last_reviewed_at),
-        "next_review_due": _iso(article.next_review_due),
-        "published_at": _iso(first_published_at),
-        "updated_at": _iso(published_at),
+        "last_reviewed_at": iso(article.last_reviewed_at),
+        "next_review_due": iso(article.next_review_due),
+        "published_at": iso(first_published_at),
+        "updated_at": iso(published_at),
         "url": article_api_url(article.slug),
         "page_url": article_page_url(article.slug),
         "origin": revision.origin,

@@ -84,23 +84,23 @@ def test_a_failed_execution_never_leaves_a_statement_believed_prepared(site, thr
     refused by psycopg before anything is sent) marks nothing prepared, and the next one works."""
     from django.db import DataError
 
-    from articles.api import public
+    from articles.api import public, statements
 
     sql = public._list_sql(True, 2)
     with pytest.raises(DataError):
-        public._hot_query("test_list_after", sql, ["\x00"])
-    assert [row[0] for row in public._hot_query("test_list_after", sql, [three_live[0].slug])] == [
+        statements.hot_query("test_list_after", sql, ["\x00"])
+    assert [row[0] for row in statements.hot_query("test_list_after", sql, [three_live[0].slug])] == [
         three_live[1].slug, three_live[2].slug]
     # And one that failed on the server after its PREPARE ran: the statement exists and is used.
     with pytest.raises(DataError), connection.cursor() as cursor:
         cursor.execute("SAVEPOINT bad_cast")
         try:
-            public._hot_query("test_changes", "SELECT seq FROM governance_changeevent WHERE seq > %s::bigint",
-                              ["99999999999999999999"])
+            statements.hot_query("test_changes", "SELECT seq FROM governance_changeevent WHERE seq > %s::bigint",
+                                 ["99999999999999999999"])
         finally:
             cursor.execute("ROLLBACK TO SAVEPOINT bad_cast")
-    assert public._hot_query("test_changes", "SELECT seq FROM governance_changeevent WHERE seq > %s::bigint",
-                             ["0"]) is not None
+    assert statements.hot_query("test_changes", "SELECT seq FROM governance_changeevent WHERE seq > %s::bigint",
+                                ["0"]) is not None
 
 
 def _nested(depth: int) -> str:

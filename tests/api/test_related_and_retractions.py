@@ -1,6 +1,6 @@
 """What a stored document shows about other things than its approved text: the related articles
 (their live, approved titles only) and each reference's retraction status, kept current on the
-live snapshots, on both of the API's paths."""
+live snapshots."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ import io
 import json
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 
-from articles.api import public
 from articles.models import PublishedSnapshot, Reference
 from governance.workflow import services, snapshots
 from tests.conftest import article_content
@@ -20,20 +18,13 @@ DETAIL = "/api/v1/articles/{}/"
 RETRACTIONS_CSV = Path(__file__).resolve().parent.parent / "fixtures" / "retractions.csv"
 
 
-@pytest.fixture(params=["fast", "drf"])
-def path(request, monkeypatch):
-    if request.param == "drf":
-        monkeypatch.setattr(public.PublicView, "fast_path", False)
-    return request.param
-
-
 def _related(site, slug):
     response = site.get(DETAIL.format(slug))
     assert response.status_code == 200
     return response.content.decode(), response.json()["related"]
 
 
-def test_it_links_related_articles_by_their_approved_title_never_a_draft(site, path, make_article, drive, writer):
+def test_it_links_related_articles_by_their_approved_title_never_a_draft(site, make_article, drive, writer):
     b = drive(make_article(title="Heart failure medicines"), "published")
     a = make_article(title="Living with heart failure")
     a.related.add(b)
@@ -47,7 +38,7 @@ def test_it_links_related_articles_by_their_approved_title_never_a_draft(site, p
     assert "DRAFT unreviewed title" not in a.live_snapshot.rendered_document
 
 
-def test_it_leaves_out_related_articles_that_are_not_live(site, path, make_article, drive):
+def test_it_leaves_out_related_articles_that_are_not_live(site, make_article, drive):
     draft = make_article(title="Never published")
     a = make_article(title="Living with heart failure")
     a.related.add(draft)
@@ -58,7 +49,7 @@ def test_it_leaves_out_related_articles_that_are_not_live(site, path, make_artic
     assert related == [] and "Never published" not in text
 
 
-def test_it_updates_and_drops_the_link_when_the_related_article_changes_live(site, path, make_article, drive,
+def test_it_updates_and_drops_the_link_when_the_related_article_changes_live(site, make_article, drive,
                                                                              writer, chief):
     b = drive(make_article(title="Heart failure medicines"), "published")
     a = make_article(title="Living with heart failure")
@@ -79,7 +70,7 @@ def test_it_updates_and_drops_the_link_when_the_related_article_changes_live(sit
     assert related == [] and b.slug not in text
 
 
-def test_it_marks_a_cited_source_retracted_once_imported_and_changes_the_etag(site, path, make_article, drive):
+def test_it_marks_a_cited_source_retracted_once_imported_and_changes_the_etag(site, make_article, drive):
     variant = services.VariantInput("patient", "In plain words [@trial2021] [@nice2018].")
     article = drive(make_article(variants=[variant]), "published")  # cites doi:10.1056/NEJMoa0000001
     etag = site.get(DETAIL.format(article.slug))["ETag"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from articles.api import public
 from governance.models import AuditEvent
 from governance.workflow import services, snapshots
 from tests.api.conftest import token_client
@@ -15,13 +14,6 @@ from tests.conftest import article_content
 
 DETAIL = "/api/v1/articles/{}/"
 RELATED = "/api/v1/editorial/articles/{}/related/"
-
-
-@pytest.fixture(params=["fast", "drf"])
-def path(request, monkeypatch):
-    if request.param == "drf":
-        monkeypatch.setattr(public.PublicView, "fast_path", False)
-    return request.param
 
 
 @pytest.fixture
@@ -57,7 +49,7 @@ def test_it_unlinks_everything_with_an_empty_list(pair, writer):
     assert list(a.related.all()) == []
 
 
-def test_it_shows_the_new_list_on_the_public_detail_with_a_new_etag(site, path, pair, writer):
+def test_it_shows_the_new_list_on_the_public_detail_with_a_new_etag(site, pair, writer):
     a, b = pair
     services.article_edit(article=b, actor=writer, content=article_content(title="DRAFT unreviewed title"))
     first = site.get(DETAIL.format(a.slug))

@@ -399,15 +399,3 @@ def test_a_spread_review_date_is_served_at_once(crowded_live, chief, site, clien
     assert site.get(f"/api/v1/articles/{unmoved.slug}/", HTTP_IF_NONE_MATCH=before[unmoved.slug]["ETag"]
                     ).status_code == 304
     assert (ChangeEvent.objects.count(), WebhookDelivery.objects.count()) == (feed, outbox)  # no feed event
-
-
-def test_the_moved_date_is_the_same_through_drf(crowded_live, chief, site, monkeypatch):
-    from tests.api.test_stored_responses import _drf_only, _same
-
-    plan = review_dates.spread_plan()
-    review_dates_spread(actor=chief, digest=plan.digest)
-    urls = [f"/api/v1/articles/{m.slug}/" for m in plan.moves] + ["/api/v1/articles/"]
-    fast = [site.get(url) for url in urls]
-    _drf_only(monkeypatch)
-    for url, response in zip(urls, fast, strict=True):
-        _same(response, site.get(url))
