@@ -4,7 +4,7 @@
     DATABASE_URL=... .venv/bin/python bench/reports.py --repeat 5 --json bench/results/reports.json
     DATABASE_URL=... .venv/bin/python bench/reports.py --flag-run-rows --only "board activity,COI register"
 
-Read-only: every report is computed exactly as the pages compute it (the `governance.reports.tables`
+Read-only: every report is computed exactly as the pages compute it (the `governance.reports`
 functions behind /editor/reports/), plus the CSV/XLSX export of its tables and the spread
 proposal (a preview: nothing is written). For each, the best and median wall time of `--repeat`
 runs and the number of SQL queries are printed, with the size of the live catalogue.
@@ -88,22 +88,21 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection, transaction
 
     from articles.models import LIVE, Article
-    from governance.reports import dossier, exports
-    from governance.reports import tables as reports
+    from governance.reports import board_activity, conflicts_register, currency, dossier, evidence, exports, review_dates
 
     live = Article.objects.filter(LIVE).count()
     article = (Article.objects.get(slug=args.slug) if args.slug
                else Article.objects.filter(LIVE).order_by("pk").first())
     cases: dict[str, Callable[[], Any]] = {
-        "content currency": lambda: reports.content_currency(),
-        "content currency: overdue list": lambda: reports.currency_articles(bucket="overdue"),
-        "content currency + XLSX": lambda: exports.xlsx_bytes(reports.currency_tables(reports.content_currency())),
-        "board activity": lambda: reports.board_activity(),
-        "evidence": lambda: reports.evidence(),
-        "evidence + XLSX": lambda: exports.xlsx_bytes(reports.evidence_tables(reports.evidence())),
-        "COI register": lambda: reports.coi_register(),
-        "review-date load": lambda: reports.review_load(),
-        "spread proposal (preview)": lambda: reports.spread_plan(),
+        "content currency": lambda: currency.content_currency(),
+        "content currency: overdue list": lambda: currency.currency_articles(bucket="overdue"),
+        "content currency + XLSX": lambda: exports.xlsx_bytes(currency.currency_tables(currency.content_currency())),
+        "board activity": lambda: board_activity.board_activity(),
+        "evidence": lambda: evidence.evidence(),
+        "evidence + XLSX": lambda: exports.xlsx_bytes(evidence.evidence_tables(evidence.evidence())),
+        "COI register": lambda: conflicts_register.coi_register(),
+        "review-date load": lambda: review_dates.review_load(),
+        "spread proposal (preview)": lambda: review_dates.spread_plan(),
     }
     if article is not None:
         cases["dossier JSON (one article)"] = lambda: dossier.build(article)

@@ -367,23 +367,6 @@ class _Rows:
         self.rows = []
 
 
-def _allocate_ids(model: Any, n: int) -> list[int]:
-    """Primary keys for `n` new rows, taken from the table's sequence (PostgreSQL) or after the
-    current maximum (SQLite, whose writers are serialized anyway)."""
-    from django.db import connection
-    from django.db.models import Max
-
-    if n == 0:
-        return []
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [model._meta.db_table, model._meta.pk.column, n])
-            return [row[0] for row in cursor.fetchall()]
-    start = (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-    return list(range(start, start + n))
-
-
 class _Audit:
     """Audit events as `governance.workflow.audit.record` writes them (seq and hash set by `chain`)."""
 
@@ -425,6 +408,7 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
 
     from articles import content, search
     from articles.models import Article, ArticleState, Citation, PublishedSnapshot, Revision, rendered_snapshot
+    from governance.background import bulk
     from governance.models import AuditChainHead, AuditEvent, ChangeEvent
     from governance.workflow import audit, snapshots
     from reviewers.models import Review, ReviewAssignment, ReviewCycle
@@ -445,7 +429,7 @@ def bulk_clone(cast: Cast, templates: list[Template], indices: list[int]) -> Non
         today = timezone.localdate(now)
         n = len(indices)
         per = [len(templates[i % len(templates)].reviewers) for i in indices]
-        ids = {m: iter(_allocate_ids(m, k)) for m, k in (
+        ids = {m: iter(bulk.allocate_ids(m, k)) for m, k in (
             (Article, n), (Revision, n), (ReviewCycle, n), (PublishedSnapshot, n),
             (ReviewAssignment, sum(per)), (Review, sum(per)))}
         for i in indices:

@@ -6,7 +6,7 @@
 
 Parts (`--parts`, default all, in this order):
 
-- reports: each report of governance/reports/tables.py (issue 7) on the whole catalogue, timed, with
+- reports: each report of governance/reports/ (issue 7) on the whole catalogue, timed, with
   its query count.
 - flag: `staleness.flag_stale_articles` with `today` the day after the latest review date, so
   every published bench article is due: wall time and number of queries. The same call over
@@ -117,18 +117,13 @@ def bench_articles():
 # --- reports --------------------------------------------------------------------------------------
 
 def part_reports() -> dict[str, Any]:
-    try:
-        from governance.reports import tables as reports
-    except ImportError:
-        return {"skipped": "governance/reports/tables.py is not there yet (issue 7)"}
-    calls = [("content_currency", {}), ("board_activity", {}), ("evidence", {}), ("coi_register", {}),
-             ("review_load", {}), ("spread_plan", {})]
+    from governance.reports import board_activity, conflicts_register, currency, evidence, review_dates
+
+    calls = [(currency.content_currency, {}), (board_activity.board_activity, {}), (evidence.evidence, {}),
+             (conflicts_register.coi_register, {}), (review_dates.review_load, {}), (review_dates.spread_plan, {})]
     out: dict[str, Any] = {"articles": bench_articles().filter(live_snapshot__isnull=False).count()}
-    for name, kwargs in calls:
-        func = getattr(reports, name, None)
-        if func is None:
-            out[name] = {"skipped": "not defined"}
-            continue
+    for func, kwargs in calls:
+        name = func.__name__
         try:
             _, seconds, queries = _timed(func, **kwargs)
             out[name] = {"seconds": round(seconds, 3), **queries}

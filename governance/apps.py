@@ -4,6 +4,8 @@ from django.db.models.signals import post_migrate
 
 def _sync_schedules(sender, **kwargs) -> None:
     """After `migrate`, store the periodic schedules declared in code (existing rows are kept)."""
+    # Not at the top: this module is imported while the app registry loads, before the models
+    # schedules imports (django_celery_beat's) can be.
     from governance.background.schedules import sync
 
     sync()

@@ -234,7 +234,7 @@ class ReviewAssignmentAdmin(PolicyAdmin):
         return reverse("admin:reviewers_reviewassignment_changelist")
 
 
-# --- board profiles, credentials and declarations: reviewers/admin_board.py ---------------------
+# --- board profiles, credentials and declarations: reviewers/admin_board/ ---------------------
 
 # --- specialties, signatures --------------------------------------------------------------------
 

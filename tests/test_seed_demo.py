@@ -166,8 +166,7 @@ def test_it_prints_the_logins_and_the_urls(seeded):
 def test_it_fills_every_report_and_a_dossier_with_demo_data(seeded, client):
     from django.urls import reverse
 
-    from governance.reports import dossier
-    from governance.reports import tables as reports
+    from governance.reports import board_activity, dossier, evidence, review_dates
 
     chief = get_user_model().objects.get(username="chief")
     client.force_login(chief)
@@ -177,16 +176,16 @@ def test_it_fills_every_report_and_a_dossier_with_demo_data(seeded, client):
         for kind in ("csv", "xlsx"):
             assert client.get(reverse(f"reports:{name}"), {"export": kind}).status_code == 200, (name, kind)
 
-    evidence = reports.evidence()
-    assert [(r["reference__retraction_status"], r["revision__article__slug"]) for r in evidence["flagged"]] == [
+    found = evidence.evidence()
+    assert [(r["reference__retraction_status"], r["revision__article__slug"]) for r in found["flagged"]] == [
         ("retracted", "vitamin-d-and-falls")]
-    assert "vitamin-d-and-falls" in {a["slug"] for a in evidence["old"]}
+    assert "vitamin-d-and-falls" in {a["slug"] for a in found["old"]}
     flagged = Article.objects.get(slug="vitamin-d-and-falls")
     assert flagged.state == "review_due"
     assert AuditEvent.objects.filter(article_id=flagged.pk, reason__contains="cited reference retracted").exists()
     assert AuditEvent.objects.filter(action="reference.retraction_status").count() == 1
-    assert reports.review_load()["total"] >= 1  # reviews due within the 26 weeks
-    turnaround = [m["median_days"] for m in reports.board_activity()["members"] if m["completed"]]
+    assert review_dates.review_load()["total"] >= 1  # reviews due within the 26 weeks
+    turnaround = [m["median_days"] for m in board_activity.board_activity()["members"] if m["completed"]]
     assert turnaround and all(days and days >= 3 for days in turnaround)
     built = dossier.build(flagged, exported_by=chief)
     assert built["article"]["slug"] == "vitamin-d-and-falls" and built["audit_chain"]["ok"] is True

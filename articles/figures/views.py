@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from articles.figures.models import FigureImage
 from articles.figures.processing import figure_documents
 from articles.models import Article
-from articles.views import editor_required
+from articles.views.editor import editor_required
 from governance.workflow import figures as figure_services
 from governance.workflow import policies
 from governance.workflow.exceptions import ContentInvalid, GovernanceError

@@ -32,6 +32,8 @@ from governance.models import (
 )
 from governance.workflow import configuration, policies
 from governance.workflow.exceptions import GovernanceError
+from governance.workflow.selectors import current_editorial_policy
+from governance.workflow.site import site_settings, site_settings_update
 
 
 class PolicyAdmin(admin.ModelAdmin):
@@ -256,7 +258,7 @@ class EditorialPolicyAdmin(ConfigurationAdmin):
     search_fields = ("version", "body_markdown")
     date_hierarchy = "effective_at"
     empty_state = "No editorial policy has been published yet. Add version 1."
-    # The thresholds of the managing editor's reports (governance.reports.tables.report_limits).
+    # The thresholds of the managing editor's reports (governance.reports.limits.report_limits).
     report_fields = REPORT_FIELDS
 
     def get_fields(self, request: HttpRequest, obj: Any = None):
@@ -272,8 +274,6 @@ class EditorialPolicyAdmin(ConfigurationAdmin):
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         """A new version starts as a copy of the current one (text and report thresholds), so
         changing the board's capacity is: add, change the number, give it a version, save."""
-        from governance.workflow.selectors import current_editorial_policy
-
         initial = super().get_changeform_initial_data(request)
         current = current_editorial_policy()
         if current is not None:
@@ -405,16 +405,12 @@ class SiteSettingsAdmin(PolicyAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        from governance.workflow.site import site_settings
-
         current = site_settings()
         if current._state.adding:
             return HttpResponseRedirect(reverse("admin:governance_sitesettings_add"))
         return HttpResponseRedirect(reverse("admin:governance_sitesettings_change", args=[current.pk]))
 
     def save_model(self, request: HttpRequest, obj: SiteSettings, form: Any, change: bool) -> None:
-        from governance.workflow.site import site_settings_update
-
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         if not change:  # the first save stores every field shown, defaults included
             changes = {name: form.cleaned_data[name] for name in ("site_name", "tagline", "logo", "disclaimer")}

@@ -30,13 +30,13 @@ import time
 
 import requests
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from governance.background import bulk
+from governance.background import claims
 from governance.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from governance.workflow import audit, webhook_targets
 from governance.workflow.webhook_targets import TargetRefused, target_refusal  # noqa: F401  (the check, re-exported here)
@@ -73,7 +73,7 @@ def deliver_pending(*, limit: int = 1000, endpoint_id: int | None = None) -> int
     the others' deliveries are queued beside it. Each row is claimed here (a conditional
     UPDATE … RETURNING; its lease is the token the task is given), so the kick after every
     commit and the minute sweep never queue a row twice. Returns how many were queued."""
-    from governance.background.tasks import deliver_webhook
+    from governance.background.tasks import deliver_webhook  # tasks imports this module: a cycle at import time
 
     cap = max(1, settings.IMPRIMATUR_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)
     with transaction.atomic():
@@ -99,24 +99,12 @@ def deliver_pending(*, limit: int = 1000, endpoint_id: int | None = None) -> int
         if not ids:
             return 0
         token = now + dt.timedelta(seconds=settings.IMPRIMATUR_WEBHOOK_LEASE_SECONDS)
-        claimed = _claim(ids, now=now, until=token)
+        claimed = claims.claim(WebhookDelivery, ids, lease="claimed_until", now=now, until=token,
+                               ready=[("status", "=", Status.PENDING.value), ("next_attempt_at", "<=", now)])
     for pk in ids:
         if pk in claimed:
             deliver_webhook.delay(pk, token.isoformat())
     return len(claimed)
-
-
-def _claim(ids: list[int], *, now: dt.datetime, until: dt.datetime) -> set[int]:
-    """Of `ids`, claim those still due and unclaimed (UPDATE … RETURNING): this caller's alone."""
-    quote = connection.ops.quote_name
-    adapt = connection.ops.adapt_datetimefield_value
-    where, params = bulk.any_of_sql("id", ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(WebhookDelivery._meta.db_table)} SET claimed_until = %s WHERE {where} "
-            "AND status = %s AND next_attempt_at <= %s AND (claimed_until IS NULL OR claimed_until < %s) RETURNING id",
-            [adapt(until), *params, Status.PENDING.value, adapt(now), adapt(now)])
-        return {row[0] for row in cursor.fetchall()}
 
 
 def _queue_next(endpoint_id: int) -> None:

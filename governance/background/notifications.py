@@ -10,7 +10,6 @@ server is talked to.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import logging
@@ -19,15 +18,16 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.background import bulk
+from governance.background import bulk, claims
 from governance.models import Notification
 from governance.workflow import policies
+from governance.workflow.exceptions import NotPermitted
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def notify_rows(rows: Iterable[tuple[int, str, str, str, str, int | None, int | 
 
 def _kick_emails() -> None:
     try:
-        from governance.background.tasks import send_notification_emails
+        from governance.background.tasks import send_notification_emails  # tasks imports this module: a cycle
 
         send_notification_emails.apply_async(retry=False)
     except Exception:  # broker unreachable: the periodic sweep sends them later
@@ -142,68 +142,24 @@ def send_pending_emails(*, limit: int = EMAILS_PER_RUN) -> int:
     return sent
 
 
-def send_email(notification_id: int) -> int:
-    """Claim, send and mark one notification's email (1 if this call sent it, else 0)."""
-    return send_emails([notification_id])
+EMAIL_COLUMNS = claims.Columns(done="emailed_at", lease="email_claimed_until", attempts="email_attempts",
+                               error="email_error")
 
 
 def send_emails(notification_ids: list[int]) -> int:
     """Claim these notifications' emails, send them over one connection, mark the ones that
-    went; a failed one is released with its error for the next run. Returns how many went.
+    went (`claims.send_claimed`: at most once, a failed one released with its error for the next
+    run). Returns how many went."""
+    batch = list(Notification.objects.filter(bulk.any_of("pk", notification_ids)).select_related("recipient")
+                 .order_by("pk"))
+    return len(claims.send_claimed(Notification, batch, key=lambda notification: notification.pk,
+                                   columns=EMAIL_COLUMNS, lease=EMAIL_LEASE, send=_send_email))
 
-    The lease is the claim token: only rows still holding it are marked or released, and no send
-    starts once less than `reminders.send_margin()` of it is left (the rest are released untried,
-    their attempt not counted), so another worker never reclaims and resends one."""
-    from governance.background.reminders import send_margin
 
-    now = timezone.now()
-    until = now + EMAIL_LEASE
-    last_start = until - send_margin()
-    mine = bulk.claim(Notification, notification_ids, done="emailed_at", lease="email_claimed_until",
-                      attempts="email_attempts", now=now, until=until)
-    if not mine:
-        return 0  # sent already, or another worker holds them
-    sent: list[int] = []
-    failed: dict[str, list[int]] = {}
-    untried: list[int] = []
-    connection = get_connection()
-    try:
-        connection.open()
-        for notification in (Notification.objects.filter(bulk.any_of("pk", mine)).select_related("recipient")
-                             .order_by("pk")):
-            if untried or timezone.now() >= last_start:  # the lease is about to run out: stop here
-                untried.append(notification.pk)
-                continue
-            if not notification.recipient.email:  # their address was removed since: nothing to send
-                failed.setdefault("the recipient has no email address", []).append(notification.pk)
-                continue
-            message = EmailMessage(notification.subject, notification.body, to=[notification.recipient.email],
-                                   connection=connection)
-            try:
-                connection.send_messages([message])
-            except Exception as exc:  # any transport error: left unsent for the next run
-                logger.warning("email for notification %s failed: %s", notification.pk, exc)
-                failed.setdefault(str(exc)[:500], []).append(notification.pk)
-                continue
-            sent.append(notification.pk)
-    except Exception as exc:  # the connection itself failed: every claimed email waits for the next run
-        logger.warning("mail connection failed: %s", exc)
-        failed.setdefault(str(exc)[:500], []).extend(
-            set(mine) - set(sent) - set(untried) - {pk for pks in failed.values() for pk in pks})
-    finally:
-        with contextlib.suppress(Exception):
-            connection.close()
-    with transaction.atomic():
-        mine_still = Notification.objects.filter(email_claimed_until=until, emailed_at__isnull=True)
-        for error, pks in failed.items():
-            mine_still.filter(bulk.any_of("pk", pks)).update(email_claimed_until=None, email_error=error)
-        if untried:
-            mine_still.filter(bulk.any_of("pk", untried)).update(
-                email_claimed_until=None, email_attempts=F("email_attempts") - 1)
-        if sent:
-            mine_still.filter(bulk.any_of("pk", sent)).update(
-                emailed_at=timezone.now(), email_claimed_until=None, email_error="")
-    return len(sent)
+def _send_email(notification: Notification, batch: claims.Batch) -> None:
+    if not notification.recipient.email:  # their address was removed since: nothing to send
+        raise claims.Unsendable("the recipient has no email address")
+    batch.mail(EmailMessage(notification.subject, notification.body, to=[notification.recipient.email]))
 
 
 def inbox(user: Any) -> QuerySet[Notification]:
@@ -214,8 +170,6 @@ def inbox(user: Any) -> QuerySet[Notification]:
 def notification_dismiss(*, notification: Notification, actor: Any) -> bool:
     """The recipient dismisses a notification (only their own); True if it was open."""
     if getattr(actor, "pk", None) != notification.recipient_id:
-        from governance.workflow.exceptions import NotPermitted
-
         raise NotPermitted("Only the recipient dismisses a notification.", rule="own_notification")
     return bool(Notification.objects.filter(pk=notification.pk, dismissed_at__isnull=True)
                 .update(dismissed_at=timezone.now()))

@@ -23,25 +23,19 @@ transaction is open while the mail server is talked to.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from articles.models import Article
-from governance.background import bulk, notifications
+from governance.background import claims, notifications
 from governance.models import Notification, ReviewPolicy, ReviewReminder
 from governance.workflow.services import ASSIGNABLE_STATES
 from reviewers.models import ReviewAssignment
-
-logger = logging.getLogger(__name__)
 
 CLAIM_LEASE = dt.timedelta(minutes=5)
 Kind = ReviewReminder.Kind
@@ -183,86 +177,35 @@ def _message(assignment: ReviewAssignment, kind: str, repetition: int, today: dt
 
 
 SEND_BATCH = 200  # claimed together: sent well within CLAIM_LEASE even by a slow mail server
-
-
-def send_margin() -> dt.timedelta:
-    """How much of the lease must be left to start one more send: a send can take the mail
-    connection's timeout (EMAIL_TIMEOUT) twice (connect, then the exchange), and the marking
-    transaction must commit before the lease runs out."""
-    return dt.timedelta(seconds=2 * (getattr(settings, "EMAIL_TIMEOUT", None) or 10) + 10)
+REMINDER_COLUMNS = claims.Columns(done="sent_at", lease="claimed_until", attempts="attempts", error="last_error")
 
 
 def _send_batch(batch: list[Pending], editors: list[Any], today: dt.date) -> int:
-    """Claim a batch, send its emails over one connection, then mark what went (one transaction).
+    """Claim a batch, send its emails over one connection, then mark what went and write the
+    in-app notifications of the sent ones in one transaction (`claims.send_claimed`)."""
+    messages: dict[int, tuple[list[Any], str, str, str]] = {}
 
-    The lease is the claim token: only rows still holding it are marked sent or released, and no
-    send starts once less than `send_margin()` of it is left (the rest are released untried, for
-    the next run), so a slow mail server cannot let another worker reclaim and resend them."""
-    now = timezone.now()
-    until = now + CLAIM_LEASE
-    last_start = until - send_margin()
-    mine = bulk.claim(ReviewReminder, [item.pk for item in batch], done="sent_at", lease="claimed_until",
-                      attempts="attempts", now=now, until=until)
-    if not mine:
-        return 0  # other workers are sending them, or have sent them
-    done: list[tuple[Pending, list[Any], str, str, str]] = []
-    failed: dict[str, list[int]] = {}
-    untried: list[int] = []
-    mailer = None
-    try:
-        for item in batch:
-            if item.pk not in mine:
-                continue
-            if untried or timezone.now() >= last_start:  # the lease is about to run out: stop here
-                untried.append(item.pk)
-                continue
-            recipients = editors if item.kind == Kind.ESCALATION else [item.assignment.reviewer.user]
-            if not recipients:
-                logger.warning("no managing editor to escalate assignment %s to", item.assignment.pk)
-                failed.setdefault("no managing editor to escalate to", []).append(item.pk)
-                continue  # left unsent: it goes once someone holds the role
-            subject, body, link = _message(item.assignment, item.kind, item.repetition, today)
-            addresses = [user.email for user in recipients if user.email]
-            try:
-                if addresses:
-                    if mailer is None:
-                        mailer = get_connection()
-                        mailer.open()
-                    mailer.send_messages([EmailMessage(subject, body, to=addresses, connection=mailer)])
-            except Exception as exc:  # the mail server failed: left unsent; the next run retries
-                logger.warning("reminder %s failed: %s", item.pk, exc)
-                failed.setdefault(str(exc)[:500], []).append(item.pk)
-                continue
-            done.append((item, recipients, subject, body, link))
-    finally:
-        if mailer is not None:
-            with contextlib.suppress(Exception):
-                mailer.close()
-    if untried:
-        logger.warning("reminder batch stopped with %s unsent: its claim was about to expire", len(untried))
-    sent_at = timezone.now()
-    with transaction.atomic():
-        mine_still = ReviewReminder.objects.filter(claimed_until=until, sent_at__isnull=True)
-        for error, pks in failed.items():
-            mine_still.filter(bulk.any_of("pk", pks)).update(claimed_until=None, last_error=error)
-        if untried:
-            mine_still.filter(bulk.any_of("pk", untried)).update(claimed_until=None)
-        marked = bulk.settle(ReviewReminder, [item.pk for item, *_ in done], done="sent_at", lease="claimed_until",
-                             until=until, values={"sent_at": sent_at, "claimed_until": None, "last_error": ""})
-        if len(marked) < len(done):
-            logger.error("reminders %s were sent after their claim ran out; not marked by this worker",
-                         sorted({item.pk for item, *_ in done} - marked))
-        done = [entry for entry in done if entry[0].pk in marked]
-        if done:
-            Notification.objects.bulk_create([
-                Notification(recipient=user,
-                             kind=Notification.Kind.ESCALATION if item.kind == Kind.ESCALATION
-                             else Notification.Kind.REMINDER,
-                             subject=subject, body=body, url=link, article=item.assignment.article,
-                             assignment=item.assignment, created_at=sent_at, emailed_at=sent_at if user.email else None)
-                for item, recipients, subject, body, link in done for user in recipients
-            ], batch_size=1000)
-    return len(done)
+    def send(item: Pending, claimed: claims.Batch) -> None:
+        recipients = editors if item.kind == Kind.ESCALATION else [item.assignment.reviewer.user]
+        if not recipients:  # left unsent: it goes once someone holds the role
+            raise claims.Unsendable("no managing editor to escalate to")
+        subject, body, link = _message(item.assignment, item.kind, item.repetition, today)
+        addresses = [user.email for user in recipients if user.email]
+        if addresses:
+            claimed.mail(EmailMessage(subject, body, to=addresses))
+        messages[item.pk] = (recipients, subject, body, link)
+
+    def in_app(sent: list[Pending], sent_at: dt.datetime) -> None:
+        Notification.objects.bulk_create([
+            Notification(recipient=user,
+                         kind=Notification.Kind.ESCALATION if item.kind == Kind.ESCALATION else Notification.Kind.REMINDER,
+                         subject=subject, body=body, url=link, article=item.assignment.article,
+                         assignment=item.assignment, created_at=sent_at, emailed_at=sent_at if user.email else None)
+            for item in sent for recipients, subject, body, link in [messages[item.pk]] for user in recipients
+        ], batch_size=1000)
+
+    return len(claims.send_claimed(ReviewReminder, batch, key=lambda item: item.pk, columns=REMINDER_COLUMNS,
+                                   lease=CLAIM_LEASE, send=send, on_settled=in_app))
 
 
 def overdue_assignments():

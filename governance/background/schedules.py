@@ -10,6 +10,7 @@ CELERY_BEAT_SCHEDULE, which beat would write back over the admin's edits on ever
 from __future__ import annotations
 
 from celery.schedules import crontab, schedule
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 SCHEDULES: dict[str, dict] = {
     "publish scheduled articles": {"task": "governance.publish_scheduled_articles", "schedule": 60.0,
@@ -33,8 +34,6 @@ SCHEDULES: dict[str, dict] = {
 def sync(*, reset: bool = False) -> list[tuple[str, str]]:
     """Write the PeriodicTask rows for SCHEDULES; returns (name, what happened) pairs.
     Existing rows are left as the admin left them unless `reset`."""
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
-
     report = []
     for name, entry in SCHEDULES.items():
         existing = PeriodicTask.objects.filter(name=name).first()

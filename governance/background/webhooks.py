@@ -5,6 +5,7 @@ on Celery after commit and from a periodic sweep (governance.background.delivery
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +16,8 @@ from django.utils import timezone
 from governance.background import bulk
 from governance.models import WebhookDelivery, WebhookEndpoint
 from governance.workflow.snapshots import article_api_url
+
+logger = logging.getLogger(__name__)
 
 EVENT_TYPES = {
     "published": "article.published",
@@ -49,13 +52,12 @@ def _kick_delivery() -> None:
     """After commit, ask a worker to deliver now. If the broker is down the rows stay pending
     and the periodic sweep delivers them later: nothing is lost."""
     try:
+        # tasks → staleness → webhooks: importing tasks at the top would close a cycle.
         from governance.background.tasks import deliver_webhooks
 
         deliver_webhooks.apply_async(retry=False)
     except Exception:  # broker unreachable: the sweep will pick the rows up
-        import logging
-
-        logging.getLogger(__name__).warning("could not queue webhook delivery; the sweep will retry", exc_info=True)
+        logger.warning("could not queue webhook delivery; the sweep will retry", exc_info=True)
 
 
 def enqueue_many(changes: Iterable[tuple[str, Any, str]]) -> int:

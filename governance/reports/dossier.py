@@ -105,36 +105,9 @@ def _verified_before(verifications: list[tuple[dt.datetime, str]], when: dt.date
     return (_iso(before[-1][0]), before[-1][1]) if before else (None, None)
 
 
-def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The dossier of `article` as a JSON-ready dict (see `governance.api.dossier` for its schema).
-
-    Built for its reader, `exported_by`: the reviewers' conflict-of-interest declarations are those
-    `policies.visible_conflicts` lets them see (all for the managing editor, a reviewer their own,
-    the author none); without a reader (the system) every declaration is included."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    article = Article.objects.select_related("topic", "created_by", "current_revision", "live_snapshot").get(
-        pk=article.pk)
-
-    revisions = list(Revision.objects.filter(article=article).select_related("created_by").order_by("number"))
-    number_of = {r.pk: r.number for r in revisions}
-    citations = list(
-        Citation.objects.filter(revision_id__in=list(number_of)).select_related("reference")
-        .order_by("revision_id", "number")
-    )
-    variants_by_revision: dict[int, list[AudienceVariant]] = defaultdict(list)
-    for variant in AudienceVariant.objects.filter(revision_id__in=list(number_of)).order_by("audience"):
-        variants_by_revision[variant.revision_id].append(variant)
-    citations_of: dict[int, list[Citation]] = defaultdict(list)
-    for citation in citations:
-        citations_of[citation.revision_id].append(citation)
-    cycles = list(ReviewCycle.objects.filter(article=article).order_by("opened_at", "pk"))
-    approvals_by_revision: dict[int, list[ReviewCycle]] = defaultdict(list)
-    for cycle in cycles:
-        if cycle.outcome == ReviewCycle.Outcome.APPROVED and cycle.closed_at:
-            approvals_by_revision[cycle.revision_id].append(cycle)
-    timeline = _status_timeline(sorted({c.reference_id for c in citations}))
-
+def _citation_docs(citations: list[Citation], approvals_by_revision: dict[int, list[ReviewCycle]],
+                   timeline: dict[int, Any]) -> dict[int, list[dict[str, Any]]]:
+    """Each revision's citations as cited, with the reference's status now and at each approval."""
     citations_by_revision: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for citation in citations:
         ref = citation.reference
@@ -160,8 +133,14 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
                 last_approval and ref.retraction_updated_at and ref.retraction_updated_at > last_approval),
             "status_at_approvals": at_approvals,
         })
+    return citations_by_revision
 
-    revision_docs = [
+
+def _revision_docs(article: Article, revisions: list[Revision], citations_of: dict[int, list[Citation]],
+                   variants_by_revision: dict[int, list[AudienceVariant]],
+                   approvals_by_revision: dict[int, list[ReviewCycle]],
+                   citations_by_revision: dict[int, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [
         {
             "number": r.number,
             "content_hash": r.content_hash,
@@ -181,28 +160,10 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
         for r in revisions
     ]
 
-    cycle_docs = [
-        {"id": c.pk, "revision_number": number_of.get(c.revision_id), "opened_at": _iso(c.opened_at),
-         "closed_at": _iso(c.closed_at), "outcome": c.outcome or "open", "approvals_required": c.approvals_required}
-        for c in cycles
-    ]
 
-    assignments = list(
-        ReviewAssignment.objects.filter(article=article).select_related("reviewer__user", "assigned_by")
-        .order_by("assigned_at", "pk")
-    )
-    assignment_docs = [
-        {"id": a.pk,
-         "reviewer": {"member_id": a.reviewer_id, "printed_name": a.reviewer.printed_name,
-                      "credentials": a.reviewer.credentials, "username": a.reviewer.user.get_username()},
-         "assigned_by": _user(a.assigned_by), "assigned_at": _iso(a.assigned_at), "due_at": _iso(a.due_at),
-         "status": a.status, "completed_at": _iso(a.completed_at)}
-        for a in assignments
-    ]
-
-    reviews = list(Review.objects.filter(article=article).order_by("signed_at", "pk"))
-    hash_of = {r.pk: r.content_hash for r in revisions}
-    verifications = _verifications({r.reviewer_id for r in reviews})
+def _signature_docs(reviews: list[Review], verifications: dict[int, list[tuple[dt.datetime, str]]],
+                    number_of: dict[int, int], hash_of: dict[int, str]) -> list[dict[str, Any]]:
+    """Each signed decision, with the credential verification in force when it was signed."""
     signature_docs = []
     for r in reviews:
         verified_at, verified_by = _verified_before(verifications.get(r.reviewer_id, []), r.signed_at)
@@ -215,7 +176,12 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
              "revision_hash_matches": hash_of.get(r.revision_id) == r.revision_hash,
              "credentials_verified_at": verified_at, "credentials_verified_by": verified_by,
              "voided_at": _iso(r.voided_at), "void_reason": r.void_reason})
+    return signature_docs
 
+
+def _conflict_docs(article: Article, assignments: list[ReviewAssignment], *, exported_by: Any, now: dt.datetime,
+                   today: dt.date) -> tuple[str, list[dict[str, Any]]]:
+    """(the reader's scope, the declarations they may see that overlap an assignment's period)."""
     # Declarations of its reviewers on its topic whose period overlaps an assignment's period
     # (assigned → completed, or → today while open; a cancelled one counts until its due date).
     periods: dict[int, list[tuple[int, dt.date, dt.date]]] = defaultdict(list)
@@ -240,8 +206,11 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
                 "ended_at": _iso(d.ended_at), "ended_by": d.ended_by.get_username() if d.ended_by else None,
                 "end_reason": d.end_reason, "overlapping_assignment_ids": overlapping,
             })
+    return conflicts_scope, coi_docs
 
-    events = list(AuditEvent.objects.filter(article_id=article.pk).order_by("seq"))
+
+def _event_docs(events: list[AuditEvent]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(every audit event of the article, its state transitions)."""
     event_docs = [
         {"seq": e.seq, "at": _iso(e.at), "actor": e.actor_username, "action": e.action, "object_type": e.object_type,
          "object_id": e.object_id, "object_repr": e.object_repr, "from_state": e.from_state, "to_state": e.to_state,
@@ -253,10 +222,62 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
          "from_state": e.from_state, "to_state": e.to_state, "reason": e.reason}
         for e in events if e.to_state and e.object_type == Article._meta.label_lower
     ]
+    return event_docs, transition_docs
 
+
+def _article_doc(article: Article, number_of: dict[int, int]) -> dict[str, Any]:
+    return {
+        "id": article.pk, "slug": article.slug, "title": article.title,
+        "topic": {"slug": article.topic.slug, "name": article.topic.name},
+        "risk_tier": article.risk_tier, "origin": article.origin, "state": article.state,
+        "created_by": _user(article.created_by), "created_at": _iso(article.created_at),
+        "current_revision_number": number_of.get(article.current_revision_id),
+        "current_revision_hash": article.current_revision.content_hash if article.current_revision else None,
+        "live_etag": article.live_snapshot.etag if article.live_snapshot else None,
+        "first_published_at": _iso(article.first_published_at),
+        "last_reviewed_at": _iso(article.last_reviewed_at), "next_review_due": _iso(article.next_review_due),
+        "withdrawn_at": _iso(article.withdrawn_at), "withdrawn_reason": article.withdrawn_reason,
+    }
+
+
+def _revision_history(article: Article) -> tuple[list[Revision], list[ReviewCycle], list[dict[str, Any]]]:
+    """(the revisions, the review cycles, each revision's document with its citations), in five queries."""
+    revisions = list(Revision.objects.filter(article=article).select_related("created_by").order_by("number"))
+    number_of = {r.pk: r.number for r in revisions}
+    citations = list(
+        Citation.objects.filter(revision_id__in=list(number_of)).select_related("reference")
+        .order_by("revision_id", "number")
+    )
+    variants_by_revision: dict[int, list[AudienceVariant]] = defaultdict(list)
+    for variant in AudienceVariant.objects.filter(revision_id__in=list(number_of)).order_by("audience"):
+        variants_by_revision[variant.revision_id].append(variant)
+    citations_of: dict[int, list[Citation]] = defaultdict(list)
+    for citation in citations:
+        citations_of[citation.revision_id].append(citation)
+    cycles = list(ReviewCycle.objects.filter(article=article).order_by("opened_at", "pk"))
+    approvals_by_revision: dict[int, list[ReviewCycle]] = defaultdict(list)
+    for cycle in cycles:
+        if cycle.outcome == ReviewCycle.Outcome.APPROVED and cycle.closed_at:
+            approvals_by_revision[cycle.revision_id].append(cycle)
+    timeline = _status_timeline(sorted({c.reference_id for c in citations}))
+    citations_by_revision = _citation_docs(citations, approvals_by_revision, timeline)
+    revision_docs = _revision_docs(article, revisions, citations_of, variants_by_revision, approvals_by_revision,
+                                   citations_by_revision)
+    return revisions, cycles, revision_docs
+
+
+def _assignment_doc(a: ReviewAssignment) -> dict[str, Any]:
+    return {"id": a.pk,
+            "reviewer": {"member_id": a.reviewer_id, "printed_name": a.reviewer.printed_name,
+                         "credentials": a.reviewer.credentials, "username": a.reviewer.user.get_username()},
+            "assigned_by": _user(a.assigned_by), "assigned_at": _iso(a.assigned_at), "due_at": _iso(a.due_at),
+            "status": a.status, "completed_at": _iso(a.completed_at)}
+
+
+def _snapshot_docs(article: Article, number_of: dict[int, int], hash_of: dict[int, str]) -> list[dict[str, Any]]:
     snapshots = list(PublishedSnapshot.objects.filter(article=article).select_related("published_by")
                      .order_by("published_at", "pk"))
-    snapshot_docs = [
+    return [
         {"id": s.pk, "revision_number": number_of.get(s.revision_id), "revision_hash": hash_of.get(s.revision_id),
          "etag": s.etag, "published_at": _iso(s.published_at), "published_by": _user(s.published_by),
          "last_reviewed_at": _iso(s.last_reviewed_at), "next_review_due": _iso(s.next_review_due),
@@ -264,23 +285,51 @@ def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None 
         for s in snapshots
     ]
 
+
+def build(article: Article, *, exported_by: Any = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The dossier of `article` as a JSON-ready dict (see `governance.api.dossier` for its schema).
+
+    Built for its reader, `exported_by`: the reviewers' conflict-of-interest declarations are those
+    `policies.visible_conflicts` lets them see (all for the managing editor, a reviewer their own,
+    the author none); without a reader (the system) every declaration is included."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    article = Article.objects.select_related("topic", "created_by", "current_revision", "live_snapshot").get(
+        pk=article.pk)
+
+    revisions, cycles, revision_docs = _revision_history(article)
+    number_of = {r.pk: r.number for r in revisions}
+
+    cycle_docs = [
+        {"id": c.pk, "revision_number": number_of.get(c.revision_id), "opened_at": _iso(c.opened_at),
+         "closed_at": _iso(c.closed_at), "outcome": c.outcome or "open", "approvals_required": c.approvals_required}
+        for c in cycles
+    ]
+
+    assignments = list(
+        ReviewAssignment.objects.filter(article=article).select_related("reviewer__user", "assigned_by")
+        .order_by("assigned_at", "pk")
+    )
+    assignment_docs = [_assignment_doc(a) for a in assignments]
+
+    reviews = list(Review.objects.filter(article=article).order_by("signed_at", "pk"))
+    hash_of = {r.pk: r.content_hash for r in revisions}
+    verifications = _verifications({r.reviewer_id for r in reviews})
+    signature_docs = _signature_docs(reviews, verifications, number_of, hash_of)
+
+    conflicts_scope, coi_docs = _conflict_docs(article, assignments, exported_by=exported_by, now=now, today=today)
+
+    events = list(AuditEvent.objects.filter(article_id=article.pk).order_by("seq"))
+    event_docs, transition_docs = _event_docs(events)
+
+    snapshot_docs = _snapshot_docs(article, number_of, hash_of)
+
     check = audit.verify_article(article.pk)
     return {
         "schema": SCHEMA,
         "exported_at": _iso(now),
         "exported_by": _user(exported_by) if getattr(exported_by, "is_authenticated", False) else None,
-        "article": {
-            "id": article.pk, "slug": article.slug, "title": article.title,
-            "topic": {"slug": article.topic.slug, "name": article.topic.name},
-            "risk_tier": article.risk_tier, "origin": article.origin, "state": article.state,
-            "created_by": _user(article.created_by), "created_at": _iso(article.created_at),
-            "current_revision_number": number_of.get(article.current_revision_id),
-            "current_revision_hash": article.current_revision.content_hash if article.current_revision else None,
-            "live_etag": article.live_snapshot.etag if article.live_snapshot else None,
-            "first_published_at": _iso(article.first_published_at),
-            "last_reviewed_at": _iso(article.last_reviewed_at), "next_review_due": _iso(article.next_review_due),
-            "withdrawn_at": _iso(article.withdrawn_at), "withdrawn_reason": article.withdrawn_reason,
-        },
+        "article": _article_doc(article, number_of),
         "revisions": revision_docs,
         "review_cycles": cycle_docs,
         "assignments": assignment_docs,

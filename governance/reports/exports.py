@@ -62,7 +62,7 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
     """A value for a write-only sheet. openpyxl stores any string starting with "=" as a formula:
     a title or counterparty like `=HYPERLINK(...)` would be live in Excel. Such strings (and the
     other formula triggers) are written as text cells with Excel's quote prefix, value unchanged."""
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import WriteOnlyCell  # openpyxl takes ~1.6 s to import: only when an XLSX is asked for
 
     value = _cell(value)
     if isinstance(value, str) and value[:1] in FORMULA_TRIGGERS:
@@ -74,6 +74,8 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
 
 
 def xlsx_bytes(tables: list[Table]) -> bytes:
+    # openpyxl takes ~1.6 s to import (measured with -X importtime): every web process would pay it
+    # at start for a download few ask for.
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font

@@ -1,6 +1,7 @@
 """The managing editor's reports (/editor/reports/) and the audit dossier downloads of the editor UI.
 
-Views stay thin: numbers come from `governance.reports.tables`, the dossier from `governance.reports.dossier`,
+Views stay thin: numbers come from the report modules beside this one (currency, board_activity, evidence,
+conflicts_register, review_dates), the dossier from `governance.reports.dossier`,
 the one write (spreading review dates) from `governance.workflow.services_reports`; permission questions
 go to `governance.workflow.policies`.
 """
@@ -23,7 +24,13 @@ from django.views.decorators.http import require_http_methods
 
 from articles.models import RiskTier
 from governance.reports import dossier, exports
-from governance.reports import tables as reports
+from governance.reports.board_activity import board_activity, board_tables
+from governance.reports.charts import column_chart
+from governance.reports.conflicts_register import coi_register, coi_tables
+from governance.reports.currency import BUCKETS, content_currency, currency_articles, currency_tables
+from governance.reports.evidence import evidence as evidence_report
+from governance.reports.evidence import evidence_tables
+from governance.reports.review_dates import load_tables, plan_tables, review_load, spread_plan
 from governance.workflow import policies
 from governance.workflow.exceptions import GovernanceError
 from governance.workflow.services_reports import review_dates_spread
@@ -70,55 +77,45 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @managing_editor_required
 def currency(request: HttpRequest) -> HttpResponse:
-    report = reports.content_currency()
+    report = content_currency()
     bucket = request.GET.get("bucket", "")
     topic, tier = request.GET.get("topic", ""), request.GET.get("tier", "")
     articles = None
     if bucket:
-        if bucket not in {"within", *reports.BUCKETS}:
-            return HttpResponse(f"Unknown bucket '{bucket}'; use one of: within, {', '.join(reports.BUCKETS)}.",
+        if bucket not in {"within", *BUCKETS}:
+            return HttpResponse(f"Unknown bucket '{bucket}'; use one of: within, {', '.join(BUCKETS)}.",
                                 status=400, content_type="text/plain")
         if tier and tier not in RiskTier.values:
             return HttpResponse(f"Unknown risk tier '{tier}'.", status=400, content_type="text/plain")
         # On the page the first LIST_LIMIT; an export carries them all.
         limit = None if request.GET.get("export") else LIST_LIMIT
-        articles = reports.currency_articles(bucket=bucket, topic=topic, tier=tier, limit=limit)
-    exported = _export(request, reports.currency_tables(report, articles), "content-currency")
+        articles = currency_articles(bucket=bucket, topic=topic, tier=tier, limit=limit)
+    exported = _export(request, currency_tables(report, articles), "content-currency")
     if exported:
         return exported
-    bucket_label = reports.BUCKETS.get(bucket, "Within interval" if bucket == "within" else "")
+    bucket_label = BUCKETS.get(bucket, "Within interval" if bucket == "within" else "")
     return _page(request, "governance/reports/currency.html", {
         "report": report, "articles": articles, "bucket": bucket, "bucket_label": bucket_label, "topic": topic,
         "tier": tier, "tiers": dict(RiskTier.choices), "truncated": articles is not None and len(articles) == LIST_LIMIT,
         "list_limit": LIST_LIMIT})
 
 
-@managing_editor_required
-def board(request: HttpRequest) -> HttpResponse:
-    report = reports.board_activity()
-    return _export(request, reports.board_tables(report), "board-activity") or _page(
-        request, "governance/reports/board.html", {"report": report})
+def _report_page(compute: Callable[[], dict[str, Any]], tables: Callable[[dict[str, Any]], list[exports.Table]],
+                 export_name: str, template: str) -> Callable[..., HttpResponse]:
+    """A report's page: computed once, exported (`?export=csv|xlsx`) or rendered."""
+
+    @managing_editor_required
+    def view(request: HttpRequest) -> HttpResponse:
+        report = compute()
+        return _export(request, tables(report), export_name) or _page(request, template, {"report": report})
+
+    return view
 
 
-@managing_editor_required
-def evidence(request: HttpRequest) -> HttpResponse:
-    report = reports.evidence()
-    return _export(request, reports.evidence_tables(report), "evidence") or _page(
-        request, "governance/reports/evidence.html", {"report": report})
-
-
-@managing_editor_required
-def coi(request: HttpRequest) -> HttpResponse:
-    report = reports.coi_register()
-    return _export(request, reports.coi_tables(report), "coi-register") or _page(
-        request, "governance/reports/coi.html", {"report": report})
-
-
-@managing_editor_required
-def load(request: HttpRequest) -> HttpResponse:
-    report = reports.review_load()
-    return _export(request, reports.load_tables(report), "review-load") or _page(
-        request, "governance/reports/load.html", {"report": report})
+board = _report_page(board_activity, board_tables, "board-activity", "governance/reports/board.html")
+evidence = _report_page(evidence_report, evidence_tables, "evidence", "governance/reports/evidence.html")
+coi = _report_page(coi_register, coi_tables, "coi-register", "governance/reports/coi.html")
+load = _report_page(review_load, load_tables, "review-load", "governance/reports/load.html")
 
 
 @managing_editor_required
@@ -137,13 +134,13 @@ def spread(request: HttpRequest) -> HttpResponse:
             return redirect("reports:spread")
         messages.success(request, f"{len(plan.moves)} review date(s) brought forward; each change is in the audit trail.")
         return redirect("reports:load")
-    plan = reports.spread_plan()
-    exported = _export(request, reports.plan_tables(plan), "review-load-spread")
+    plan = spread_plan()
+    exported = _export(request, plan_tables(plan), "review-load-spread")
     if exported:
         return exported
     weeks = [{"week": w, "before": plan.before[w], "after": plan.after.get(w, 0)} for w in plan.before]
-    chart = reports.column_chart([w.strftime("%d %b") for w in plan.after], list(plan.after.values()),
-                                 limit=plan.capacity) if plan.moves else None
+    chart = column_chart([w.strftime("%d %b") for w in plan.after], list(plan.after.values()),
+                         limit=plan.capacity) if plan.moves else None
     return _page(request, "governance/reports/spread.html", {"plan": plan, "weeks": weeks, "chart": chart})
 
 

@@ -10,12 +10,12 @@ from django.db.models import Case, DateField, Value, When
 from django.utils import timezone
 
 from articles.models import Article
-from governance.reports import tables as reports
+from governance.reports import review_dates
 from governance.workflow import audit, policies, snapshots
 from governance.workflow.exceptions import ContentInvalid, NotPermitted
 
 
-def review_dates_spread(*, actor: Any, digest: str, today: dt.date | None = None) -> reports.SpreadPlan:
+def review_dates_spread(*, actor: Any, digest: str, today: dt.date | None = None) -> review_dates.SpreadPlan:
     """Apply the review-date spread the managing editor previewed and confirmed.
 
     In one transaction: the rows of the live articles due within the report's horizon are locked
@@ -34,9 +34,9 @@ def review_dates_spread(*, actor: Any, digest: str, today: dt.date | None = None
         raise NotPermitted("Only the managing editor spreads review dates.", rule="is_managing_editor")
     today = today or timezone.localdate()
     with transaction.atomic():
-        live_snapshot = dict(reports._load_queryset(today).select_for_update(of=("self",)).order_by("pk")
+        live_snapshot = dict(review_dates._load_queryset(today).select_for_update(of=("self",)).order_by("pk")
                              .values_list("pk", "live_snapshot_id"))
-        plan = reports.spread_plan(today=today)  # from the rows just locked
+        plan = review_dates.spread_plan(today=today)  # from the rows just locked
         if not digest or plan.digest != digest:
             raise ContentInvalid({"digest": [
                 "The review dates changed since the preview; look at the new proposal before applying it."]})

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    """A covering index for the board-activity report (governance/reports/tables.py): on PostgreSQL the
+    """A covering index for the board-activity report (governance/reports/board_activity.py): on PostgreSQL the
     counts and turnaround percentiles per reviewer are one index-only pass in reviewer order."""
 
     dependencies = [

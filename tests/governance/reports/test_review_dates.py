@@ -20,10 +20,11 @@ from openpyxl import load_workbook
 
 from articles.models import Article
 from governance.models import AuditEvent, EditorialPolicy
-from governance.reports import tables as reports
+from governance.reports import evidence, review_dates
+from governance.reports.limits import ReportLimits, report_limits
 from governance.workflow.exceptions import ContentInvalid, NotPermitted
 from governance.workflow.services_reports import review_dates_spread
-from tests.governance.reports.test_reports import NOW, TODAY, editorial_policy, live_article
+from tests.governance.reports.data import NOW, TODAY, editorial_policy, live_article
 
 pytestmark = pytest.mark.django_db
 
@@ -51,9 +52,9 @@ def test_it_counts_reviews_due_per_week_against_capacity(crowded, writer, topic,
     live_article("overdue", topic=topic, writer=writer, due=TODAY - dt.timedelta(days=3))
     live_article("beyond", topic=topic, writer=writer, due=TODAY + dt.timedelta(weeks=30))
 
-    limits = reports.report_limits()  # one query, the view's first
+    limits = report_limits()  # one query, the view's first
     with django_assert_max_num_queries(2):
-        report = reports.review_load(today=TODAY, limits=limits)
+        report = review_dates.review_load(today=TODAY, limits=limits)
 
     weeks = {w["week"]: w for w in report["weeks"]}
     assert len(weeks) == 26 and min(weeks) == TODAY
@@ -70,7 +71,7 @@ def test_it_counts_a_review_due_earlier_this_week_as_overdue_only(writer, topic)
     live_article("due-wednesday", topic=topic, writer=writer, due=wednesday)
     live_article("due-friday", topic=topic, writer=writer, due=TODAY + dt.timedelta(days=4))
 
-    report = reports.review_load(today=wednesday)
+    report = review_dates.review_load(today=wednesday)
 
     assert report["weeks"][0]["week"] == TODAY and report["weeks"][0]["n"] == 2  # Wednesday and Friday
     assert report["overdue"] == 2  # Monday and Tuesday, not also in week 0
@@ -80,7 +81,7 @@ def test_it_counts_a_review_due_earlier_this_week_as_overdue_only(writer, topic)
 def test_it_proposes_earlier_dates_that_keep_every_week_within_capacity(crowded):
     before = _dues()
 
-    plan = reports.spread_plan(today=TODAY)
+    plan = review_dates.spread_plan(today=TODAY)
 
     assert len(plan.moves) == 3 and plan.unresolved == []
     assert max(plan.after.values()) <= 2
@@ -94,7 +95,7 @@ def test_it_proposes_earlier_dates_that_keep_every_week_within_capacity(crowded)
 def test_it_never_moves_a_review_outside_the_window(crowded):
     EditorialPolicy.objects.update(review_spread_window_days=7)  # only the week before, which is full
 
-    plan = reports.spread_plan(today=TODAY)
+    plan = review_dates.spread_plan(today=TODAY)
 
     assert plan.moves == []
     assert len(plan.unresolved) == 3
@@ -106,21 +107,21 @@ def test_it_never_moves_a_review_into_the_past(writer, topic):
     for i in range(3):
         live_article(f"this-week-{i}", topic=topic, writer=writer, due=TODAY + dt.timedelta(days=8))
 
-    plan = reports.spread_plan(today=TODAY)
+    plan = review_dates.spread_plan(today=TODAY)
 
     assert [m.to_date for m in plan.moves] == [TODAY + dt.timedelta(days=1)]
     assert len(plan.unresolved) == 1
 
 
 def test_it_applies_the_confirmed_spread_in_one_audited_transaction(crowded, chief):
-    plan = reports.spread_plan(today=TODAY)
+    plan = review_dates.spread_plan(today=TODAY)
     events_before = AuditEvent.objects.count()
 
     applied = review_dates_spread(actor=chief, digest=plan.digest, today=TODAY)
 
     moved = {m.slug: m.to_date for m in applied.moves}
     assert {slug: due for slug, due in _dues().items() if slug in moved} == moved
-    assert max(reports.weekly_load(today=TODAY).values()) <= 2
+    assert max(review_dates.weekly_load(today=TODAY).values()) <= 2
     events = list(AuditEvent.objects.filter(seq__gt=events_before).order_by("seq"))
     assert [e.action for e in events] == ["article.review_date_spread"] * 3
     assert {e.article_slug for e in events} == set(moved)
@@ -128,7 +129,7 @@ def test_it_applies_the_confirmed_spread_in_one_audited_transaction(crowded, chi
 
 
 def test_it_applies_nothing_when_the_dates_changed_since_the_preview(crowded, chief):
-    plan = reports.spread_plan(today=TODAY)
+    plan = review_dates.spread_plan(today=TODAY)
     Article.objects.filter(slug="crowd-0").update(next_review_due=DUE + dt.timedelta(days=1))
     before, events_before = _dues(), AuditEvent.objects.count()
 
@@ -141,7 +142,7 @@ def test_it_applies_nothing_when_the_dates_changed_since_the_preview(crowded, ch
 
 def test_it_lets_only_the_managing_editor_apply_a_spread(crowded, writer):
     with pytest.raises(NotPermitted):
-        review_dates_spread(actor=writer, digest=reports.spread_plan(today=TODAY).digest, today=TODAY)
+        review_dates_spread(actor=writer, digest=review_dates.spread_plan(today=TODAY).digest, today=TODAY)
 
 
 @time_machine.travel(NOW, tick=False)
@@ -152,13 +153,13 @@ def test_it_previews_then_applies_the_spread_from_the_reports_page(client, chief
     load_page = client.get(reverse("reports:load"))
     preview = client.get(reverse("reports:spread"))
     assert _dues() == before
-    plan = reports.spread_plan()
+    plan = review_dates.spread_plan()
     applied = client.post(reverse("reports:spread"), {"digest": plan.digest}, follow=True)
 
     assert b"Propose a spread" in load_page.content and b"<svg" in load_page.content
     assert preview.status_code == 200 and plan.digest.encode() in preview.content and b"crowd-4" in preview.content
     assert applied.status_code == 200 and b"3 review date(s) brought forward" in applied.content
-    assert max(reports.weekly_load().values()) <= 2
+    assert max(review_dates.weekly_load().values()) <= 2
 
 
 @time_machine.travel(NOW, tick=False)
@@ -202,7 +203,7 @@ def test_it_always_respects_window_capacity_and_due_dates(anchor, offsets, capac
                     next_review_due=TODAY + dt.timedelta(days=offset))
             for i, offset in enumerate(offsets)
         ])
-        plan = reports.spread_plan(today=TODAY, capacity=capacity, window_days=window)
+        plan = review_dates.spread_plan(today=TODAY, capacity=capacity, window_days=window)
         transaction.set_rollback(True)
 
     for move in plan.moves:
@@ -210,7 +211,7 @@ def test_it_always_respects_window_capacity_and_due_dates(anchor, offsets, capac
         assert (move.from_date - move.to_date).days <= window
         assert move.to_date.weekday() == move.from_date.weekday()
     assert sum(plan.after.values()) == sum(plan.before.values())
-    unresolved_weeks = {reports.week_start(r["next_review_due"]) for r in plan.unresolved}
+    unresolved_weeks = {review_dates.week_start(r["next_review_due"]) for r in plan.unresolved}
     for week, n in plan.after.items():
         assert n <= capacity or week in unresolved_weeks
         if plan.before[week] <= capacity and n > plan.before[week]:
@@ -220,7 +221,7 @@ def test_it_always_respects_window_capacity_and_due_dates(anchor, offsets, capac
 # --- thresholds from the editorial policy ----------------------------------------------------------
 
 def test_it_takes_the_thresholds_from_the_current_editorial_policy_version(django_assert_num_queries):
-    assert reports.report_limits() == reports.ReportLimits(capacity=10, window_days=28, evidence_max_age_years=10)
+    assert report_limits() == ReportLimits(capacity=10, window_days=28, evidence_max_age_years=10)
     editorial_policy("2", weekly_review_capacity=5)
     current = editorial_policy("3", weekly_review_capacity=40, review_spread_window_days=14, evidence_max_age_years=7)
     EditorialPolicy.objects.filter(pk=current.pk).update(effective_at=timezone.now() - dt.timedelta(days=1))
@@ -228,12 +229,12 @@ def test_it_takes_the_thresholds_from_the_current_editorial_policy_version(djang
     EditorialPolicy.objects.filter(pk=future.pk).update(effective_at=timezone.now() + dt.timedelta(days=10))
 
     with django_assert_num_queries(1):
-        limits = reports.report_limits()
+        limits = report_limits()
 
     assert (limits.capacity, limits.window_days, limits.evidence_max_age_years, limits.policy_version) == (40, 14, 7, "3")
-    assert reports.spread_plan(today=TODAY).capacity == 40
-    assert reports.review_load(today=TODAY)["capacity"] == 40
-    assert reports.evidence(today=TODAY)["years"] == 7
+    assert review_dates.spread_plan(today=TODAY).capacity == 40
+    assert review_dates.review_load(today=TODAY)["capacity"] == 40
+    assert evidence.evidence(today=TODAY)["years"] == 7
 
 
 @pytest.mark.parametrize(("field", "value"), [("weekly_review_capacity", 0), ("review_spread_window_days", 6),
@@ -293,7 +294,7 @@ def test_it_applies_a_spread_in_statements_that_do_not_grow_with_the_moves(write
     for week, crowd in ((0, 5), (8, 10)):  # 3 moves, then 8 (four earlier weeks with room for 2)
         for i in range(crowd):
             live_article(f"many-{week}-{i}", topic=topic, writer=writer, due=DUE + dt.timedelta(weeks=week))
-        plan = reports.spread_plan(today=TODAY)
+        plan = review_dates.spread_plan(today=TODAY)
         with CaptureQueriesContext(connection) as queries:
             review_dates_spread(actor=chief, digest=plan.digest, today=TODAY)
         sql = [q["sql"] for q in queries.captured_queries]
@@ -306,14 +307,14 @@ def test_it_applies_a_spread_in_statements_that_do_not_grow_with_the_moves(write
     assert statements[1][1] <= statements[0][1]  # the first also looked up chief's groups and made the chain head
     assert AuditEvent.objects.filter(action="article.review_date_spread").count() == 11
     assert audit.verify().ok
-    assert max(reports.weekly_load(today=TODAY).values()) <= 2
+    assert max(review_dates.weekly_load(today=TODAY).values()) <= 2
 
 
 def test_it_recomputes_the_proposal_after_locking(crowded, chief, monkeypatch):
     """The plan is computed from the locked rows: the lock is taken before the plan."""
     order = []
-    real_plan = reports.spread_plan
-    real_queryset = reports._load_queryset
+    real_plan = review_dates.spread_plan
+    real_queryset = review_dates._load_queryset
 
     def plan(**kwargs):
         order.append("plan")
@@ -330,8 +331,8 @@ def test_it_recomputes_the_proposal_after_locking(crowded, chief, monkeypatch):
         def __getattr__(self, name):
             return getattr(self.qs, name)
 
-    monkeypatch.setattr(reports, "spread_plan", plan)
-    monkeypatch.setattr(reports, "_load_queryset", lambda today: Locking(real_queryset(today)))
+    monkeypatch.setattr(review_dates, "spread_plan", plan)
+    monkeypatch.setattr(review_dates, "_load_queryset", lambda today: Locking(real_queryset(today)))
     digest = real_plan(today=TODAY).digest
 
     review_dates_spread(actor=chief, digest=digest, today=TODAY)
@@ -374,7 +375,7 @@ def test_a_spread_review_date_is_served_at_once(crowded_live, chief, site, clien
 
     before = {a.slug: site.get(f"/api/v1/articles/{a.slug}/") for a in crowded_live}
     feed, outbox = ChangeEvent.objects.count(), WebhookDelivery.objects.count()
-    plan = reports.spread_plan()
+    plan = review_dates.spread_plan()
     assert len(plan.moves) == 2
 
     review_dates_spread(actor=chief, digest=plan.digest)
@@ -403,7 +404,7 @@ def test_a_spread_review_date_is_served_at_once(crowded_live, chief, site, clien
 def test_the_moved_date_is_the_same_through_drf(crowded_live, chief, site, monkeypatch):
     from tests.api.test_stored_responses import _drf_only, _same
 
-    plan = reports.spread_plan()
+    plan = review_dates.spread_plan()
     review_dates_spread(actor=chief, digest=plan.digest)
     urls = [f"/api/v1/articles/{m.slug}/" for m in plan.moves] + ["/api/v1/articles/"]
     fast = [site.get(url) for url in urls]
