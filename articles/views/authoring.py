@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from articles import content
 from articles.citations import format_ama
+from articles.figures.processing import figure_markup
 from articles.forms import (
     ArticleForm,
     ReferenceFormSet,
@@ -213,7 +214,8 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def preview(request: HttpRequest) -> HttpResponse:
     """htmx: the body as readers will see it, with numbered citations and the reference list,
-    rendered from the form as it stands (nothing saved)."""
+    rendered from the form as it stands (nothing saved), and the figures of the article being
+    edited (`preview_article`; its working revision's, served to editors before approval)."""
     formset = ReferenceFormSet(request.POST, prefix="refs")
     references = []
     for form in formset.forms:
@@ -236,9 +238,16 @@ def preview(request: HttpRequest) -> HttpResponse:
         ref["formatted"] = formatted
         ref["kind_label"] = Reference.Kind(ref["kind"]).label if ref["kind"] in Reference.Kind.values else ref["kind"]
     return render(request, "articles/editor/_preview.html", {
-        "title": request.POST.get("title", ""), "body_html": content.render(body, check.numbers),
+        "title": request.POST.get("title", ""),
+        "body_html": content.render(body, check.numbers, _working_figures(request)),
         "references": listed, "check": check, "audience": audience,
     })
+
+
+def _working_figures(request: HttpRequest) -> dict[str, str]:
+    article = (policies.visible_articles(request.user).select_related("current_revision")
+               .filter(slug=request.POST.get("preview_article", "")).first())
+    return figure_markup(article.current_revision) if article and article.current_revision else {}
 
 
 @editor_required
