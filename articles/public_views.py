@@ -22,7 +22,6 @@ from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET
 
 from articles import images, public_site, search
-from articles.models import Topic
 from governance.workflow.site import site_settings
 from reviewers.models import BoardMember
 
@@ -98,11 +97,10 @@ def _page_number(request: HttpRequest) -> int:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Topics, the most recently reviewed articles, search, and the way to the board and the policy."""
-    topics = public_site.topics_with_counts()
-    recent = public_site.recently_reviewed()
-    context = site_context(request, title=None, canonical_path="/")
-    context.update(topics=topics, recent=recent)
-    return public_page(request, "articles/public/home.html", context, etag_source=[topics, recent])
+    read = public_site.home_reads()
+    context = site_context(request, title=None, canonical_path="/", site=read["site"])
+    context.update(topics=read["topics"], recent=read["recent"])
+    return public_page(request, "articles/public/home.html", context, etag_source=[read["topics"], read["recent"]])
 
 
 @require_GET
@@ -114,14 +112,15 @@ def article_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def topic(request: HttpRequest, slug: str) -> HttpResponse:
     """The topic's live articles, newest review first, 20 a page."""
-    topic_ = get_object_or_404(Topic, slug=slug)
-    number = _page_number(request)
-    page = public_site.topic_articles(topic_, number)
-    context = site_context(request, title=topic_.name, description=topic_.description, page=page.number)
+    read = public_site.topic_reads(slug, _page_number(request))
+    topic_, page = read["topic"], read["page"]
+    if topic_ is None:
+        raise Http404("No such topic.")
+    context = site_context(request, title=topic_["name"], description=topic_["description"], page=page.number,
+                           site=read["site"])
     context.update(topic=topic_, page=page)
     return public_page(request, "articles/public/topic.html", context,
-                       etag_source=[topic_.name, topic_.description, page.number, page.paginator.count,
-                                    list(page.object_list)])
+                       etag_source=[topic_, page.number, page.paginator.count, page.object_list])
 
 
 @require_GET
@@ -129,27 +128,31 @@ def search_results(request: HttpRequest) -> HttpResponse:
     """Ranked full-text search over the live, approved text (articles.search), with highlighted
     snippets; an empty query shows the search box and the topics."""
     q = search.normalized_query(request.GET.get("q"))
-    page = public_site.search_page(q, _page_number(request)) if q else None
-    context = site_context(request, title=gettext("Search"), canonical_path="/search/")
-    context.update(q=q, page=page, topics=[] if q else public_site.topics_with_counts())
+    if q:
+        page, topics, site = public_site.search_page(q, _page_number(request)), [], None
+    else:
+        page, read = None, public_site.search_topics()
+        topics, site = read["topics"], read["site"]
+    context = site_context(request, title=gettext("Search"), canonical_path="/search/", site=site)
+    context.update(q=q, page=page, topics=topics)
     rows = [[row["slug"], row["approved_title"], str(row["snippet"])] for row in page.object_list] if page else []
     return public_page(request, "articles/public/search.html", context,
-                       etag_source=[q, page.number if page else 0, page.paginator.count if page else 0, rows,
-                                    context["topics"]])
+                       etag_source=[q, page.number if page else 0, page.paginator.count if page else 0, rows, topics])
 
 
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     """The active advisory board, each member linked to their profile."""
-    members = [_member_card(member) for member in public_site.active_members()]
-    context = site_context(request, title=gettext("Our medical advisory board"))
+    read = public_site.board_reads()
+    members = [_member_card(member) for member in read["members"]]
+    context = site_context(request, title=gettext("Our medical advisory board"), site=read["site"])
     context.update(members=members)
     return public_page(request, "articles/public/board.html", context, etag_source=members)
 
 
 def _member_card(member: BoardMember) -> dict[str, Any]:
     return {"slug": member.slug, "name": member.printed_name, "credentials": member.credentials,
-            "specialties": [s.name for s in member.specialties.all()], "affiliation": member.affiliation,
+            "specialties": member.specialty_names, "affiliation": member.affiliation,
             "photo": reverse("articles:board_photo", args=[member.slug]) + f"?v={_photo_version(member)}"
             if member.photo else ""}
 
@@ -162,15 +165,18 @@ def _photo_version(member: BoardMember) -> str:
 def board_profile(request: HttpRequest, slug: str) -> HttpResponse:
     """An active member's public profile: who they are, what they are qualified in, when their
     credentials were last checked, and the live articles they approved (last signature on each);
-    schema.org Person JSON-LD. 404 for a member who left the board."""
-    member = get_object_or_404(public_site.active_members(), slug=slug)
+    schema.org Person JSON-LD. 404 for a member who left the board. One query."""
+    read = public_site.profile_reads(slug)
+    member = read["member"]
+    if member is None:
+        raise Http404("No such member of the board.")
     card = _member_card(member)
     facts = public_site.board_profile_facts(member)
-    reviewed = public_site.reviewed_articles(member)
+    reviewed = read["reviewed"]
     context = site_context(request, title=member.printed_name,
                            description=gettext("%(name)s, %(credentials)s: medical reviewer") % {
                                "name": member.printed_name, "credentials": member.credentials},
-                           og_type="profile")
+                           og_type="profile", site=read["site"])
     url = context["canonical_url"]
     person = public_site.person_jsonld(member, url=url, specialties=card["specialties"],
                                        photo_url=settings.SITE_URL + card["photo"] if card["photo"] else None)

@@ -4,6 +4,7 @@ to integrators about the demo data hold."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.apps import apps
@@ -12,9 +13,11 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F
 from django.test import override_settings
+from django.utils.html import escape
 
 import demo
 from articles.models import Article, Topic
+from demo import figure as demo_figure
 from governance.models import AuditEvent, ChangeEvent
 from governance.workflow import audit, selectors, services
 from governance.workflow.exceptions import AssignmentRefused
@@ -24,13 +27,13 @@ DEMO_PASSWORD = "demo-password-for-tests"
 
 
 @pytest.fixture(scope="module")
-def _seeded_once(django_db_setup, django_db_blocker):
+def _seeded_once(django_db_setup, django_db_blocker, tmp_path_factory):
     """Seed once for the module inside a transaction rolled back at the end; each test runs in a
     savepoint of it (pytest-django's `db`), so tests stay isolated and the seed runs once."""
     out = io.StringIO()
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     demo_settings = override_settings(IMPRIMATUR_DEMO_PASSWORD=DEMO_PASSWORD, PASSWORD_HASHERS=fast,
-                                      SITE_URL="http://testserver")
+                                      SITE_URL="http://testserver", MEDIA_ROOT=tmp_path_factory.mktemp("media"))
     with django_db_blocker.unblock(), demo_settings, transaction.atomic():
         call_command("seed_demo", stdout=out)
         yield out.getvalue()
@@ -218,3 +221,16 @@ def _seed_demo_parser():
     from django.core.management import load_command_class
 
     return load_command_class("governance", "seed_demo").create_parser("manage.py", "seed_demo")
+
+
+def test_a_live_demo_article_shows_its_approved_figure_with_its_alt_text(seeded, client):
+    figure = demo_figure.FIGURE
+    article = Article.objects.get(slug=figure["article"])
+    assert article.state == "published" and article.live_snapshot.revision.figures.get().slug == figure["slug"]
+    page = client.get(f"/articles/{article.slug}/").content.decode()
+    assert f'alt="{escape(figure["alt"])}"' in page and escape(figure["caption"]) in page
+    src = re.search(r'<img src="http://testserver(/figures/[0-9a-f]{64}/[0-9]+\.png)"', page).group(1)
+    image = client.get(src)  # a reader, not signed in: the approved image is public
+    assert image.status_code == 200 and "immutable" in image["Cache-Control"]
+    assert b"".join(image.streaming_content).startswith(b"\x89PNG")
+

@@ -128,6 +128,11 @@ def figure_documents(revision: Any) -> list[dict[str, Any]]:
     return [figure_document(f) for f in revision.figures.select_related("image").order_by("slug")]
 
 
+def figure_markup(revision: Any) -> dict[str, str]:
+    """The revision's figures as the body shows them (slug → <figure>), for a rendering of it."""
+    return {document["slug"]: figure_html(document) for document in figure_documents(revision)}
+
+
 def figure_html(document: dict[str, Any]) -> str:
     """The <figure> the body shows at `![](figure:<slug>)`: srcset over the stored widths, the
     intrinsic size (no layout shift), lazy loading, the caption and the credit line."""

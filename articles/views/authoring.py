@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from articles import bibliography, content, importers, reference_fill
 from articles.citations import format_ama
+from articles.figures.processing import figure_markup
 from articles.forms import (
     ArticleForm,
     ReferenceFormSet,
@@ -206,7 +207,8 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def preview(request: HttpRequest) -> HttpResponse:
     """htmx: the body as readers will see it, with numbered citations and the reference list,
-    rendered from the form as it stands (nothing saved)."""
+    rendered from the form as it stands (nothing saved), and the figures of the article being
+    edited (`preview_article`; its working revision's, served to editors before approval)."""
     formset = ReferenceFormSet(request.POST, prefix="refs")
     references = []
     for form in formset.forms:
@@ -231,9 +233,16 @@ def preview(request: HttpRequest) -> HttpResponse:
         ref["kind_label"] = Reference.Kind(ref["kind"]).label if ref["kind"] in Reference.Kind.values else ref["kind"]
     return render(request, "articles/editor/_preview.html", {
         "title": request.POST.get("title", ""),
-        "body_html": content.render(body, check.numbers, passages={r["key"]: r.get("passages") or [] for r in references}),
+        "body_html": content.render(body, check.numbers, _working_figures(request),
+                                    passages={r["key"]: r.get("passages") or [] for r in references}),
         "references": listed, "check": check, "audience": audience,
     })
+
+
+def _working_figures(request: HttpRequest) -> dict[str, str]:
+    article = (policies.visible_articles(request.user).select_related("current_revision")
+               .filter(slug=request.POST.get("preview_article", "")).first())
+    return figure_markup(article.current_revision) if article and article.current_revision else {}
 
 
 @editor_required

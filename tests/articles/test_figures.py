@@ -220,6 +220,23 @@ def test_an_editor_who_may_see_the_article_previews_its_unapproved_figure(client
     assert client.get(_path(image, 960)).status_code == 404
 
 
+def test_the_live_preview_shows_the_working_figures_image_to_those_who_may_see_the_article(client, make_article,
+                                                                                           writer, colleague):
+    article, image = with_figure(make_article(), writer)
+    data = {"title": "T", "body_markdown": "Before.\n\n![](figure:chart)\n\n![](figure:nowhere)\n",
+            "refs-TOTAL_FORMS": "0", "refs-INITIAL_FORMS": "0", "preview_article": article.slug}
+    client.force_login(writer)
+    html = client.post("/editor/preview/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert 'alt="A bar chart of blood pressure"' in html and f"/figures/{image.sha256}/" in html
+    assert "[figure nowhere]" in html and "[figure chart]" not in html  # an unknown slug still says so
+    assert client.get(_path(image, 960)).status_code == 200  # the address the preview shows answers the editor
+    form = client.get(f"/editor/articles/{article.slug}/edit/").content.decode()
+    assert f'name="preview_article" value="{article.slug}"' in form
+    client.force_login(colleague)  # another writer does not see this draft: no image, the placeholder
+    html = client.post("/editor/preview/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "[figure chart]" in html and image.sha256 not in html
+
+
 # --- the editor's figures page ------------------------------------------------------------------------
 
 def test_the_editor_adds_replaces_and_removes_a_figure_on_its_page(client, make_article, writer):

@@ -65,10 +65,12 @@ def test_it_embeds_only_screenshots_the_browser_tests_write():
     assert embedded >= README_SCREENSHOTS  # every screenshot this test copies to docs/ is one README shows
 
 
-def test_it_shows_the_demo_dashboard(open_session, artifacts, settings):
+def test_it_shows_the_demo_dashboard(open_session, artifacts, settings, tmp_path):
     """The dashboard the README shows: the demo data (`manage.py seed_demo`) as the managing editor."""
     from django.contrib.auth.models import Group
     from django.core.management import call_command
+
+    settings.MEDIA_ROOT = tmp_path / "media"  # the demo's figure is stored there
 
     for name in ("Writers", "Managing editors"):  # a transactional test may start without the migration's groups
         Group.objects.get_or_create(name=name)

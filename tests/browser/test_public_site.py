@@ -34,9 +34,11 @@ def shoot(page, artifacts: Path, name: str) -> None:
 
 
 @pytest.fixture
-def demo(settings):
+def demo(settings, tmp_path):
     from django.contrib.auth.models import Group
     from django.core.management import call_command
+
+    settings.MEDIA_ROOT = tmp_path / "media"  # the demo's figure is stored there
 
     for name in ("Writers", "Managing editors"):  # a transactional test may start without the migration's groups
         Group.objects.get_or_create(name=name)

@@ -16,16 +16,19 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 import demo
+from articles.figures import FigureInput
 from articles.models import Article, Topic
+from demo import figure as demo_figure
 from governance.background import retractions
 from governance.models import EditorialPolicy, ReviewPolicy
 from governance.workflow import configuration, services
-from governance.workflow.services import ArticleContent, VariantInput, conflicts, credentials
+from governance.workflow.services import ArticleContent, VariantInput, conflicts, credentials, figures
 from reviewers.models import BoardMember, ConflictOfInterest, CredentialChange, ReviewAssignment, Specialty
 
 APPROVAL_COMMENTS = [
@@ -222,6 +225,19 @@ class Command(BaseCommand):
             status=retractions.NATURES[retraction["nature"].lower()], nature=retraction["nature"],
             date=dt.date.fromisoformat(retraction["date"]), reason=retraction["reason"], notice_doi="")])
 
+    def _figure(self, article: Article) -> Article:
+        """The demo's figure (demo/figure.py: drawn now), uploaded into the draft and shown from its
+        body, so the review and the approval cover it."""
+        editor, figure = self.users["editor"], demo_figure.FIGURE
+        upload = SimpleUploadedFile(f"{figure['slug']}.png", demo_figure.figure_png(), content_type="image/png")
+        image, _ = figures.figure_image_upload(article=article, actor=editor, upload=upload)
+        current = services.content_of(article)
+        current.figures = [FigureInput(figure["slug"], image.sha256, figure["alt"], figure["caption"], figure["credit"])]
+        current.body_markdown = current.body_markdown.replace(
+            figure["before"], f"![](figure:{figure['slug']})\n\n{figure['before']}", 1)
+        return services.article_edit(article=article, actor=editor, content=current, change_note="Figure added",
+                                     is_major_change=False)
+
     def _walk(self, spec: dict[str, Any]) -> Article:
         editor, chief = self.users["editor"], self.users["chief"]
         path = spec["path"]
@@ -231,6 +247,8 @@ class Command(BaseCommand):
             actor=editor, topic=self.topics[spec["topic"]], content=self._content(spec, body=spec["body"], keys=keys),
             slug=spec["slug"], risk_tier=spec.get("risk_tier", "standard"), related=related,
         )
+        if spec["slug"] == demo_figure.FIGURE["article"]:
+            article = self._figure(article)
         if path == "draft":
             return article
         article = services.article_submit(article=article, actor=editor)
