@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from articles import selectors
+from articles.selectors import revisions
 
 TAG = re.compile(r"</?(?:del|ins)>")
 WORDS = ["heart", "failure", "the", "dose", "a", "of", "trial", "risk", "kidney", "\u00e9t\u00e9", "<b>", "&"]
@@ -26,7 +27,7 @@ def marked_parts(marked: str, tag: str) -> list[str]:
 
 
 def test_it_marks_exactly_the_words_changed_in_a_line():
-    old, new = selectors._inline_diff("The heart cannot pump as well.", "The heart does not pump as well.",
+    old, new = revisions._inline_diff("The heart cannot pump as well.", "The heart does not pump as well.",
                                       time.time() + 1)
 
     assert marked_parts(old, "del") == ["cannot"]
@@ -40,7 +41,7 @@ texts = st.lists(st.sampled_from([*WORDS, " ", "  ", "\t"]), max_size=60).map(""
 @given(old=texts, new=texts, coarse=st.booleans())
 def test_each_side_of_a_line_diff_is_exactly_its_text(old, new, coarse):
     # coarse: the time budget already spent, as on a huge rewrite: less fine, still exact.
-    left, right = selectors._inline_diff(old, new, time.time() - (1 if coarse else -1))
+    left, right = revisions._inline_diff(old, new, time.time() - (1 if coarse else -1))
 
     assert plain(left) == old and plain(right) == new
     assert "<del>" not in right and "<ins>" not in left
@@ -105,6 +106,6 @@ def test_it_bounds_the_time_of_a_complete_rewrite():
     elapsed = time.perf_counter() - started
 
     assert section.changed
-    assert elapsed < selectors.DIFF_SECONDS + 2, elapsed
+    assert elapsed < revisions.DIFF_SECONDS + 2, elapsed
     assert "".join(plain(str(r["new"])) for r in section.rows if r.get("new") is not None).replace("\n", "") == \
         new.replace("\n", "")
