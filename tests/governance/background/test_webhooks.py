@@ -51,11 +51,30 @@ def test_it_delivers_a_signed_event_that_the_library_verifies(published, webhook
     assert WebhookAttempt.objects.get(delivery=row).status_code == 200
 
 
-def test_it_refuses_a_forged_signature(published, webhook_receiver):
-    delivery.deliver(pending().get().pk)
-    [received] = webhook_receiver.requests
+def test_it_signs_each_endpoints_deliveries_with_that_endpoints_secret(make_article, drive, webhook_receiver):
+    """Two subscribers, two secrets: each delivery verifies with its own endpoint's secret only
+    (one subscriber's secret never signs, or verifies, what another receives)."""
+    from tests.reliability.http_receiver import Receiver
+
+    other_secret = "whsec_" + "QUJD" * 8
+    other_receiver = Receiver().start()
+    try:
+        first = WebhookEndpoint.objects.create(name="site", url=webhook_receiver.url, secret=SECRET)
+        second = WebhookEndpoint.objects.create(name="mirror", url=other_receiver.url, secret=other_secret)
+        drive(make_article(), "published")
+        for row in pending():
+            assert delivery.deliver(row.pk) == "delivered"
+    finally:
+        other_receiver.stop()
+
+    assert {d.endpoint_id for d in WebhookDelivery.objects.all()} == {first.pk, second.pk}
+    [to_first], [to_second] = webhook_receiver.requests, other_receiver.requests
+    assert Webhook(SECRET).verify(to_first.body, to_first.headers)["type"] == "article.published"
+    assert Webhook(other_secret).verify(to_second.body, to_second.headers)["type"] == "article.published"
     with pytest.raises(Exception, match="signature"):
-        Webhook("whsec_" + "QUJD" * 8).verify(received.body, received.headers)
+        Webhook(other_secret).verify(to_first.body, to_first.headers)
+    with pytest.raises(Exception, match="signature"):
+        Webhook(SECRET).verify(to_second.body, to_second.headers)
 
 
 def test_it_retries_with_the_same_webhook_id_and_backs_off(published, webhook_receiver):
