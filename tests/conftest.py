@@ -182,3 +182,29 @@ def live_db(django_db_serialized_rollback, transactional_db):
 
     for name in ("Writers", "Managing editors"):
         Group.objects.get_or_create(name=name)
+
+
+# --- the local calendar: date logic under UTC and a zone far from it, at the edges of the day ---
+
+LOCAL_DAY = __import__("datetime").date(2026, 3, 12)
+_EDGES = {"after-midnight": (0, 0, 30), "before-midnight": (23, 59, 30)}
+
+
+@pytest.fixture(params=[(zone, edge) for zone in ("UTC", "Pacific/Auckland") for edge in _EDGES],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def local_day(request, settings):
+    """Today is LOCAL_DAY (12 March 2026) in TIME_ZONE, UTC or Pacific/Auckland (13 hours ahead:
+    the UTC date is a day behind just after local midnight), half a minute after its start or
+    before its end; the clock stands still. Yields the local date."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.utils import timezone
+
+    zone, edge = request.param
+    settings.TIME_ZONE = zone
+    moment = dt.datetime.combine(LOCAL_DAY, dt.time(*_EDGES[edge]), tzinfo=ZoneInfo(zone))
+    with time_machine.travel(moment, tick=False):
+        assert timezone.localdate() == LOCAL_DAY
+        yield LOCAL_DAY
