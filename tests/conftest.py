@@ -8,9 +8,11 @@ user with no role). `drive(article, "published")` walks an article through the r
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from governance.workflow import services
 from governance.workflow.services import ArticleContent
@@ -21,6 +23,22 @@ BODY = (
     "## What it is\n\nHeart failure means the heart cannot pump as well as the body needs "
     "[@trial2021]. Guidelines recommend four classes of medicine [@nice2018; @trial2021].\n"
 )
+
+
+# Hypothesis: in CI (CI set, as .ci/run does) every property test is derandomized, so a run is
+# reproducible from the commit alone; locally it explores new examples each run.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_root_exists(django_test_environment):
+    """WhiteNoise serves STATIC_ROOT; the suite serves through the finders and never collects,
+    so the directory may not exist yet (WhiteNoise then warns on every request)."""
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -208,3 +226,18 @@ def local_day(request, settings):
     with time_machine.travel(moment, tick=False):
         assert timezone.localdate() == LOCAL_DAY
         yield LOCAL_DAY
+
+
+@pytest.fixture
+def frozen_clock():
+    """The clock stopped ten seconds into a minute (just ahead of now): a fixed-window rate
+    limit's requests all fall in one window, however slowly the test runs. List it first, so that
+    what the other fixtures create is created at that moment too."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    moment = timezone.now().replace(second=10, microsecond=0) + dt.timedelta(minutes=1)
+    with time_machine.travel(moment, tick=False) as traveller:
+        yield traveller

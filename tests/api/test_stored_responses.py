@@ -158,7 +158,7 @@ def test_it_still_serves_snapshots_stored_without_their_texts(site, catalogue):
     assert site.get(DETAIL.format(slug), HTTP_IF_NONE_MATCH=before[0]["ETag"]).status_code == 304
 
 
-def test_it_counts_a_request_once_when_drf_takes_over(site, catalogue, settings):
+def test_it_counts_a_request_once_when_drf_takes_over(frozen_clock, site, catalogue, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {"api_key": "3/min", "anon_public": "60/min"}}
     _forget_texts()  # the fast path checks the key and the rate, then hands over to DRF

@@ -141,7 +141,9 @@ def test_it_shows_the_editorial_policy_with_its_version_and_the_state_diagram(cl
     assert "Version 2.1" in html and "We review everything." in html
     assert "<script>x()" not in html
     assert "/static/img/state-diagram.svg" in html
-    assert client.get("/static/img/state-diagram.svg").status_code == 200
+    served = client.get("/static/img/state-diagram.svg")
+    assert served.status_code == 200
+    served.close()  # a streamed file: closed, or it leaks its handle (a ResourceWarning, an error here)
 
 
 def test_it_draws_every_state_and_transition_in_the_state_diagram():

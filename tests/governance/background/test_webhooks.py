@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
-import time
 
 import pytest
 import requests
@@ -17,6 +16,7 @@ from standardwebhooks import Webhook
 
 from governance.background import delivery
 from governance.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.reliability.conftest import wait_until
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -306,16 +306,27 @@ def test_two_sweeps_at_once_never_claim_more_than_the_cap(live_db, writer, make_
 
     first = threading.Thread(target=sweep)
     second = threading.Thread(target=sweep, args=(second_done,))
+    first_counted = threading.Event()
     real_due = delivery.due
+
+    def second_finished_or_blocked() -> bool:
+        """The second sweep is done, or waits for a lock the first holds (counting and claiming
+        one step per endpoint: it cannot get past the endpoint's row)."""
+        if second_done.is_set():
+            return True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            return cursor.fetchone()[0] > 0
 
     def due(now=None):
         if threading.current_thread() is first:
-            second_done.wait(timeout=2)  # with the endpoint's row held, the second sweep waits instead
+            first_counted.set()
+            wait_until(second_finished_or_blocked, timeout=30, every=0.02)
         return real_due(now)
 
     monkeypatch.setattr(delivery, "due", due)
     first.start()
-    time.sleep(0.3)  # the first has counted and waits in due()
+    assert first_counted.wait(timeout=30)  # the first has counted and waits in due()
     second.start()
     for thread in (first, second):
         thread.join(timeout=30)
