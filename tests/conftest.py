@@ -41,7 +41,25 @@ def _static_root_exists(django_test_environment):
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool((marker is not None and marker.kwargs.get("transaction")) or "transactional_db" in fixtures
+                or "live_server" in fixtures)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    """In any order (pytest-randomly's included), the transactional tests run after all the others,
+    as Django's own runner orders them: each one flushes the tables at its end and its serialized
+    rollback restores them only at the start of the next transactional test, so a plain test
+    after it would find no content types or permissions (and Django's content-type cache would
+    keep ids that no longer exist)."""
+    items[:] = sorted(items, key=_transactional)  # stable: the order within each group is kept
+    _check_markers(config, items)
+
+
+def _check_markers(config, items):
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
     for item in items:

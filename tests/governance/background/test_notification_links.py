@@ -21,7 +21,7 @@ from governance.background import notifications, reminders, staleness
 from governance.models import Notification
 from reviewers.models import ReviewAssignment
 
-RETRACTIONS_CSV = Path(__file__).resolve().parent.parent / "fixtures" / "retractions.csv"
+RETRACTIONS_CSV = Path(__file__).resolve().parents[2] / "fixtures" / "retractions.csv"
 SITE = "https://reviews.example.org"
 
 
