@@ -8,9 +8,11 @@ user with no role). `drive(article, "published")` walks an article through the r
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from governance.workflow import services
 from governance.workflow.services import ArticleContent
@@ -24,7 +26,41 @@ BODY = (
 )
 
 
+# Hypothesis: in CI (CI set, as .ci/run does) every property test is derandomized, so a run is
+# reproducible from the commit alone; locally it explores new examples each run.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
+
+
+def pytest_configure(config) -> None:
+    """WhiteNoise serves STATIC_ROOT; the suite serves through the finders and never collects,
+    so the directory may not exist yet (WhiteNoise then warns on every request, and a module that
+    builds the WSGI app at import, as the schema fuzzing does, warns during collection)."""
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool((marker is not None and marker.kwargs.get("transaction")) or "transactional_db" in fixtures
+                or "live_server" in fixtures)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    """In any order (pytest-randomly's included), the transactional tests run after all the others,
+    as Django's own runner orders them: each one flushes the tables at its end and its serialized
+    rollback restores them only at the start of the next transactional test, so a plain test
+    after it would find no content types or permissions (and Django's content-type cache would
+    keep ids that no longer exist)."""
+    items[:] = sorted(items, key=_transactional)  # stable: the order within each group is kept
+    _check_markers(config, items)
+
+
+def _check_markers(config, items):
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
     for item in items:
@@ -193,3 +229,44 @@ def live_db(django_db_serialized_rollback, transactional_db):
 
     for name in ("Writers", "Managing editors"):
         Group.objects.get_or_create(name=name)
+
+
+# --- the local calendar: date logic under UTC and a zone far from it, at the edges of the day ---
+
+LOCAL_DAY = __import__("datetime").date(2026, 3, 12)
+_EDGES = {"after-midnight": (0, 0, 30), "before-midnight": (23, 59, 30)}
+
+
+@pytest.fixture(params=[(zone, edge) for zone in ("UTC", "Pacific/Auckland") for edge in _EDGES],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def local_day(request, settings):
+    """Today is LOCAL_DAY (12 March 2026) in TIME_ZONE, UTC or Pacific/Auckland (13 hours ahead:
+    the UTC date is a day behind just after local midnight), half a minute after its start or
+    before its end; the clock stands still. Yields the local date."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.utils import timezone
+
+    zone, edge = request.param
+    settings.TIME_ZONE = zone
+    moment = dt.datetime.combine(LOCAL_DAY, dt.time(*_EDGES[edge]), tzinfo=ZoneInfo(zone))
+    with time_machine.travel(moment, tick=False):
+        assert timezone.localdate() == LOCAL_DAY
+        yield LOCAL_DAY
+
+
+@pytest.fixture
+def frozen_clock():
+    """The clock stopped ten seconds into a minute (just ahead of now): a fixed-window rate
+    limit's requests all fall in one window, however slowly the test runs. List it first, so that
+    what the other fixtures create is created at that moment too."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    moment = timezone.now().replace(second=10, microsecond=0) + dt.timedelta(minutes=1)
+    with time_machine.travel(moment, tick=False) as traveller:
+        yield traveller

@@ -64,7 +64,7 @@ class BoardMemberFactory(factory.django.DjangoModelFactory):
     affiliation = "St Elsewhere Hospital"
     licence_number = factory.Sequence(lambda n: f"LIC{n:06d}")
     licence_jurisdiction = "GMC (UK)"
-    licence_expires_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=365))
+    licence_expires_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=365))
     # Verified by someone else (as governance.workflow.services.credentials would): pass credentials_verified_at=None
     # and credentials_verified_by=None for a member nobody verified yet.
     credentials_verified_at = factory.LazyFunction(timezone.now)
@@ -95,7 +95,7 @@ class ConflictFactory(factory.django.DjangoModelFactory):
     topic = factory.SubFactory(TopicFactory)
     nature = ConflictOfInterest.Nature.CONSULTING
     counterparty = "Acme Pharma"
-    starts_on = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=30))
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
 
 
 class ReferenceFactory(factory.django.DjangoModelFactory):

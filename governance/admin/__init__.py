@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -43,6 +44,8 @@ class PolicyAdmin(admin.ModelAdmin):
     `deletable` lets the managing editor delete records that are settings, never history.
     """
 
+    # A URL typed without a scheme is https (Django 6.0's default; 5.2 warns until told).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     empty_state = ""
     deletable = False
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,6 +25,7 @@ class NotificationAdmin(admin.ModelAdmin):
     dismisses them with the "Dismiss" action."""
 
     list_display = ("subject", "kind", "recipient", "open_link", "created_at", "emailed_at", "dismissed_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6.0's default, said now
     list_filter = ("kind", ("dismissed_at", admin.EmptyFieldListFilter))
     search_fields = ("subject", "body")
     list_select_related = ("recipient", "article")

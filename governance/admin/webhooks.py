@@ -23,6 +23,7 @@ class WebhookEndpointForm(forms.ModelForm):
     """The URL is refused as delivery would refuse it; a secret given on adding is validated
     (empty: a new one is generated)."""
 
+    url = forms.URLField(max_length=1000, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         choices=WebhookEndpoint.EventType.choices, required=False, widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every event type.")

@@ -22,10 +22,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from articles import bibliography
+from articles.figures.models import Figure
 from articles.models import Article, AudienceVariant, Citation, PublishedSnapshot, Reference, Revision, iso
 from governance.models import AuditEvent
 from governance.workflow import audit, policies, services
@@ -238,8 +240,9 @@ def _article_doc(article: Article, number_of: dict[int, int]) -> dict[str, Any]:
 
 
 def _revision_history(article: Article) -> tuple[list[Revision], list[ReviewCycle], list[dict[str, Any]]]:
-    """(the revisions, the review cycles, each revision's document with its citations), in five queries."""
-    revisions = list(Revision.objects.filter(article=article).select_related("created_by").order_by("number"))
+    """(the revisions, the review cycles, each revision's document with its citations), in six queries."""
+    revisions = list(Revision.objects.filter(article=article).select_related("created_by").order_by("number")
+                     .prefetch_related(Prefetch("figures", queryset=Figure.objects.select_related("image"))))
     number_of = {r.pk: r.number for r in revisions}
     citations = list(
         Citation.objects.filter(revision_id__in=list(number_of)).select_related("reference")

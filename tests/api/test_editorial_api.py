@@ -197,7 +197,7 @@ def test_it_answers_404_for_an_unknown_transition(as_chief, topic, make_article)
 def test_it_refuses_assignments_naming_the_rule(as_chief, make_article, drive, board, topic):
     article = drive(make_article(), "submitted")
     factories.ConflictFactory(member=board[0], topic=topic)
-    expired = factories.BoardMemberFactory(licence_expires_on=dt.date.today() - dt.timedelta(days=1))
+    expired = factories.BoardMemberFactory(licence_expires_on=timezone.localdate() - dt.timedelta(days=1))
     url = f"/api/v1/editorial/articles/{article.slug}/assignments/"
 
     conflicted = as_chief.post(url, {"reviewer": board[0].user.username}, format="json")

@@ -54,6 +54,25 @@ def test_it_serves_json_ld_with_the_format_parameter_and_its_own_etag(site, publ
     assert site.get(url, {"format": "jsonld"}, HTTP_IF_NONE_MATCH=as_ld["ETag"]).status_code == 304
 
 
-def test_it_never_fetches_a_context_from_the_network():
-    with pytest.raises(jsonld.JsonLdError):
-        _expand({"@context": "https://example.org/context.jsonld", "name": "x"})
+def _terms(node) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*(_terms(n) for n in node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    return {k for k in node if not k.startswith("@")} | set().union(*(_terms(v) for v in node.values()))
+
+
+def test_every_term_it_serves_is_a_schema_org_term(site, published):
+    """Expansion silently drops a term the context does not define: every property the API puts
+    in its JSON-LD must be one schema.org defines, or a consumer never sees it."""
+    import json
+
+    from tests.api.jsonld_context import CONTEXT_FILE
+
+    document = site.get(f"/api/v1/articles/{published.slug}/", HTTP_ACCEPT="application/ld+json").json()
+    defined = set(json.loads(CONTEXT_FILE.read_text())["@context"])
+
+    assert document["@context"] in ("https://schema.org", "https://schema.org/", "http://schema.org")
+    served = _terms({k: v for k, v in document.items() if k != "@context"})
+    assert {"name", "reviewedBy", "citation", "lastReviewed"} <= served
+    assert served - defined == set()

@@ -5,11 +5,11 @@ page lists the new related articles at once."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from articles.models import Article, PublishedSnapshot
 from governance.models import AuditEvent
 from governance.workflow import services
-from governance.workflow.exceptions import TransitionRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -133,23 +133,36 @@ def test_it_no_longer_offers_an_article_withdrawn_meanwhile(client, writer, chie
     assert list(Article.objects.get(pk=a.pk).related.all()) == []
 
 
-def test_it_puts_a_refusal_on_the_page_and_rolls_back_the_text_edit(client, writer, trio, topic, monkeypatch):
+def test_it_puts_a_refusal_on_the_page_and_rolls_back_the_text_edit(client, writer, chief, trio, topic):
+    """The form offered `b` while it was live; the managing editor withdraws it while the edit is
+    being saved (after the form checked it, before the links are written): the real service
+    refuses the link (`related_must_be_live`) and the text edit rolls back with it."""
     a, b, _ = trio
     client.force_login(writer)
+    data = edit_data(client, a, title="Living well with heart failure", related=[str(b.pk)])
+    meanwhile = {"revision_saved": False, "withdrawn": None}
 
-    def refuse(**kwargs):
-        raise TransitionRefused("Only published articles can be linked as related.", rule="related_must_be_live")
+    def withdraw_b_meanwhile(execute, sql, params, many, context):
+        # At the statement after the new revision's INSERT (SQLite: once that one has finished).
+        if meanwhile["revision_saved"] and meanwhile["withdrawn"] is None:
+            meanwhile["withdrawn"] = "running"  # its own statements pass through here too
+            meanwhile["withdrawn"] = services.article_withdraw(article=Article.objects.get(pk=b.pk), actor=chief,
+                                                               reason="Superseded by new guidance.")
+        result = execute(sql, params, many, context)
+        meanwhile["revision_saved"] |= sql.startswith('INSERT INTO "articles_revision"')
+        return result
 
-    monkeypatch.setattr(services.articles, "article_set_related", refuse)  # as the editor's save calls it
-    response = client.post(f"/editor/articles/{a.slug}/edit/",
-                           edit_data(client, a, title="Living well with heart failure", related=[str(b.pk)]))
+    with connection.execute_wrapper(withdraw_b_meanwhile):
+        response = client.post(f"/editor/articles/{a.slug}/edit/", data)
 
+    assert meanwhile["withdrawn"].live_snapshot_id is None  # b was gone when the links were written
     assert response.status_code == 200
     assert "(rule: related_must_be_live)" in response.content.decode()
-    assert f'<option value="{b.pk}" selected>' in response.content.decode()
     a = Article.objects.get(pk=a.pk)
     assert a.title == "Living with heart failure" and a.state == "published"  # the text edit rolled back too
     assert a.revisions.count() == 1
+    assert list(a.related.all()) == []
+    assert not AuditEvent.objects.filter(action="article.set_related").exists()
 
 
 def test_a_live_article_posted_back_unchanged_as_a_browser_sends_it_stays_live(client, writer, trio):

@@ -25,6 +25,13 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+def fetch(client, path: str, **extra):
+    """GET a figure's file and close the streamed response (its file stays open otherwise)."""
+    response = client.get(path, **extra)
+    response.close()
+    return response
+
+
 def _path(image: FigureImage, width: int) -> str:
     return f"/figures/{image.sha256}/{width}.{image.extension}"
 
@@ -185,22 +192,22 @@ def test_removing_a_figure_takes_its_marker_out_of_the_body(make_article, writer
 
 def test_an_unapproved_figure_is_never_public(client, make_article, writer, chief, drive):
     article, first = with_figure(make_article(), writer)
-    assert client.get(_path(first, 480)).status_code == 404  # draft
+    assert fetch(client, _path(first, 480)).status_code == 404  # draft
     article = drive(article, "approved")
-    assert client.get(_path(first, 480)).status_code == 404  # approved, not published
+    assert fetch(client, _path(first, 480)).status_code == 404  # approved, not published
     article = services.article_publish(article=article, actor=chief)
-    served = client.get(_path(first, 480))
+    served = fetch(client, _path(first, 480))
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
     assert served["Cache-Control"] == "public, max-age=31536000, immutable"
-    assert client.get(_path(first, 480), HTTP_IF_NONE_MATCH=served["ETag"]).status_code == 304
-    assert client.get(_path(first, 333)).status_code == 404  # no such width
+    assert fetch(client, _path(first, 480), HTTP_IF_NONE_MATCH=served["ETag"]).status_code == 304
+    assert fetch(client, _path(first, 333)).status_code == 404  # no such width
     assert client.get(f"/figures/{first.sha256}/480.jpg").status_code == 404  # not its type
 
     # Replaced in a new draft: the new file stays private, the approved one is still served.
     article, second = with_figure(article, writer, colour="purple")
-    refused = client.get(_path(second, 480))
+    refused = fetch(client, _path(second, 480))
     assert refused.status_code == 404 and refused["Cache-Control"] == "no-store"
-    assert client.get(_path(first, 480)).status_code == 200
+    assert fetch(client, _path(first, 480)).status_code == 200
     page = client.get(f"/articles/{article.slug}/").content.decode()
     assert first.sha256 in page and second.sha256 not in page
     document = json.loads(article.live_snapshot.rendered_document)
@@ -208,16 +215,16 @@ def test_an_unapproved_figure_is_never_public(client, make_article, writer, chie
     assert second.sha256 not in article.live_snapshot.rendered_document
 
     services.article_withdraw(article=article, actor=chief, reason="Superseded")
-    assert client.get(_path(first, 480)).status_code == 404
+    assert fetch(client, _path(first, 480)).status_code == 404
 
 
 def test_an_editor_who_may_see_the_article_previews_its_unapproved_figure(client, make_article, writer, colleague):
     _, image = with_figure(make_article(), writer)
     client.force_login(writer)
-    preview = client.get(_path(image, 960))
+    preview = fetch(client, _path(image, 960))
     assert preview.status_code == 200 and preview["Cache-Control"] == "private, no-store"
     client.force_login(colleague)  # another writer does not see this draft
-    assert client.get(_path(image, 960)).status_code == 404
+    assert fetch(client, _path(image, 960)).status_code == 404
 
 
 def test_the_live_preview_shows_the_working_figures_image_to_those_who_may_see_the_article(client, make_article,
@@ -229,7 +236,7 @@ def test_the_live_preview_shows_the_working_figures_image_to_those_who_may_see_t
     html = client.post("/editor/preview/", data, HTTP_HX_REQUEST="true").content.decode()
     assert 'alt="A bar chart of blood pressure"' in html and f"/figures/{image.sha256}/" in html
     assert "[figure nowhere]" in html and "[figure chart]" not in html  # an unknown slug still says so
-    assert client.get(_path(image, 960)).status_code == 200  # the address the preview shows answers the editor
+    assert fetch(client, _path(image, 960)).status_code == 200  # the address the preview shows answers the editor
     form = client.get(f"/editor/articles/{article.slug}/edit/").content.decode()
     assert f'name="preview_article" value="{article.slug}"' in form
     client.force_login(colleague)  # another writer does not see this draft: no image, the placeholder

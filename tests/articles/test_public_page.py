@@ -64,9 +64,16 @@ def test_it_puts_schema_org_json_ld_in_the_head(client, make_article, drive):
 
 
 def test_it_escapes_json_ld_so_it_cannot_close_the_script(client, writer, make_article, drive):
-    article = drive(make_article(title="Heart </script><script>alert(1)</script> failure"), "published")
-    html = client.get(f"/articles/{article.slug}/").content.decode()
+    title = "Heart </script><script>alert(1)</script> failure"
+    article = drive(make_article(title=title), "published")
+    response = client.get(f"/articles/{article.slug}/")
+    html = response.content.decode()
+    assert response.status_code == 200
     assert "</script><script>alert(1)" not in html
+    # The title is all there, escaped: the JSON-LD block parses back to it, and the page shows it.
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert json.loads(block)["name"] == title
+    assert "Heart &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; failure" in html
 
 
 def test_it_keeps_serving_the_approved_text_while_a_new_revision_is_drafted(client, writer, make_article, drive):
@@ -134,7 +141,9 @@ def test_it_shows_the_editorial_policy_with_its_version_and_the_state_diagram(cl
     assert "Version 2.1" in html and "We review everything." in html
     assert "<script>x()" not in html
     assert "/static/img/state-diagram.svg" in html
-    assert client.get("/static/img/state-diagram.svg").status_code == 200
+    served = client.get("/static/img/state-diagram.svg")
+    assert served.status_code == 200
+    served.close()  # a streamed file: closed, or it leaks its handle (a ResourceWarning, an error here)
 
 
 def test_it_draws_every_state_and_transition_in_the_state_diagram():

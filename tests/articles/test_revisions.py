@@ -26,11 +26,20 @@ def test_it_refuses_to_delete_a_revision(make_article):
     with pytest.raises(ValidationError):
         revision.delete()
 
+    assert Revision.objects.filter(pk=revision.pk).exists()
 
-def test_it_saves_a_new_revision(make_article):
+
+def test_it_saves_the_first_revision_as_the_articles_working_text(make_article, writer):
     article = make_article()
 
-    assert Revision.objects.filter(article=article).count() == 1
+    [revision] = Revision.objects.filter(article=article)
+    assert article.current_revision_id == revision.pk
+    assert (revision.number, revision.title, revision.body_markdown, revision.created_by) == (
+        1, "Living with heart failure", BODY, writer)
+    assert [c.key for c in revision.citations.order_by("number")] == ["trial2021", "nice2018"]
+    assert len(revision.content_hash) == 64
+    assert services.stored_content_check(revision, list(revision.citations.order_by("number")),
+                                         list(revision.variants.all())) == "verified"
 
 
 def test_it_makes_a_new_revision_on_every_content_save(make_article, writer):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 
 from reviewers.models import BoardMember
 from tests import factories
@@ -75,7 +76,7 @@ def test_it_does_not_let_a_member_see_or_edit_another_profile(client, board):
 
 def test_it_lists_licence_expiry_with_an_expired_filter_for_the_managing_editor(client, chief, board):
     expired = factories.BoardMemberFactory(user__is_staff=True, printed_name="Dr Lapsed",
-                                           licence_expires_on=dt.date.today() - dt.timedelta(days=1))
+                                           licence_expires_on=timezone.localdate() - dt.timedelta(days=1))
     client.force_login(chief)
 
     everyone = client.get(LIST)

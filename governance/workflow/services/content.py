@@ -245,7 +245,7 @@ def stored_content_check(revision: Revision, citations: list[Citation], variants
     before copies were kept)."""
     content = ArticleContent(revision.title, revision.summary, revision.body_markdown, revision.origin, [],
                              [VariantInput(v.audience, v.body_markdown, v.summary) for v in variants],
-                             [f.as_input() for f in revision.figures.select_related("image")])
+                             [f.as_input() for f in revision.figures.all()])  # prefetched with their images
     ordered = sorted(citations, key=lambda c: c.number)
     entries = [with_passages(reference_hash_entry(c.key, c.number, c.cited), c.passages) for c in ordered]
     return "verified" if revision_hash(content, entries) == revision.content_hash else "mismatch"

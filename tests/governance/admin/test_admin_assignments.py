@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
 from governance.workflow import services
 from reviewers.models import ReviewAssignment
@@ -77,7 +78,7 @@ def test_it_assigns_a_member_whose_declaration_is_none(client, chief, board, sub
 
 
 def test_it_refuses_a_reviewer_with_an_expired_licence_naming_the_rule(client, chief, board, submitted):
-    board[2].licence_expires_on = dt.date.today() - dt.timedelta(days=1)
+    board[2].licence_expires_on = timezone.localdate() - dt.timedelta(days=1)
     board[2].save()
     client.force_login(chief)
 

@@ -4,9 +4,12 @@ change through the audited retraction import."""
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
 from articles.models import Reference
+from governance.workflow import configuration
+from governance.workflow.exceptions import ConfigurationRefused
 from tests import factories
 
 
@@ -42,11 +45,30 @@ def test_it_refuses_admin_edits_of_a_reference_a_signed_revision_cites(client, c
 def test_it_refuses_admin_edits_once_the_citing_revision_is_submitted(client, chief, make_article, drive):
     reference = _cited(drive(make_article(), "submitted"))
     client.force_login(chief)
+    url = reverse("admin:articles_reference_change", args=[reference.pk])
 
-    client.post(reverse("admin:articles_reference_change", args=[reference.pk]), _form(reference, title="Changed"))
+    page = client.get(url)
+    response = client.post(url, _form(reference, title="Changed"))
 
+    # The page is the editable admin (the managing editor may change references), the details
+    # read-only because the submitted revision cites them; the post saves without changing them.
+    assert page.status_code == 200 and "title" in page.context["adminform"].readonly_fields
+    assert response.status_code == 302
     reference.refresh_from_db()
     assert reference.title == "SGLT2 inhibitors in heart failure"
+    # The service behind the admin refuses it too, naming the rule (a form that let it through).
+    with pytest.raises(ConfigurationRefused) as refused:
+        configuration.reference_update(actor=chief, reference=reference, fields={"title": "Changed"})
+    assert refused.value.rule == "reference_not_reviewed"
+    reference.refresh_from_db()
+    assert reference.title == "SGLT2 inhibitors in heart failure"
+
+
+def test_the_service_corrects_a_reference_only_drafts_cite(chief, make_article):
+    reference = _cited(make_article())
+    configuration.reference_update(actor=chief, reference=reference, fields={"title": "Corrected"})
+    reference.refresh_from_db()
+    assert reference.title == "Corrected"
 
 
 def test_it_lets_the_admin_correct_a_reference_only_drafts_cite(client, chief, make_article):

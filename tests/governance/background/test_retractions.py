@@ -18,7 +18,7 @@ from governance.workflow import audit
 from reviewers.models import ReviewAssignment
 from tests import factories
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"  # tests/fixtures
 CSV = FIXTURES / "retractions.csv"
 
 

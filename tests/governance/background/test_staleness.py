@@ -223,3 +223,104 @@ def test_the_grace_period_unpublish_does_what_withdrawing_one_by_one_does(make_a
     assert WebhookDelivery.objects.filter(event_type="article.withdrawn", payload__data__slug=gone.slug).exists()
     assert Article.objects.get(pk=linking.pk).state == "published"
     assert audit.verify().ok
+
+
+# --- who is asked to re-review: the approvers of the live text who may still review it ----------
+# Each exclusion of rules.reviewer_refusal, through the public job (whatever computes it inside).
+
+def _asked(article) -> list[int]:
+    return sorted(ReviewAssignment.objects.filter(article=article, status="open").values_list("reviewer", flat=True))
+
+
+def _wrote_a_revision(member, article) -> None:
+    """`member` wrote a revision of the article (an older one, say, before they joined the board):
+    a row of the article's history, as the editor would have saved it."""
+    from articles.models import Revision
+
+    live = Revision.objects.get(pk=article.current_revision_id)
+    Revision.objects.create(article=article, number=live.number + 1, title=live.title, summary=live.summary,
+                            body_markdown=live.body_markdown, body_html=live.body_html, origin=live.origin,
+                            content_hash=live.content_hash, created_by=member.user)
+
+
+def _inactive(member, article, today):
+    member.is_active = False
+    member.save()
+
+
+def _licence_expired_yesterday(member, article, today):
+    member.licence_expires_on = today - dt.timedelta(days=1)
+    member.save()
+
+
+def _unverified(member, article, today):
+    member.credentials_verified_at, member.credentials_verified_by = None, None
+    member.save()
+
+
+def _conflicted(member, article, today):
+    factories.ConflictFactory(member=member, topic=article.topic, starts_on=today)
+
+
+def _created_the_article(member, article, today):
+    Article.objects.filter(pk=article.pk).update(created_by=member.user)
+
+
+def _wrote_a_revision_of_it(member, article, today):
+    _wrote_a_revision(member, article)
+
+
+@pytest.mark.parametrize("make_ineligible", [_inactive, _licence_expired_yesterday, _unverified, _conflicted,
+                                             _created_the_article, _wrote_a_revision_of_it])
+def test_it_asks_no_approver_who_may_no_longer_review(published, board, make_ineligible):
+    [article] = published()
+    make_ineligible(board[0], article, timezone.localdate())
+
+    result = staleness.flag_stale_articles()
+
+    assert result.flagged == [article.slug]
+    assert _asked(article) == [board[1].pk]  # the other approver still is
+    assert result.re_review_requests == 1
+    assert [n.recipient_id for n in Notification.objects.filter(kind="review_requested")] == [board[1].user_id]
+
+
+def _licence_expires_today(member, article, today):
+    member.licence_expires_on = today
+    member.save()
+
+
+def _conflict_ended_yesterday(member, article, today):
+    factories.ConflictFactory(member=member, topic=article.topic, starts_on=today - dt.timedelta(days=30),
+                              ends_on=today - dt.timedelta(days=1))
+
+
+def _conflict_on_another_topic(member, article, today):
+    factories.ConflictFactory(member=member, topic=factories.TopicFactory(slug="diabetes"), starts_on=today)
+
+
+def _conflict_starting_tomorrow(member, article, today):
+    factories.ConflictFactory(member=member, topic=article.topic, starts_on=today + dt.timedelta(days=1))
+
+
+def _declared_no_interest(member, article, today):
+    factories.ConflictFactory(member=member, topic=article.topic, nature="none", starts_on=today)
+
+
+@pytest.mark.parametrize("keep_eligible", [_licence_expires_today, _conflict_ended_yesterday,
+                                           _conflict_on_another_topic, _conflict_starting_tomorrow,
+                                           _declared_no_interest])
+def test_it_asks_an_approver_still_eligible_on_the_boundary(published, board, keep_eligible):
+    [article] = published()
+    keep_eligible(board[0], article, timezone.localdate())
+
+    result = staleness.flag_stale_articles()
+
+    assert _asked(article) == sorted(m.pk for m in board[:2])
+    assert result.re_review_requests == 2
+
+
+def test_it_asks_nobody_who_did_not_approve_the_live_text(published, board):
+    [article] = published()  # approved by board[0] and board[1]; board[2] never reviewed it
+    staleness.flag_stale_articles()
+    assert board[2].pk not in _asked(article)
+

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
-import time
 
 import pytest
 import requests
@@ -17,6 +16,7 @@ from standardwebhooks import Webhook
 
 from governance.background import delivery
 from governance.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.reliability.conftest import wait_until
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -51,11 +51,30 @@ def test_it_delivers_a_signed_event_that_the_library_verifies(published, webhook
     assert WebhookAttempt.objects.get(delivery=row).status_code == 200
 
 
-def test_it_refuses_a_forged_signature(published, webhook_receiver):
-    delivery.deliver(pending().get().pk)
-    [received] = webhook_receiver.requests
+def test_it_signs_each_endpoints_deliveries_with_that_endpoints_secret(make_article, drive, webhook_receiver):
+    """Two subscribers, two secrets: each delivery verifies with its own endpoint's secret only
+    (one subscriber's secret never signs, or verifies, what another receives)."""
+    from tests.reliability.http_receiver import Receiver
+
+    other_secret = "whsec_" + "QUJD" * 8
+    other_receiver = Receiver().start()
+    try:
+        first = WebhookEndpoint.objects.create(name="site", url=webhook_receiver.url, secret=SECRET)
+        second = WebhookEndpoint.objects.create(name="mirror", url=other_receiver.url, secret=other_secret)
+        drive(make_article(), "published")
+        for row in pending():
+            assert delivery.deliver(row.pk) == "delivered"
+    finally:
+        other_receiver.stop()
+
+    assert {d.endpoint_id for d in WebhookDelivery.objects.all()} == {first.pk, second.pk}
+    [to_first], [to_second] = webhook_receiver.requests, other_receiver.requests
+    assert Webhook(SECRET).verify(to_first.body, to_first.headers)["type"] == "article.published"
+    assert Webhook(other_secret).verify(to_second.body, to_second.headers)["type"] == "article.published"
     with pytest.raises(Exception, match="signature"):
-        Webhook("whsec_" + "QUJD" * 8).verify(received.body, received.headers)
+        Webhook(other_secret).verify(to_first.body, to_first.headers)
+    with pytest.raises(Exception, match="signature"):
+        Webhook(SECRET).verify(to_second.body, to_second.headers)
 
 
 def test_it_retries_with_the_same_webhook_id_and_backs_off(published, webhook_receiver):
@@ -287,16 +306,27 @@ def test_two_sweeps_at_once_never_claim_more_than_the_cap(live_db, writer, make_
 
     first = threading.Thread(target=sweep)
     second = threading.Thread(target=sweep, args=(second_done,))
+    first_counted = threading.Event()
     real_due = delivery.due
+
+    def second_finished_or_blocked() -> bool:
+        """The second sweep is done, or waits for a lock the first holds (counting and claiming
+        one step per endpoint: it cannot get past the endpoint's row)."""
+        if second_done.is_set():
+            return True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            return cursor.fetchone()[0] > 0
 
     def due(now=None):
         if threading.current_thread() is first:
-            second_done.wait(timeout=2)  # with the endpoint's row held, the second sweep waits instead
+            first_counted.set()
+            wait_until(second_finished_or_blocked, timeout=30, every=0.02)
         return real_due(now)
 
     monkeypatch.setattr(delivery, "due", due)
     first.start()
-    time.sleep(0.3)  # the first has counted and waits in due()
+    assert first_counted.wait(timeout=30)  # the first has counted and waits in due()
     second.start()
     for thread in (first, second):
         thread.join(timeout=30)

@@ -148,8 +148,11 @@ def test_it_keeps_the_signature_as_signed_when_the_profile_changes(under_review)
     review = services.review_record(assignment=assignment, actor=assignment.reviewer.user, decision="approve",
                                     password=PASSWORD)
     member = assignment.reviewer
+    signed = (member.printed_name, member.credentials, [s.name for s in member.specialties.all()])
     member.printed_name, member.credentials = "Prof Renamed", "PhD"
     member.save()
+    member.specialties.clear()
 
     review.refresh_from_db()
-    assert (review.signed_name, review.signed_credentials) != ("Prof Renamed", "PhD")
+    assert (review.signed_name, review.signed_credentials, review.signed_specialties) == signed
+    assert signed[0] != "Prof Renamed" and signed[1] != "PhD" and signed[2]

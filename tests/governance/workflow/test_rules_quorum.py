@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from articles.models import ArticleState
+from governance.models import AuditEvent
 from governance.workflow import selectors, services
 from governance.workflow.exceptions import TransitionRefused
+from reviewers.models import Review
 from tests.factories import PASSWORD, BoardMemberFactory, ReviewPolicyFactory, SpecialtyFactory
 
 
@@ -143,7 +145,7 @@ def test_it_names_the_missing_specialty_in_the_approval_checklist(
     assert "Cardiology" in results["required_specialties_approved"].message
 
 
-def test_it_does_not_count_a_request_for_changes_towards_the_quorum(make_article, drive, chief, board):
+def test_a_request_for_changes_after_an_approval_sends_the_article_back(make_article, drive, chief, board):
     article = drive(make_article(), "submitted")
     first, second, _third = assign(article, chief, board[:3])
     services.article_start_review(article=article, actor=chief)
@@ -153,6 +155,35 @@ def test_it_does_not_count_a_request_for_changes_towards_the_quorum(make_article
 
     assert state_of(article) == ArticleState.DRAFT
     assert article.review_cycles.get().outcome == "changes_requested"
+    assert not AuditEvent.objects.filter(action="article.approve").exists()
+
+
+def test_it_counts_only_the_cycles_unvoided_approvals_towards_the_quorum(make_article, drive, chief, board):
+    from django.utils import timezone
+
+    from governance.workflow import rules
+
+    article = drive(make_article(), "submitted")
+    first, second, third = assign(article, chief, board[:3])
+    services.article_start_review(article=article, actor=chief)
+    approval = sign(first)
+    # A request for changes signed in the same cycle (its row, as a second reviewer's decision
+    # recorded before the first's closed the cycle would be): not an approval.
+    Review.objects.create(
+        cycle=approval.cycle, assignment=second, article=approval.article, revision=approval.revision,
+        reviewer=second.reviewer, decision=Review.Decision.CHANGES_REQUESTED, comments="Dose.",
+        signed_name="x", signed_credentials="MD", signed_specialties=[], signed_username=second.reviewer.user.username,
+        signed_at=timezone.now(), meaning=Review.MEANINGS[Review.Decision.CHANGES_REQUESTED],
+        revision_hash=approval.revision_hash)
+    article.refresh_from_db()
+    assert {r.rule: r.message for r in rules.checklist(article, "approve")}["quorum_met"] == "1 of 2 approvals."
+
+    approval.voided_at, approval.void_reason = timezone.now(), "signed in error"
+    approval.save(update_fields=["voided_at", "void_reason"])
+    assert {r.rule: r.message for r in rules.checklist(article, "approve")}["quorum_met"] == "0 of 2 approvals."
+
+    sign(third)  # one unvoided approval: still short of two
+    assert state_of(article) == ArticleState.IN_REVIEW
 
 
 def test_it_keeps_the_quorum_a_review_started_with_when_the_policy_is_raised_mid_review(
