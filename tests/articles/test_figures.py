@@ -26,9 +26,12 @@ def _media(settings, tmp_path):
 
 
 def fetch(client, path: str, **extra):
-    """GET a figure's file and close the streamed response (its file stays open otherwise)."""
+    """GET a figure's file and read the streamed response to its end, which closes its file (the
+    test client's wrapper closes it with the request's connection handling held off; a bare
+    `close()` would also close the database connection of the test's transaction)."""
     response = client.get(path, **extra)
-    response.close()
+    if response.streaming:
+        b"".join(response.streaming_content)
     return response
 
 
