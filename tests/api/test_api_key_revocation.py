@@ -122,8 +122,9 @@ def another_process(live_db, tmp_path):
     env = {**os.environ, "DATABASE_URL": database_url(), "IMPRIMATUR_MANIFEST_STATIC": "0", "LOG_LEVEL": "WARNING",
            "IMPRIMATUR_API_KEY_RATE": "100000/min", "DJANGO_SETTINGS_MODULE": "config.settings"}
     log = tmp_path / "gunicorn.log"
-    process = subprocess.Popen([GUNICORN, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-                               cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([GUNICORN, "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:

@@ -49,8 +49,11 @@ class Process:
 
     def __init__(self, args: list[str], env: dict[str, str], log: Path, ready: str) -> None:
         self.log = log
-        self.handle = subprocess.Popen([CELERY, "-A", "config", *args], cwd=ROOT, env=env, start_new_session=True,
-                                       stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        # The child writes to its own copy of the descriptor: ours is closed at once (left open it
+        # is a ResourceWarning, an error in this suite).
+        with log.open("ab") as out:
+            self.handle = subprocess.Popen([CELERY, "-A", "config", *args], cwd=ROOT, env=env, start_new_session=True,
+                                           stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 40
         while ready not in log.read_text(errors="replace"):
             if self.handle.poll() is not None or time.monotonic() > deadline:
